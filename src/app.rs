@@ -1,0 +1,169 @@
+//! Runs the commands. Errors are turned into one line on stderr and an exit code here, at the edge.
+
+use crate::cli::{
+    AnalyzeArgs, CheckArgs, Cli, Command, Format, OutputArgs, SnapshotArgs, WindowArgs,
+};
+use crate::collect;
+use crate::report::{self, Color, Report};
+use crate::snapshot::{self, Snapshot};
+use anyhow::{Context, Result};
+use clap::Parser;
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use std::io::{IsTerminal, Read, Write};
+use std::path::Path;
+use std::process::ExitCode;
+use std::time::Duration;
+
+/// Exit codes are an API: a CI job after a load test gates on them.
+pub mod exit {
+    /// Nothing at or above `--fail-on`.
+    pub const OK: u8 = 0;
+    /// Something at or above `--fail-on` was found.
+    pub const FINDINGS: u8 = 1;
+    /// Usage error or unreadable input.
+    pub const USAGE: u8 = 2;
+}
+
+/// Errors that are the user's input rather than doctor failing, mapped to exit code 2.
+#[derive(Debug, thiserror::Error)]
+#[error(transparent)]
+pub struct InputError(#[from] snapshot::LoadError);
+
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(code) => ExitCode::from(code),
+        Err(e) if is_broken_pipe(&e) => ExitCode::from(exit::OK),
+        Err(e) => {
+            eprintln!("doctor: {e:#}");
+            ExitCode::from(exit::USAGE)
+        }
+    }
+}
+
+/// A reader that closed the pipe (`doctor | head`) is not an error.
+fn is_broken_pipe(e: &anyhow::Error) -> bool {
+    e.chain().any(|c| {
+        c.downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+    })
+}
+
+pub fn run(cli: Cli) -> Result<u8> {
+    match cli.command {
+        None => check(&cli.check),
+        Some(Command::Check(args)) => check(&args),
+        Some(Command::Snapshot(args)) => snapshot_cmd(&args),
+        Some(Command::Analyze(args)) => analyze(&args),
+        Some(Command::Schema(_)) => {
+            let schema = snapshot::json_schema();
+            let mut out = std::io::stdout().lock();
+            serde_json::to_writer_pretty(&mut out, &schema)?;
+            writeln!(out)?;
+            Ok(exit::OK)
+        }
+    }
+}
+
+/// Samples the machine, showing a progress bar on stderr when it is a terminal.
+fn take(window: &WindowArgs) -> Snapshot {
+    let opts = collect::Options {
+        interval: window.interval,
+        ..collect::Options::default()
+    };
+    let bar = if window.quiet || !std::io::stderr().is_terminal() {
+        ProgressBar::hidden()
+    } else {
+        let bar = ProgressBar::with_draw_target(
+            Some(window.interval.as_millis() as u64),
+            ProgressDrawTarget::stderr(),
+        );
+        bar.set_style(
+            ProgressStyle::with_template(
+                "{spinner} sampling {msg} [{bar:30}] {elapsed}/{duration}",
+            )
+            .expect("static template is valid")
+            .progress_chars("=> "),
+        );
+        bar.set_message(format!(
+            "{} window",
+            humantime::format_duration(window.interval)
+        ));
+        bar
+    };
+    let snap = collect::snapshot(&opts, &mut |elapsed: Duration| {
+        bar.set_position(elapsed.as_millis() as u64);
+    });
+    bar.finish_and_clear();
+    snap
+}
+
+fn check(args: &CheckArgs) -> Result<u8> {
+    let snap = take(&args.window);
+    if let Some(path) = &args.out {
+        write_snapshot(&snap, Some(path))?;
+    }
+    render(&snap, &args.output)
+}
+
+fn snapshot_cmd(args: &SnapshotArgs) -> Result<u8> {
+    let snap = take(&args.window);
+    write_snapshot(&snap, args.out.as_deref())?;
+    Ok(exit::OK)
+}
+
+fn analyze(args: &AnalyzeArgs) -> Result<u8> {
+    let snap = if args.file == Path::new("-") {
+        let mut buf = Vec::new();
+        std::io::stdin()
+            .read_to_end(&mut buf)
+            .context("cannot read the snapshot from standard input")?;
+        snapshot::from_json(&buf, Path::new("<stdin>")).map_err(InputError)?
+    } else {
+        snapshot::load(&args.file).map_err(InputError)?
+    };
+    render(&snap, &args.output)
+}
+
+fn write_snapshot(snap: &Snapshot, path: Option<&Path>) -> Result<()> {
+    let mut text = serde_json::to_vec_pretty(snap).context("cannot serialise the snapshot")?;
+    text.push(b'\n');
+    match path {
+        Some(p) if p != Path::new("-") => std::fs::write(p, text)
+            .with_context(|| format!("cannot write the snapshot to {}", p.display())),
+        _ => std::io::stdout()
+            .lock()
+            .write_all(&text)
+            .context("cannot write the snapshot to standard output"),
+    }
+}
+
+fn render(snap: &Snapshot, output: &OutputArgs) -> Result<u8> {
+    let report = Report::new(snap);
+    let stdout = std::io::stdout();
+    let tty = stdout.is_terminal();
+    let mut out = stdout.lock();
+    match output.format() {
+        Format::Json => report::render_json(&report, &mut out),
+        Format::Markdown => report::render_markdown(&report, &mut out),
+        Format::Table => {
+            let color = if tty && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()) {
+                Color::Always
+            } else {
+                Color::Never
+            };
+            let width = if tty { terminal_width() } else { None };
+            report::render_table(&report, color, width, &mut out)
+        }
+    }
+    .context("cannot write the report")?;
+    out.flush().context("cannot write the report")?;
+    Ok(exit::OK)
+}
+
+fn terminal_width() -> Option<u16> {
+    std::env::var("COLUMNS")
+        .ok()
+        .and_then(|c| c.parse().ok())
+        .or_else(|| comfy_table::Table::new().width())
+}

@@ -1,0 +1,138 @@
+//! The command line. Every flag is documented here; `doctor --help` is generated from it.
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use std::path::PathBuf;
+use std::time::Duration;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "doctor",
+    version,
+    about = "Tells you why your server is slow: the likely causes ranked, with the evidence and the fix.",
+    long_about = "Tells you why your server is slow.\n\n\
+        doctor samples the machine (CPU, memory, disks, TCP queues, processes) over a short window, \
+        and prints what it found. With no subcommand it runs `doctor check`.",
+    args_conflicts_with_subcommands = true,
+    after_help = "Exit codes: 0 nothing at or above --fail-on, 1 something is, 2 usage error or unreadable input."
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+    #[command(flatten)]
+    pub check: CheckArgs,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Sample the machine and print the report (the default).
+    Check(CheckArgs),
+    /// Sample the machine and write the snapshot JSON, for `doctor analyze` or an issue.
+    Snapshot(SnapshotArgs),
+    /// Print the report for a saved snapshot, without reading the live machine.
+    Analyze(AnalyzeArgs),
+    /// Print the JSON Schema of the snapshot format.
+    Schema(SchemaArgs),
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct WindowArgs {
+    /// Length of the sampling window: counters are read at its start and end (e.g. 5s, 1500ms, 1m).
+    #[arg(long, short = 'i', default_value = "5s", value_parser = parse_interval, env = "DOCTOR_INTERVAL")]
+    pub interval: Duration,
+    /// Do not show the progress indicator (it is never shown when stderr is not a terminal).
+    #[arg(long, short = 'q')]
+    pub quiet: bool,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct CheckArgs {
+    #[command(flatten)]
+    pub window: WindowArgs,
+    #[command(flatten)]
+    pub output: OutputArgs,
+    /// Also save the snapshot the report was made from to this file.
+    #[arg(long, value_name = "SNAPSHOT.json")]
+    pub out: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct SnapshotArgs {
+    #[command(flatten)]
+    pub window: WindowArgs,
+    /// Write the snapshot here instead of standard output.
+    #[arg(long, short = 'o', value_name = "FILE")]
+    pub out: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct AnalyzeArgs {
+    /// A snapshot written by `doctor snapshot` (or `check --out`); `-` reads standard input.
+    pub file: PathBuf,
+    #[command(flatten)]
+    pub output: OutputArgs,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct OutputArgs {
+    /// How to print the report.
+    #[arg(long, short = 'f', value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+    /// Shorthand for `--format json`.
+    #[arg(long, conflicts_with = "format")]
+    pub json: bool,
+}
+
+impl OutputArgs {
+    #[must_use]
+    pub fn format(&self) -> Format {
+        if self.json { Format::Json } else { self.format }
+    }
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct SchemaArgs {}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    /// A table for the terminal (colour only on a terminal, never with `NO_COLOR`).
+    Table,
+    /// Stable JSON, to attach to an issue or feed a CI job.
+    Json,
+    /// Markdown ready to paste into a GitHub issue.
+    Markdown,
+}
+
+/// Parses `5s`, `1500ms`, `1m`; a bare number is seconds. The window must be 100 ms to 1 hour.
+pub fn parse_interval(s: &str) -> Result<Duration, String> {
+    let d = match s.parse::<f64>() {
+        Ok(secs) if secs.is_finite() && secs >= 0.0 => Duration::from_secs_f64(secs),
+        Ok(_) => return Err(format!("`{s}` is not a duration")),
+        Err(_) => humantime::parse_duration(s)
+            .map_err(|e| format!("`{s}` is not a duration ({e}); try 5s or 1500ms"))?,
+    };
+    if d < Duration::from_millis(100) || d > Duration::from_secs(3600) {
+        return Err(format!("the window must be between 100ms and 1h, not {s}"));
+    }
+    Ok(d)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn cli_is_well_formed() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn intervals() {
+        assert_eq!(parse_interval("5s"), Ok(Duration::from_secs(5)));
+        assert_eq!(parse_interval("2"), Ok(Duration::from_secs(2)));
+        assert_eq!(parse_interval("1500ms"), Ok(Duration::from_millis(1500)));
+        assert!(parse_interval("0").is_err());
+        assert!(parse_interval("soon").is_err());
+        assert!(parse_interval("2h").is_err());
+    }
+}

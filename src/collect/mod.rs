@@ -1,0 +1,179 @@
+//! Collectors: the only code that reads `/proc`, `/sys`, sockets and services.
+//!
+//! A snapshot is taken over a window: every collector reads its counters at the start, doctor
+//! sleeps (sampling a few cheap gauges on each tick), and every collector reads again at the end.
+//! A collector that fails becomes an `error` section with the reason; the others carry on.
+
+mod cpu;
+mod disk;
+mod hostinfo;
+mod listeners;
+mod memory;
+mod overhead;
+pub mod parse;
+mod pressure;
+mod processes;
+mod sockdiag;
+mod tcp;
+
+use crate::snapshot::{HostFacts, Overhead, SCHEMA_VERSION, Section, Snapshot, Window, round_ms};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+/// Why a collector produced no data.
+#[derive(Debug, thiserror::Error)]
+pub enum Failure {
+    /// The source does not exist here or was switched off: not an error, but nothing to show.
+    #[error("{0}")]
+    Skipped(String),
+    #[error("{0}")]
+    Error(String),
+}
+
+impl Failure {
+    /// A failed read of `path`, worded so the user knows what was read.
+    pub fn io(path: &str, e: &std::io::Error) -> Self {
+        if e.kind() == std::io::ErrorKind::NotFound {
+            Failure::Skipped(format!("{path} does not exist on this kernel"))
+        } else {
+            Failure::Error(format!("cannot read {path}: {e}"))
+        }
+    }
+}
+
+/// Reads a kernel text file, mapping the error to a [`Failure`] naming the file.
+pub fn read(path: &str) -> Result<String, Failure> {
+    std::fs::read_to_string(path).map_err(|e| Failure::io(path, &e))
+}
+
+/// How to take a snapshot.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// Length of the sampling window.
+    pub interval: Duration,
+    /// How often gauges (run queue, accept queues) are sampled inside the window.
+    pub tick: Duration,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            interval: Duration::from_secs(5),
+            tick: Duration::from_millis(250),
+        }
+    }
+}
+
+/// A collector between its two readings: the start state (or why there is none) and the time
+/// spent so far.
+struct Pending<S> {
+    state: Result<S, Failure>,
+    cost: Duration,
+}
+
+impl<S> Pending<S> {
+    fn begin(read: impl FnOnce() -> Result<S, Failure>) -> Self {
+        let t = Instant::now();
+        let state = read();
+        Pending {
+            state,
+            cost: t.elapsed(),
+        }
+    }
+
+    /// Lets the collector sample during the window; the sample's time counts as its cost.
+    fn tick(&mut self, sample: impl FnOnce(&mut S)) {
+        if let Ok(s) = &mut self.state {
+            let t = Instant::now();
+            sample(s);
+            self.cost += t.elapsed();
+        }
+    }
+
+    fn finish<T>(self, read: impl FnOnce(S) -> Result<T, Failure>) -> Section<T> {
+        let t = Instant::now();
+        let result = self.state.and_then(read);
+        let cost = self.cost + t.elapsed();
+        match result {
+            Ok(data) => Section::ok(data, cost),
+            Err(Failure::Skipped(m)) => Section {
+                elapsed_ms: round_ms(cost),
+                ..Section::skipped(m)
+            },
+            Err(Failure::Error(m)) => Section::error(m, cost),
+        }
+    }
+}
+
+/// Takes one snapshot of this host. `on_tick` is called with the time elapsed in the window, for
+/// a progress indicator.
+pub fn snapshot(opts: &Options, on_tick: &mut dyn FnMut(Duration)) -> Snapshot {
+    let started = Instant::now();
+    let host = hostinfo::read();
+    let start_wall = SystemTime::now();
+
+    let mut cpu = Pending::begin(cpu::begin);
+    let memory = Pending::begin(memory::begin);
+    let disks = Pending::begin(disk::begin);
+    let tcp = Pending::begin(tcp::begin);
+    let mut listeners = Pending::begin(listeners::begin);
+    let processes = Pending::begin(processes::begin);
+    let pressure = Pending::begin(pressure::begin);
+    let window_start = Instant::now();
+
+    let deadline = window_start + opts.interval;
+    loop {
+        let now = Instant::now();
+        if now >= deadline {
+            break;
+        }
+        std::thread::sleep(opts.tick.min(deadline - now));
+        cpu.tick(cpu::sample);
+        listeners.tick(listeners::sample);
+        on_tick(window_start.elapsed());
+    }
+
+    let seconds = window_start.elapsed().as_secs_f64();
+    let cpu = cpu.finish(|s| cpu::finish(s, seconds));
+    let memory = memory.finish(|s| memory::finish(s, seconds));
+    let disks = disks.finish(|s| disk::finish(s, seconds));
+    let tcp = tcp.finish(|s| tcp::finish(s, seconds));
+    let listeners = listeners.finish(listeners::finish);
+    let processes = processes.finish(|s| processes::finish(s, seconds));
+    let pressure = pressure.finish(|s| pressure::finish(s, seconds));
+    // The window is measured from the first to the last reading, which is what the rates divide by.
+    let elapsed_ms = round_ms(Duration::from_secs_f64(seconds));
+
+    let start_unix_ms = start_wall
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as u64);
+    let usage = overhead::read();
+    Snapshot {
+        schema: SCHEMA_VERSION,
+        doctor_version: env!("CARGO_PKG_VERSION").to_owned(),
+        host,
+        window: Window {
+            start: humantime::format_rfc3339_millis(start_wall).to_string(),
+            start_unix_ms,
+            requested_ms: opts.interval.as_millis() as u64,
+            elapsed_ms,
+        },
+        overhead: Overhead {
+            cpu_ms: usage.cpu_ms,
+            max_rss_bytes: usage.max_rss_bytes,
+            wall_ms: round_ms(started.elapsed()),
+        },
+        cpu,
+        memory,
+        disks,
+        tcp,
+        listeners,
+        processes,
+        pressure,
+    }
+}
+
+/// Host facts alone, for callers that only need to know the machine.
+#[must_use]
+pub fn host_facts() -> HostFacts {
+    hostinfo::read()
+}

@@ -1,0 +1,273 @@
+//! The envelope every collector's part of the snapshot is wrapped in.
+//!
+//! A part is collected, skipped or failed, and always keeps the reason: "not checked" beats a
+//! false "fine". On the wire the envelope's fields (`status`, `message`, `notes`, `elapsed_ms`) sit
+//! beside the collector's own fields in one object, so rule authors write `tcp.counters...` and not
+//! `tcp.data.counters...`.
+
+use schemars::JsonSchema;
+use serde::de::{DeserializeOwned, Error as _};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use std::time::Duration;
+
+/// Whether a collector produced its part.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Status {
+    /// The part was read; its fields are present (individual counters may still be absent where
+    /// the kernel or server does not have them).
+    Ok,
+    /// The part was deliberately not read (switched off, or the source does not exist here).
+    Skipped,
+    /// Reading the part failed; `message` says why.
+    Error,
+}
+
+impl Status {
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Ok => "ok",
+            Status::Skipped => "skipped",
+            Status::Error => "error",
+        }
+    }
+}
+
+/// One collector's part of the snapshot together with how collecting it went.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Section<T> {
+    pub status: Status,
+    /// Why the part is skipped or failed; absent when it is `ok`.
+    pub message: Option<String>,
+    /// Things a reader must know to interpret the part (a missing privilege, a counter this
+    /// kernel does not have, ...). A part can be `ok` and still carry notes.
+    pub notes: Vec<String>,
+    /// Time spent collecting, sleeping excluded.
+    pub elapsed_ms: f64,
+    /// The collector's fields; present exactly when `status` is `ok`.
+    pub data: Option<T>,
+}
+
+impl<T> Section<T> {
+    #[must_use]
+    pub fn ok(data: T, elapsed: Duration) -> Self {
+        Section {
+            status: Status::Ok,
+            message: None,
+            notes: Vec::new(),
+            elapsed_ms: round_ms(elapsed),
+            data: Some(data),
+        }
+    }
+
+    #[must_use]
+    pub fn skipped(message: impl Into<String>) -> Self {
+        Section {
+            status: Status::Skipped,
+            message: Some(message.into()),
+            notes: Vec::new(),
+            elapsed_ms: 0.0,
+            data: None,
+        }
+    }
+
+    #[must_use]
+    pub fn error(message: impl Into<String>, elapsed: Duration) -> Self {
+        Section {
+            status: Status::Error,
+            message: Some(message.into()),
+            notes: Vec::new(),
+            elapsed_ms: round_ms(elapsed),
+            data: None,
+        }
+    }
+
+    #[must_use]
+    pub fn with_notes(mut self, notes: Vec<String>) -> Self {
+        self.notes = notes;
+        self
+    }
+
+    /// The collected fields, if the part was collected.
+    #[must_use]
+    pub fn get(&self) -> Option<&T> {
+        self.data.as_ref()
+    }
+}
+
+/// Sections added in later versions of doctor default to "skipped" when an older snapshot is
+/// read, so an old file still loads and the rules that need the part say "not checked".
+impl<T> Default for Section<T> {
+    fn default() -> Self {
+        Section::skipped(
+            "not collected: the snapshot was written by a doctor without this collector",
+        )
+    }
+}
+
+/// Milliseconds with microsecond precision: enough for cost accounting, short in JSON.
+#[must_use]
+pub fn round_ms(d: Duration) -> f64 {
+    (d.as_secs_f64() * 1_000_000.0).round() / 1000.0
+}
+
+#[derive(Serialize)]
+struct Wire<'a, T> {
+    status: Status,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    message: &'a Option<String>,
+    #[serde(skip_serializing_if = "<[String]>::is_empty")]
+    notes: &'a [String],
+    elapsed_ms: f64,
+    #[serde(flatten)]
+    data: &'a Option<T>,
+}
+
+impl<T: Serialize> Serialize for Section<T> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        Wire {
+            status: self.status,
+            message: &self.message,
+            notes: &self.notes,
+            elapsed_ms: self.elapsed_ms,
+            data: &self.data,
+        }
+        .serialize(serializer)
+    }
+}
+
+/// Hand-written because `#[serde(flatten)]` on an `Option` swallows the inner error, and a
+/// malformed fixture must say what is wrong rather than load as "not collected".
+impl<'de, T: DeserializeOwned> Deserialize<'de> for Section<T> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let mut map = serde_json::Map::<String, serde_json::Value>::deserialize(deserializer)?;
+        let status: Status = match map.remove("status") {
+            Some(v) => {
+                serde_json::from_value(v).map_err(|e| D::Error::custom(format!("status: {e}")))?
+            }
+            None => return Err(D::Error::missing_field("status")),
+        };
+        let message = match map.remove("message") {
+            None | Some(serde_json::Value::Null) => None,
+            Some(serde_json::Value::String(s)) => Some(s),
+            Some(other) => {
+                return Err(D::Error::custom(format!(
+                    "message: expected a string, found {other}"
+                )));
+            }
+        };
+        let notes = match map.remove("notes") {
+            None => Vec::new(),
+            Some(v) => {
+                serde_json::from_value(v).map_err(|e| D::Error::custom(format!("notes: {e}")))?
+            }
+        };
+        let elapsed_ms = match map.remove("elapsed_ms") {
+            None => 0.0,
+            Some(v) => serde_json::from_value(v)
+                .map_err(|e| D::Error::custom(format!("elapsed_ms: {e}")))?,
+        };
+        let data = if status == Status::Ok {
+            let value = serde_json::Value::Object(map);
+            Some(serde_path_to_error::deserialize(value).map_err(|e| {
+                let path = e.path().to_string();
+                if path == "." {
+                    D::Error::custom(e.into_inner())
+                } else {
+                    D::Error::custom(format!("{path}: {}", e.into_inner()))
+                }
+            })?)
+        } else {
+            None
+        };
+        Ok(Section {
+            status,
+            message,
+            notes,
+            elapsed_ms,
+            data,
+        })
+    }
+}
+
+/// The schema of the wire form: the envelope's properties plus `T`'s, `T`'s being required only
+/// when `status` is `ok` (which JSON Schema cannot say simply, so they are documented as such).
+impl<T: JsonSchema> JsonSchema for Section<T> {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        format!("Section_{}", T::schema_name()).into()
+    }
+
+    fn json_schema(generator: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        #[derive(JsonSchema)]
+        #[allow(dead_code)]
+        struct Envelope {
+            status: Status,
+            /// Why the part is skipped or failed.
+            message: Option<String>,
+            /// Caveats for reading the part.
+            notes: Option<Vec<String>>,
+            /// Time spent collecting, sleeping excluded.
+            elapsed_ms: f64,
+        }
+        #[derive(JsonSchema)]
+        #[allow(dead_code)]
+        struct Wire<T> {
+            #[serde(flatten)]
+            envelope: Envelope,
+            #[serde(flatten)]
+            data: Option<T>,
+        }
+        let mut schema = Wire::<T>::json_schema(generator);
+        schema.insert(
+            "description".into(),
+            "A collector's part: `status`, `message`, `notes` and `elapsed_ms` beside the collector's own \
+             fields, which are present when `status` is `ok`."
+                .into(),
+        );
+        schema
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+    struct Data {
+        answer: u32,
+    }
+
+    #[test]
+    fn ok_section_puts_data_beside_the_envelope() {
+        let s = Section::ok(Data { answer: 42 }, Duration::from_micros(1500));
+        let json = serde_json::to_string(&s).unwrap();
+        assert_eq!(json, r#"{"status":"ok","elapsed_ms":1.5,"answer":42}"#);
+        let back: Section<Data> = serde_json::from_str(&json).unwrap();
+        assert_eq!(back, s);
+    }
+
+    #[test]
+    fn error_section_keeps_the_reason_and_has_no_data() {
+        let s: Section<Data> = Section::error("connection refused", Duration::from_millis(3));
+        let json = serde_json::to_string(&s).unwrap();
+        assert_eq!(
+            json,
+            r#"{"status":"error","message":"connection refused","elapsed_ms":3.0}"#
+        );
+        let back: Section<Data> = serde_json::from_str(&json).unwrap();
+        assert_eq!(back.data, None);
+        assert_eq!(back.message.as_deref(), Some("connection refused"));
+    }
+
+    #[test]
+    fn malformed_data_names_the_field() {
+        let err = serde_json::from_str::<Section<Data>>(r#"{"status":"ok","answer":"many"}"#)
+            .unwrap_err();
+        assert!(err.to_string().contains("answer"), "{err}");
+        let err = serde_json::from_str::<Section<Data>>(r#"{"status":"ok"}"#).unwrap_err();
+        assert!(err.to_string().contains("missing field `answer`"), "{err}");
+        let err = serde_json::from_str::<Section<Data>>(r#"{"status":"fine"}"#).unwrap_err();
+        assert!(err.to_string().contains("status"), "{err}");
+    }
+}

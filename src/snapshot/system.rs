@@ -1,0 +1,127 @@
+//! CPU, memory, pressure and process figures of the host.
+
+use super::Counter;
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// Where the CPU time went over the window, from `/proc/stat`, as `vmstat`/`mpstat` show it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct Cpu {
+    /// Logical CPUs that were online.
+    pub cores: u32,
+    pub user_pct: f64,
+    pub nice_pct: f64,
+    pub system_pct: f64,
+    pub iowait_pct: f64,
+    pub irq_pct: f64,
+    pub softirq_pct: f64,
+    /// Time a hypervisor ran something else while this VM wanted the CPU.
+    pub steal_pct: f64,
+    pub idle_pct: f64,
+    /// Everything but idle and iowait.
+    pub busy_pct: f64,
+    /// The busiest single CPU's busy %, which shows one pegged core on an otherwise idle box.
+    pub busiest_core_pct: f64,
+    pub load_1: f64,
+    pub load_5: f64,
+    pub load_15: f64,
+    /// Runnable tasks (vmstat's `r`), sampled several times over the window, doctor itself
+    /// excluded.
+    pub run_queue_avg: f64,
+    pub run_queue_max: u32,
+    /// Tasks in uninterruptible sleep (vmstat's `b`, mostly waiting for I/O), sampled likewise.
+    pub blocked_avg: f64,
+    pub blocked_max: u32,
+    /// How many samples the run-queue figures come from.
+    pub run_queue_samples: u32,
+    /// `ctxt`, `intr`, `processes` (forks) from `/proc/stat`.
+    pub counters: BTreeMap<String, Counter>,
+}
+
+/// Memory and swap, from `/proc/meminfo` and `/proc/vmstat`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct Memory {
+    pub total_bytes: u64,
+    /// `MemAvailable`: what can be handed out without swapping.
+    pub available_bytes: u64,
+    pub available_pct: f64,
+    pub free_bytes: u64,
+    pub cached_bytes: u64,
+    pub buffers_bytes: u64,
+    pub dirty_bytes: u64,
+    pub swap_total_bytes: u64,
+    pub swap_used_bytes: u64,
+    /// Pages swapped in per second (vmstat's `si` is this × page size / 1024).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub swap_in_pages_per_s: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub swap_out_pages_per_s: Option<f64>,
+    /// Major page faults per second: faults that had to read from disk — the "thrashing" figure.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub major_faults_per_s: Option<f64>,
+    pub page_size_bytes: u64,
+    /// Selected `/proc/vmstat` counters (`pswpin`, `pswpout`, `pgmajfault`, `pgfault`, `oom_kill`,
+    /// ...) by their kernel names; a counter this kernel lacks is absent.
+    pub counters: BTreeMap<String, Counter>,
+}
+
+/// Pressure stall information (`/proc/pressure/*`, Linux 4.20+).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct Pressure {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cpu: Option<PressureResource>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub io: Option<PressureResource>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub memory: Option<PressureResource>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct PressureResource {
+    /// Share of time at least one task was stalled on the resource.
+    pub some: PressureLine,
+    /// Share of time all non-idle tasks were stalled at once (absent for the host's cpu line on
+    /// older kernels, where it is meaningless).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub full: Option<PressureLine>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct PressureLine {
+    pub avg10: f64,
+    pub avg60: f64,
+    pub avg300: f64,
+    /// Total stall time since boot, microseconds.
+    pub total_us: u64,
+    /// Stall time over the window as a % of the window.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub window_pct: Option<f64>,
+}
+
+/// The processes that used the most CPU over the window.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct Processes {
+    /// Processes alive at the end of the window.
+    pub count: u32,
+    pub threads: u32,
+    /// The busiest processes by CPU over the window, busiest first.
+    pub top: Vec<ProcessCpu>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct ProcessCpu {
+    pub pid: i32,
+    /// The kernel's short name (`comm`), not the command line, which can hold secrets.
+    pub name: String,
+    /// CPU used over the window in % of one core (200 = two full cores), as `top` shows it.
+    pub cpu_pct: f64,
+    pub user_pct: f64,
+    pub system_pct: f64,
+    pub threads: u32,
+    pub rss_bytes: u64,
+    /// Single-letter scheduler state at the end of the window (R, S, D, ...).
+    pub state: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub major_faults_per_s: Option<f64>,
+}

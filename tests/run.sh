@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# The test command (README, CI): installs and starts everything the tests need on a fresh Debian
+# machine, then runs the whole suite. Idempotent: a second run installs nothing.
+#
+#   bash tests/run.sh            # everything
+#   bash tests/run.sh --lib      # extra arguments go to `cargo test`
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
+
+# command → Debian package that provides it. The tests cross-check doctor against these tools and
+# start private servers from these packages.
+declare -A provides=(
+  [nstat]=iproute2 [ss]=iproute2 [iostat]=sysstat [fio]=fio [sysctl]=procps [vmstat]=procps
+  [netstat]=net-tools [mariadbd]=mariadb-server [mariadb-install-db]=mariadb-server
+  [dockerd]=docker.io [docker]=docker.io [mysqltuner]=mysqltuner [time]=time [busybox]=busybox-static
+)
+missing=()
+for cmd in "${!provides[@]}"; do
+  if ! command -v "$cmd" >/dev/null 2>&1 && ! [ -x "/usr/sbin/$cmd" ] && ! [ -x "/usr/bin/$cmd" ]; then
+    missing+=("${provides[$cmd]}")
+  fi
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  mapfile -t missing < <(printf '%s\n' "${missing[@]}" | sort -u)
+  echo "tests/run.sh: installing ${missing[*]}" >&2
+  as_root apt-get update -qq
+  # Debian's maintainer scripts must not start services: the tests start their own, privately.
+  DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+# A Docker engine for the container tests: use the one running, or start one in the background.
+if ! docker info >/dev/null 2>&1; then
+  echo "tests/run.sh: starting dockerd" >&2
+  as_root sh -c 'nohup /usr/sbin/dockerd >/tmp/doctor-test-dockerd.log 2>&1 &'
+  for _ in $(seq 1 60); do docker info >/dev/null 2>&1 && break; sleep 0.5; done
+  docker info >/dev/null 2>&1 || { echo "dockerd did not start; see /tmp/doctor-test-dockerd.log" >&2; tail -20 /tmp/doctor-test-dockerd.log >&2; exit 1; }
+fi
+
+export PATH="/usr/sbin:$PATH"
+cargo test -j2 --locked "$@"
