@@ -13,6 +13,7 @@ mod overhead;
 pub mod parse;
 mod pressure;
 mod processes;
+pub mod remote;
 mod sockdiag;
 mod tcp;
 
@@ -52,6 +53,9 @@ pub struct Options {
     pub interval: Duration,
     /// How often gauges (run queue, accept queues) are sampled inside the window.
     pub tick: Duration,
+    /// How long after the window's end a remote collector ([`remote`]) may still take before
+    /// it is abandoned as hung.
+    pub grace: Duration,
 }
 
 impl Default for Options {
@@ -59,6 +63,7 @@ impl Default for Options {
         Options {
             interval: Duration::from_secs(5),
             tick: Duration::from_millis(250),
+            grace: Duration::from_secs(5),
         }
     }
 }
@@ -110,6 +115,10 @@ pub fn snapshot(opts: &Options, on_tick: &mut dyn FnMut(Duration)) -> Snapshot {
     let started = Instant::now();
     let host = hostinfo::read();
     let start_wall = SystemTime::now();
+    // Remote collectors (spawned here with `remote::spawn(name, collector, window_end)`) start
+    // first, so a slow connect overlaps the host readings; they are collected with
+    // `wait(window_end + opts.grace)` after the host ones.
+    let window_end = Instant::now() + opts.interval;
 
     let mut cpu = Pending::begin(cpu::begin);
     let memory = Pending::begin(memory::begin);
@@ -120,7 +129,7 @@ pub fn snapshot(opts: &Options, on_tick: &mut dyn FnMut(Duration)) -> Snapshot {
     let pressure = Pending::begin(pressure::begin);
     let window_start = Instant::now();
 
-    let deadline = window_start + opts.interval;
+    let deadline = window_end;
     loop {
         let now = Instant::now();
         if now >= deadline {
