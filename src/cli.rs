@@ -44,10 +44,17 @@ pub struct WindowArgs {
     pub quiet: bool,
 }
 
+/// Which sources to read besides the host, and how to reach them. Each source's flags live here
+/// so `check` and `snapshot` accept the same ones.
+#[derive(Debug, Clone, Default, Args)]
+pub struct SourceArgs {}
+
 #[derive(Debug, Clone, Args)]
 pub struct CheckArgs {
     #[command(flatten)]
     pub window: WindowArgs,
+    #[command(flatten)]
+    pub sources: SourceArgs,
     #[command(flatten)]
     pub output: OutputArgs,
     /// Also save the snapshot the report was made from to this file.
@@ -59,6 +66,8 @@ pub struct CheckArgs {
 pub struct SnapshotArgs {
     #[command(flatten)]
     pub window: WindowArgs,
+    #[command(flatten)]
+    pub sources: SourceArgs,
     /// Write the snapshot here instead of standard output.
     #[arg(long, short = 'o', value_name = "FILE")]
     pub out: Option<PathBuf>,
