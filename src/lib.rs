@@ -11,5 +11,6 @@
 pub mod app;
 pub mod cli;
 pub mod collect;
+pub mod engine;
 pub mod report;
 pub mod snapshot;
