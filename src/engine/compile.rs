@@ -18,7 +18,7 @@ use toml::Spanned;
 const FACTS: &[&str] = &["schema", "doctor_version", "host", "window", "overhead"];
 
 /// Functions doctor adds to CEL's standard library (see `eval::functions`).
-pub const EXTRA_FUNCTIONS: &[&str] = &["max", "min", "clamp", "ramp", "sum"];
+pub const EXTRA_FUNCTIONS: &[&str] = &["max", "min", "clamp", "ramp", "sum", "take"];
 
 /// A compiled CEL expression and the text it came from.
 #[derive(Debug)]
@@ -30,6 +30,8 @@ pub struct Expr {
 /// Text with `{{expr}}` placeholders.
 #[derive(Debug)]
 pub struct Template {
+    /// The text as written.
+    pub source: String,
     pub parts: Vec<Part>,
 }
 
@@ -429,7 +431,10 @@ impl Compiler<'_> {
         if pos < text.len() {
             parts.push(Part::Text(text[pos..].to_owned()));
         }
-        Ok(Template { parts })
+        Ok(Template {
+            source: text.clone(),
+            parts,
+        })
     }
 }
 

@@ -171,7 +171,8 @@ fn evaluate(
         Err(e) => return Outcome::NotChecked(reason("when", &rule.when, &e)),
     }
     let score = match rule.score.program.execute(&ctx).map(|v| number(&v)) {
-        Ok(Some(s)) if s.is_finite() => crate::snapshot::round2(s.clamp(0.0, 100.0)),
+        // Whole points: a score is a ranking aid, not a measurement.
+        Ok(Some(s)) if s.is_finite() => s.clamp(0.0, 100.0).round(),
         Ok(other) => {
             return Outcome::NotChecked(format!(
                 "`score` must be a finite number, it gave {}",
@@ -203,7 +204,7 @@ fn evaluate(
         score,
         summary: render(&rule.summary, &ctx).trim().to_owned(),
         evidence,
-        fix: render(&rule.fix, &ctx).trim().to_owned(),
+        fix: tidy(&render(&rule.fix, &ctx)),
         explains: Vec::new(),
         explained_by: None,
     })
@@ -239,6 +240,22 @@ fn render(t: &Template, ctx: &Context<'_, '_>) -> String {
         }
     }
     out
+}
+
+/// Placeholders that render empty (a branch that does not apply) leave blank lines; keep at
+/// most one in a row and none at the ends.
+fn tidy(text: &str) -> String {
+    let mut out: Vec<&str> = Vec::new();
+    for line in text.lines().map(str::trim_end) {
+        if line.trim().is_empty() && out.last().is_none_or(|l| l.trim().is_empty()) {
+            continue;
+        }
+        out.push(line);
+    }
+    while out.last().is_some_and(|l| l.trim().is_empty()) {
+        out.pop();
+    }
+    out.join("\n")
 }
 
 fn number(v: &Value) -> Option<f64> {
@@ -333,6 +350,18 @@ mod functions {
         let _ = ctx.add_function("sum", |Arguments(a): Arguments| fold(&a, |x, y| x + y));
         let _ = ctx.add_function("clamp", clamp);
         let _ = ctx.add_function("ramp", ramp);
+        let _ = ctx.add_function("take", take);
+    }
+
+    /// `take(list, n)`: the first `n` items (all of them when there are fewer).
+    fn take(ftx: &FunctionContext, list: Value, n: Value) -> Result<Value, ExecutionError> {
+        let Value::List(items) = list else {
+            return Err(ftx.error("take: expected a list"));
+        };
+        let n = num(&n)?.max(0.0) as usize;
+        Ok(Value::List(Arc::new(
+            items.iter().take(n).cloned().collect(),
+        )))
     }
 
     fn num(v: &Value) -> Result<f64, ExecutionError> {
@@ -396,6 +425,11 @@ mod tests {
     use super::*;
 
     #[test]
+    fn tidy_collapses_blank_lines() {
+        assert_eq!(tidy("\n\na\n\n \n\nb  \n\n"), "a\n\nb");
+    }
+
+    #[test]
     fn numbers_read_naturally() {
         assert_eq!(fmt_number(128.0), "128");
         assert_eq!(fmt_number(2.5), "2.5");
@@ -443,6 +477,8 @@ mod tests {
         assert_eq!(eval("ramp(9, 1, 5)", &j), Ok(Value::Float(1.0)));
         assert_eq!(eval("clamp(150, 0, 100)", &j), Ok(Value::Float(100.0)));
         assert!(eval("max([])", &j).is_err());
+        assert_eq!(display(&eval("take(l, 2)", &j).unwrap()), "1, 5.5");
+        assert_eq!(display(&eval("take(l, 9.0)", &j).unwrap()), "1, 5.5, 3");
         assert!(eval("ramp(1, 5, 5)", &j).is_err());
     }
 

@@ -19,6 +19,63 @@ pub use rules::RuleError;
 
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
+use std::io::Write;
+
+/// `doctor rules explain ID`: the rule's documentation, then how it decides, as written.
+pub fn explain(rule: &Rule, out: &mut dyn Write) -> std::io::Result<()> {
+    writeln!(out, "{} — {}", rule.id, rule.title)?;
+    writeln!(
+        out,
+        "layer: {}, kind: {}, from {}{}",
+        rule.layer.as_str(),
+        rule.kind.as_str(),
+        rule.path,
+        if rule.builtin { " (built in)" } else { "" }
+    )?;
+    if !rule.requires.is_empty() {
+        writeln!(out, "needs the sections: {}", rule.requires.join(", "))?;
+    }
+    if !rule.explains.is_empty() {
+        writeln!(out, "explains: {}", rule.explains.join(", "))?;
+    }
+    writeln!(
+        out,
+        "severity: critical from score {}, warning from {}, info below",
+        eval::fmt_number(rule.thresholds.critical),
+        eval::fmt_number(rule.thresholds.warning)
+    )?;
+    writeln!(out)?;
+    match &rule.doc {
+        Some(doc) => writeln!(out, "{}", doc.trim_end())?,
+        None => writeln!(
+            out,
+            "(no documentation: add {}.md beside the rule file)",
+            rule.id
+        )?,
+    }
+    writeln!(out)?;
+    writeln!(out, "## How it decides (CEL over the snapshot's fields)")?;
+    writeln!(out)?;
+    for (name, e) in &rule.lets {
+        writeln!(out, "let {name} = {}", e.source)?;
+    }
+    writeln!(out, "when: {}", rule.when.source)?;
+    writeln!(out, "score: {}", rule.score.source)?;
+    writeln!(out, "evidence:")?;
+    for e in &rule.evidence {
+        write!(out, "  - {}: {}", e.label, e.expr.source)?;
+        if let Some(t) = &e.threshold {
+            write!(out, "  [{t}]")?;
+        }
+        writeln!(out)?;
+    }
+    writeln!(out, "summary: {}", rule.summary.source.trim())?;
+    writeln!(out, "fix:")?;
+    for line in rule.fix.source.trim_end().lines() {
+        writeln!(out, "  {line}")?;
+    }
+    Ok(())
+}
 
 /// Where in the stack a cause lives.
 #[derive(
