@@ -1,0 +1,510 @@
+//! The scenario lab: each scenario induces its bottleneck for real on this machine, waits until
+//! the standard tool (`nstat`, `ss`, `iostat`, `vmstat`, `pidstat`) shows that it holds, and tears
+//! everything down when its guard is dropped.
+//!
+//! Used by `tests/live.rs` (doctor run during the scenario) and by `tests/scenarios/record.sh`
+//! (which records `fixtures/<scenario>.json`). Everything is bounded: loops stop by themselves
+//! after [`MAX_LIFE_S`] even if the test process dies, `fio` by size and time, the connection
+//! burst by a stop flag and a deadline. TCP scenarios use ports 34000–34099 only.
+
+#![allow(dead_code)] // each test binary uses a different part of the lab
+
+use std::io::Write as _;
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+/// Every process a scenario starts ends by itself after this long, whatever happens to the test.
+pub const MAX_LIFE_S: u64 = 90;
+
+/// The scenarios, with the rule each must make doctor rank first (`None`: nothing at warning or
+/// above).
+pub const SCENARIOS: &[(&str, Option<&str>)] = &[
+    ("accept-queue-overflow", Some("tcp-accept-queue-overflow")),
+    ("disk-saturation", Some("disk-io-saturation")),
+    ("cpu-saturation", Some("cpu-saturation")),
+    ("single-core", Some("app-single-core-bound")),
+    ("memory-swapping", Some("memory-swapping")),
+    ("healthy", None),
+];
+
+/// A running scenario; dropping it tears it down.
+pub struct Running {
+    pub name: &'static str,
+    teardown: Vec<Box<dyn FnOnce() + Send>>,
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        while let Some(f) = self.teardown.pop() {
+            f();
+        }
+    }
+}
+
+impl Running {
+    fn new(name: &'static str) -> Self {
+        Running {
+            name,
+            teardown: Vec::new(),
+        }
+    }
+
+    fn on_drop(&mut self, f: impl FnOnce() + Send + 'static) {
+        self.teardown.push(Box::new(f));
+    }
+
+    fn child(&mut self, mut child: Child) -> u32 {
+        let pid = child.id();
+        self.on_drop(move || {
+            let _ = child.kill();
+            let _ = child.wait();
+        });
+        pid
+    }
+}
+
+/// Starts `name` and returns once its condition provably holds. `port_base` separates the live
+/// tests (34000) from recording (34050).
+pub fn start(name: &str, port_base: u16) -> Running {
+    match name {
+        "accept-queue-overflow" => accept_queue_overflow(port_base),
+        "disk-saturation" => disk_saturation(),
+        "cpu-saturation" => cpu_saturation(),
+        "single-core" => single_core(),
+        "memory-swapping" => memory_swapping(),
+        "healthy" => healthy(port_base + 10),
+        other => panic!("no scenario `{other}`; scenarios are: {SCENARIOS:?}"),
+    }
+}
+
+/// Runs a standard tool and returns its stdout; a missing tool fails with what to install.
+pub fn tool(cmd: &str, args: &[&str]) -> String {
+    let out = Command::new(cmd)
+        .args(args)
+        .stderr(Stdio::piped())
+        .output()
+        .unwrap_or_else(|e| {
+            panic!("cannot run `{cmd}`: {e}; install it (bash tests/run.sh installs what the tests need)")
+        });
+    assert!(
+        out.status.success(),
+        "`{cmd} {}` failed: {}",
+        args.join(" "),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// Polls `check` until it returns `Ok`, or fails with its last explanation after `limit`.
+fn wait_until(what: &str, limit: Duration, mut check: impl FnMut() -> Result<(), String>) {
+    let t = Instant::now();
+    loop {
+        match check() {
+            Ok(()) => return,
+            Err(why) if t.elapsed() > limit => {
+                panic!("{what} did not hold within {limit:?}: {why}")
+            }
+            Err(_) => std::thread::sleep(Duration::from_millis(200)),
+        }
+    }
+}
+
+pub fn cores() -> usize {
+    std::thread::available_parallelism().map_or(1, std::num::NonZero::get)
+}
+
+/// A perl busy loop that ends by itself (perl-base is essential on Debian, so it is always there).
+fn busy_loop() -> Child {
+    Command::new("perl")
+        .args(["-e", &format!("alarm {MAX_LIFE_S}; 1 while 1")])
+        .spawn()
+        .expect("perl runs (apt-get install perl-base)")
+}
+
+/// `vmstat 1 2`: the second line is the one-second sample; returns (r, si, so, us+sy).
+pub fn vmstat() -> (u32, u64, u64, u32) {
+    let text = tool("vmstat", &["1", "2"]);
+    let line = text.lines().last().expect("vmstat printed a sample");
+    let f: Vec<u64> = line
+        .split_whitespace()
+        .map(|x| x.parse().unwrap_or(0))
+        .collect();
+    // r b swpd free buff cache si so bi bo in cs us sy id wa st
+    (f[0] as u32, f[6], f[7], (f[12] + f[13]) as u32)
+}
+
+// ---------------------------------------------------------------------------------------------
+// accept-queue-overflow
+
+/// Reads `TcpExtListenOverflows` with `nstat` without touching its history file.
+pub fn nstat_listen_overflows() -> u64 {
+    let text = tool("nstat", &["-asz", "TcpExtListenOverflows"]);
+    text.lines()
+        .find(|l| l.starts_with("TcpExtListenOverflows"))
+        .and_then(|l| l.split_whitespace().nth(1))
+        .and_then(|v| v.parse().ok())
+        .expect("nstat prints TcpExtListenOverflows")
+}
+
+/// A listener with a backlog of 1 that never accepts, and a bounded stream of connects to it
+/// from 16 threads on loopback: the accept queue fills and every further SYN overflows it.
+fn accept_queue_overflow(port_base: u16) -> Running {
+    use socket2::{Domain, Socket, Type};
+    let mut run = Running::new("accept-queue-overflow");
+    let port = port_base;
+    let addr: SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
+    let listener = Socket::new(Domain::IPV4, Type::STREAM, None).unwrap();
+    listener.set_reuse_address(true).unwrap();
+    listener
+        .bind(&addr.into())
+        .unwrap_or_else(|e| panic!("cannot bind {addr} (is another test using it?): {e}"));
+    listener.listen(1).unwrap();
+
+    let stop = Arc::new(AtomicBool::new(false));
+    let deadline = Instant::now() + Duration::from_secs(MAX_LIFE_S);
+    let mut threads: Vec<JoinHandle<()>> = Vec::new();
+    for _ in 0..16 {
+        let stop = Arc::clone(&stop);
+        threads.push(std::thread::spawn(move || {
+            // At most two connections complete (the queue holds backlog + 1); keep them open so
+            // the queue stays full.
+            let mut held: Vec<TcpStream> = Vec::new();
+            while !stop.load(Ordering::Relaxed) && Instant::now() < deadline {
+                if let Ok(s) = TcpStream::connect_timeout(&addr, Duration::from_millis(400)) {
+                    if held.len() < 4 {
+                        held.push(s);
+                    }
+                } else {
+                    std::thread::sleep(Duration::from_millis(10));
+                }
+            }
+        }));
+    }
+    run.on_drop(move || {
+        stop.store(true, Ordering::Relaxed);
+        for t in threads {
+            let _ = t.join();
+        }
+        drop(listener);
+    });
+
+    let before = nstat_listen_overflows();
+    wait_until("the accept-queue overflow", Duration::from_secs(10), || {
+        let now = nstat_listen_overflows();
+        let ss = tool("ss", &["-Hlnt", &format!("sport = :{port}")]);
+        let f: Vec<&str> = ss.split_whitespace().collect();
+        let (recv_q, send_q): (u32, u32) = (
+            f.get(1).and_then(|x| x.parse().ok()).unwrap_or(0),
+            f.get(2).and_then(|x| x.parse().ok()).unwrap_or(0),
+        );
+        if now > before + 20 && recv_q >= send_q && send_q == 1 {
+            Ok(())
+        } else {
+            Err(format!(
+                "nstat TcpExtListenOverflows +{}, ss Recv-Q {recv_q} Send-Q {send_q}",
+                now - before
+            ))
+        }
+    });
+    run
+}
+
+// ---------------------------------------------------------------------------------------------
+// disk-saturation
+
+/// `iostat -dx 1 2`: the devices of the one-second report with (%util, aqu-sz).
+pub fn iostat() -> Vec<(String, f64, f64)> {
+    let text = tool("iostat", &["-dx", "1", "2"]);
+    let last = text
+        .rsplit("Device")
+        .next()
+        .expect("iostat printed a report");
+    let mut lines = last.lines();
+    let header: Vec<&str> = lines.next().unwrap_or("").split_whitespace().collect();
+    let col = |name: &str| {
+        header
+            .iter()
+            .position(|h| *h == name)
+            .map_or_else(|| panic!("iostat -x has no {name} column"), |i| i + 1) // "Device" was split off
+    };
+    let (util, aqu) = (col("%util"), col("aqu-sz"));
+    lines
+        .filter_map(|l| {
+            let f: Vec<&str> = l.split_whitespace().collect();
+            Some((
+                (*f.first()?).to_owned(),
+                f.get(util)?.parse().ok()?,
+                f.get(aqu)?.parse().ok()?,
+            ))
+        })
+        .collect()
+}
+
+/// A directory on a real disk (not tmpfs), removed on drop.
+fn disk_tempdir() -> tempfile::TempDir {
+    tempfile::Builder::new()
+        .prefix("doctor-lab-")
+        .tempdir_in("/var/tmp")
+        .expect("/var/tmp is writable")
+}
+
+/// `fio` random reads with direct I/O and a deep queue on a 256 MiB file, bounded by time.
+fn disk_saturation() -> Running {
+    let mut run = Running::new("disk-saturation");
+    let dir = disk_tempdir();
+    let file = dir.path().join("fio.dat");
+    let fio = Command::new("fio")
+        .args([
+            "--name=doctor-disk-saturation",
+            &format!("--filename={}", file.display()),
+            "--size=256M",
+            "--direct=1",
+            "--rw=randread",
+            "--bs=64k",
+            "--iodepth=32",
+            "--ioengine=libaio",
+            "--thread",
+            "--time_based",
+            &format!("--runtime={MAX_LIFE_S}"),
+            "--output=/dev/null",
+        ])
+        .stdout(Stdio::null())
+        .spawn()
+        .expect("fio runs (apt-get install fio)");
+    run.child(fio);
+    run.on_drop(move || drop(dir));
+    wait_until("disk saturation", Duration::from_secs(30), || {
+        let devices = iostat();
+        if devices
+            .iter()
+            .any(|(_, util, aqu)| *util >= 90.0 && *aqu >= 1.0)
+        {
+            Ok(())
+        } else {
+            Err(format!("iostat -x (device, %util, aqu-sz): {devices:?}"))
+        }
+    });
+    run
+}
+
+// ---------------------------------------------------------------------------------------------
+// cpu-saturation and single-core
+
+/// Twice as many busy loops as cores: the run queue is twice the core count.
+fn cpu_saturation() -> Running {
+    let mut run = Running::new("cpu-saturation");
+    let n = cores() * 2;
+    for _ in 0..n {
+        run.child(busy_loop());
+    }
+    wait_until("CPU saturation", Duration::from_secs(15), || {
+        let (r, _, _, busy) = vmstat();
+        if r as usize > cores() && busy >= 90 {
+            Ok(())
+        } else {
+            Err(format!("vmstat r {r} (cores {}), us+sy {busy}%", cores()))
+        }
+    });
+    run
+}
+
+/// `pidstat -p PID 1 1`: the process's %CPU over one second.
+pub fn pidstat_cpu(pid: u32) -> f64 {
+    let text = tool("pidstat", &["-p", &pid.to_string(), "1", "1"]);
+    let header = text
+        .lines()
+        .find(|l| l.contains("%CPU"))
+        .expect("pidstat prints a header");
+    let col = header.split_whitespace().position(|h| h == "%CPU").unwrap();
+    text.lines()
+        .find(|l| l.starts_with("Average"))
+        .and_then(|l| l.split_whitespace().nth(col))
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0.0)
+}
+
+/// One busy loop: one core pegged, the others idle.
+fn single_core() -> Running {
+    let mut run = Running::new("single-core");
+    let pid = run.child(busy_loop());
+    wait_until("one core pegged", Duration::from_secs(15), || {
+        let cpu = pidstat_cpu(pid);
+        if cpu >= 95.0 {
+            Ok(())
+        } else {
+            Err(format!("pidstat %CPU of the loop {cpu}"))
+        }
+    });
+    run
+}
+
+// ---------------------------------------------------------------------------------------------
+// memory-swapping
+
+/// A private swap file and a memory cgroup of 64 MiB in which a process keeps touching 256 MiB:
+/// the kernel swaps its pages out and back in continuously. Only that cgroup is squeezed; the
+/// rest of the machine keeps its memory.
+fn memory_swapping() -> Running {
+    let mut run = Running::new("memory-swapping");
+    let dir = disk_tempdir();
+    let swap = dir.path().join("swap");
+    tool(
+        "dd",
+        &[
+            "if=/dev/zero",
+            &format!("of={}", swap.display()),
+            "bs=1M",
+            "count=512",
+            "status=none",
+        ],
+    );
+    std::fs::set_permissions(&swap, std::os::unix::fs::PermissionsExt::from_mode(0o600)).unwrap();
+    tool("mkswap", &[swap.to_str().unwrap()]);
+    tool("swapon", &[swap.to_str().unwrap()]);
+    let swap_off = swap.clone();
+    run.on_drop(move || {
+        let _ = Command::new("swapoff").arg(&swap_off).status();
+        drop(dir);
+    });
+
+    let cgroup = MemoryCgroup::create(&format!("doctor-lab-swap-{}", std::process::id()), 64 << 20);
+    let procs = cgroup.procs_file();
+    // The shell joins the cgroup before exec'ing perl, so every page perl allocates is charged
+    // to the cgroup.
+    let script = format!(
+        "echo $$ > {procs} && exec perl -e 'alarm {MAX_LIFE_S}; my $s = \"x\" x (256 << 20); \
+         while (1) {{ for (my $i = 0; $i < length($s); $i += 4096) {{ substr($s, $i, 1) = \"y\" }} }}'",
+        procs = procs.display()
+    );
+    // Teardown runs in reverse: the process is killed first, then its cgroup removed.
+    run.on_drop(move || drop(cgroup));
+    let child = Command::new("sh")
+        .args(["-c", &script])
+        .spawn()
+        .expect("sh runs");
+    run.child(child);
+
+    wait_until("swapping", Duration::from_secs(30), || {
+        let (_, si, so, _) = vmstat();
+        if si > 0 && so > 0 {
+            Ok(())
+        } else {
+            Err(format!("vmstat si {si} so {so} (KiB/s)"))
+        }
+    });
+    run
+}
+
+/// A memory cgroup (v1 or v2) with a limit, removed on drop.
+pub struct MemoryCgroup {
+    dir: PathBuf,
+}
+
+impl MemoryCgroup {
+    fn create(name: &str, limit: u64) -> Self {
+        let v2 = Path::new("/sys/fs/cgroup/cgroup.controllers").exists();
+        let (dir, limit_file) = if v2 {
+            let _ = std::fs::write("/sys/fs/cgroup/cgroup.subtree_control", "+memory");
+            (PathBuf::from("/sys/fs/cgroup").join(name), "memory.max")
+        } else {
+            (
+                PathBuf::from("/sys/fs/cgroup/memory").join(name),
+                "memory.limit_in_bytes",
+            )
+        };
+        std::fs::create_dir(&dir).unwrap_or_else(|e| {
+            panic!(
+                "cannot create the memory cgroup {}: {e} (the swapping scenario needs root and a memory cgroup controller)",
+                dir.display()
+            )
+        });
+        let cg = MemoryCgroup { dir };
+        std::fs::write(cg.dir.join(limit_file), limit.to_string()).unwrap();
+        cg
+    }
+
+    fn procs_file(&self) -> PathBuf {
+        self.dir.join("cgroup.procs")
+    }
+}
+
+impl Drop for MemoryCgroup {
+    fn drop(&mut self) {
+        // The processes are killed before (teardown runs in reverse); wait for them to leave.
+        for _ in 0..50 {
+            if std::fs::remove_dir(&self.dir).is_ok() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        eprintln!("warning: could not remove cgroup {}", self.dir.display());
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// healthy
+
+/// Light, bounded load: a server that accepts and answers, a client making 20 requests a
+/// second, a little disk writing. Nothing near a limit.
+fn healthy(port: u16) -> Running {
+    let mut run = Running::new("healthy");
+    let listener = TcpListener::bind(("127.0.0.1", port))
+        .unwrap_or_else(|e| panic!("cannot bind 127.0.0.1:{port}: {e}"));
+    listener.set_nonblocking(true).unwrap();
+    let stop = Arc::new(AtomicBool::new(false));
+    let served = Arc::new(AtomicU64::new(0));
+    let deadline = Instant::now() + Duration::from_secs(MAX_LIFE_S);
+    let server = {
+        let (stop, served) = (Arc::clone(&stop), Arc::clone(&served));
+        std::thread::spawn(move || {
+            while !stop.load(Ordering::Relaxed) && Instant::now() < deadline {
+                match listener.accept() {
+                    Ok((mut s, _)) => {
+                        let _ = s.write_all(b"ok\n");
+                        served.fetch_add(1, Ordering::Relaxed);
+                    }
+                    Err(_) => std::thread::sleep(Duration::from_millis(5)),
+                }
+            }
+        })
+    };
+    let client = {
+        let stop = Arc::clone(&stop);
+        let dir = disk_tempdir();
+        std::thread::spawn(move || {
+            let mut log = std::fs::File::create(dir.path().join("app.log")).unwrap();
+            while !stop.load(Ordering::Relaxed) && Instant::now() < deadline {
+                if let Ok(mut s) = TcpStream::connect(("127.0.0.1", port)) {
+                    let mut buf = [0u8; 3];
+                    let _ = std::io::Read::read(&mut s, &mut buf);
+                }
+                let _ = writeln!(log, "request served {:?}", Instant::now());
+                std::thread::sleep(Duration::from_millis(50));
+            }
+            drop(dir);
+        })
+    };
+    run.on_drop(move || {
+        stop.store(true, Ordering::Relaxed);
+        let _ = server.join();
+        let _ = client.join();
+    });
+    let start = served.load(Ordering::Relaxed);
+    wait_until("the light load", Duration::from_secs(15), || {
+        let (r, si, so, busy) = vmstat();
+        let n = served.load(Ordering::Relaxed) - start;
+        if n >= 10 && (r as usize) < cores() && busy < 50 && si == 0 && so == 0 {
+            Ok(())
+        } else {
+            Err(format!(
+                "served {n} requests; vmstat r {r} us+sy {busy}% si {si} so {so}: the machine is busy with something else"
+            ))
+        }
+    });
+    run
+}
