@@ -498,7 +498,7 @@ fn healthy(port: u16) -> Running {
     wait_until("the light load", Duration::from_secs(15), || {
         let (r, si, so, busy) = vmstat();
         let n = served.load(Ordering::Relaxed) - start;
-        if n >= 10 && (r as usize) < cores() && busy < 50 && si == 0 && so == 0 {
+        if n >= 10 && (r as usize) < cores() && busy < 75 && si == 0 && so == 0 {
             Ok(())
         } else {
             Err(format!(
