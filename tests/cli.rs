@@ -305,3 +305,42 @@ fn schema_describes_every_section() {
         );
     }
 }
+
+/// On a terminal (a pty from `script`): a progress indicator on stderr and coloured statuses;
+/// with `NO_COLOR` set, no colour.
+#[test]
+fn terminal_gets_progress_and_colour_unless_no_color() {
+    support::require("script", "bsdutils");
+    let on_tty = |no_color: bool| {
+        let mut cmd = std::process::Command::new("script");
+        cmd.args([
+            "-q",
+            "-e",
+            "-c",
+            &format!("{} check -i 600ms", env!("CARGO_BIN_EXE_doctor")),
+            "/dev/null",
+        ]);
+        cmd.env_remove("NO_COLOR");
+        if no_color {
+            cmd.env("NO_COLOR", "1");
+        }
+        let out = cmd.output().unwrap();
+        assert!(out.status.success());
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    let coloured = on_tty(false);
+    assert!(
+        coloured.contains("sampling 600ms window"),
+        "no progress indicator: {coloured}"
+    );
+    assert!(
+        coloured.contains("\x1b[32mok\x1b[39m"),
+        "no colour on a terminal: {coloured}"
+    );
+    let plain = on_tty(true);
+    assert!(
+        !plain.contains("\x1b[32m"),
+        "colour despite NO_COLOR: {plain}"
+    );
+    assert!(plain.contains("collectors:"));
+}
