@@ -355,3 +355,62 @@ fn live_snapshot_is_complete() {
     assert!(snap["overhead"]["cpu_ms"].as_f64().unwrap() > 0.0);
     assert!(snap["cpu"]["run_queue_samples"].as_u64().unwrap() >= 2);
 }
+
+/// One busy thread among idle ones (a Node.js event loop with its idle workers): doctor names
+/// the busy thread at about one core, as `pidstat -t` sees it.
+#[test]
+fn busiest_thread_matches_pidstat() {
+    require("pidstat", "sysstat");
+    let script = "import threading, time\n\
+        for _ in range(3): threading.Thread(target=time.sleep, args=(30,), daemon=True).start()\n\
+        t0 = time.time()\n\
+        while time.time() - t0 < 30: pass\n";
+    let mut child = Command::new("python3")
+        .args(["-c", script])
+        .spawn()
+        .unwrap();
+    let pid = child.id();
+    let threads = || std::fs::read_dir(format!("/proc/{pid}/task")).map_or(0, Iterator::count);
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while threads() < 4 {
+        assert!(
+            Instant::now() < deadline,
+            "python did not start its threads"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let pidstat = Command::new("pidstat")
+        .args(["-t", "-u", "-p", &pid.to_string(), "2", "1"])
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let snap = snapshot_json("2s");
+    let out = String::from_utf8(pidstat.wait_with_output().unwrap().stdout).unwrap();
+    let _ = child.kill();
+    let _ = child.wait();
+    // Average: UID TGID TID %usr %system %guest %wait %CPU CPU Command — the main thread's TID is the pid.
+    let main_thread: f64 = out
+        .lines()
+        .filter(|l| l.starts_with("Average:"))
+        .map(|l| l.split_ascii_whitespace().collect::<Vec<_>>())
+        .find(|f| f.get(3) == Some(&pid.to_string().as_str()))
+        .and_then(|f| f.get(8)?.parse().ok())
+        .unwrap_or_else(|| panic!("no pidstat line for thread {pid}:\n{out}"));
+    let top = snap["processes"]["top"].as_array().unwrap();
+    let p = top
+        .iter()
+        .find(|p| p["pid"] == pid)
+        .unwrap_or_else(|| panic!("{pid} not in top: {top:?}"));
+    let t = &p["busiest_thread"];
+    assert_eq!(t["tid"], pid, "{p}");
+    assert!(
+        main_thread > 80.0,
+        "pidstat: the busy thread only got {main_thread}%"
+    );
+    let ours = t["cpu_pct"].as_f64().unwrap();
+    assert!(
+        (ours - main_thread).abs() <= 15.0,
+        "doctor {ours}%, pidstat {main_thread}%"
+    );
+    assert!(p["threads"].as_u64().unwrap() >= 4);
+}

@@ -121,7 +121,7 @@ pub fn snapshot(opts: &Options, on_tick: &mut dyn FnMut(Duration)) -> Snapshot {
     let disks = Pending::begin(disk::begin);
     let tcp = Pending::begin(tcp::begin);
     let mut listeners = Pending::begin(listeners::begin);
-    let processes = Pending::begin(processes::begin);
+    let mut processes = Pending::begin(processes::begin);
     let pressure = Pending::begin(pressure::begin);
     let window_start = Instant::now();
     let window_end = window_start + opts.interval;
@@ -138,6 +138,9 @@ pub fn snapshot(opts: &Options, on_tick: &mut dyn FnMut(Duration)) -> Snapshot {
         std::thread::sleep(opts.tick.min(deadline - now));
         cpu.tick(cpu::sample);
         listeners.tick(listeners::sample);
+        if window_start.elapsed() >= opts.interval / 2 {
+            processes.tick(processes::sample_midway);
+        }
         on_tick(window_start.elapsed());
     }
 
