@@ -10,6 +10,15 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 use support::{disk_of, require, run, snapshot_json};
 
+/// The tests that put load on the machine and compare rates run one at a time: two busy loops
+/// and fio at once on a 2-core box would starve each other and measure the contention.
+static LOAD: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+fn exclusive() -> std::sync::MutexGuard<'static, ()> {
+    LOAD.lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
 fn counters(snap: &Value) -> BTreeMap<String, i64> {
     snap["tcp"]["counters"]
         .as_object()
@@ -147,6 +156,7 @@ fn listener_backlog_and_queue_match_ss() {
 /// `iostat -x` figures for that disk agree with `iostat -x` over the same window.
 #[test]
 fn disk_figures_match_iostat() {
+    let _load = exclusive();
     require("iostat", "sysstat");
     require("fio", "fio");
     let dir = tempfile::tempdir_in(std::env::temp_dir()).unwrap();
@@ -252,6 +262,7 @@ fn iostat_row(out: &str, disk: &str) -> BTreeMap<String, f64> {
 /// A busy loop shows as one core in `processes.top`, as `pidstat` measures it over the same window.
 #[test]
 fn busy_process_matches_pidstat() {
+    let _load = exclusive();
     require("pidstat", "sysstat");
     let mut busy = Command::new("sh")
         .args(["-c", "while :; do :; done"])
@@ -284,7 +295,7 @@ fn busy_process_matches_pidstat() {
         .unwrap_or_else(|| panic!("busy loop {pid} not in top: {top:?}"));
     let ours = ours["cpu_pct"].as_f64().unwrap();
     assert!(
-        theirs > 80.0,
+        theirs > 50.0,
         "pidstat says the loop only got {theirs}%: machine overloaded?"
     );
     assert!(
@@ -360,6 +371,7 @@ fn live_snapshot_is_complete() {
 /// the busy thread at about one core, as `pidstat -t` sees it.
 #[test]
 fn busiest_thread_matches_pidstat() {
+    let _load = exclusive();
     require("pidstat", "sysstat");
     let script = "import threading, time\n\
         for _ in range(3): threading.Thread(target=time.sleep, args=(30,), daemon=True).start()\n\
@@ -404,7 +416,7 @@ fn busiest_thread_matches_pidstat() {
     let t = &p["busiest_thread"];
     assert_eq!(t["tid"], pid, "{p}");
     assert!(
-        main_thread > 80.0,
+        main_thread > 50.0,
         "pidstat: the busy thread only got {main_thread}%"
     );
     let ours = t["cpu_pct"].as_f64().unwrap();

@@ -62,16 +62,18 @@ pub fn sample_midway(start: &mut Start) {
     if start.threads.is_some() {
         return;
     }
-    let Ok(now) = read_all() else { return };
-    let mut busy: Vec<(u64, i32)> = now
+    // Only processes that were multi-threaded at the start are read again: on a busy server
+    // they are a small share of all processes.
+    let mut busy: Vec<(u64, i32)> = start
+        .procs
         .iter()
         .filter(|(_, r)| r.threads > 1)
-        .filter_map(|(pid, r)| {
-            let before = start
-                .procs
-                .get(pid)
-                .filter(|b| b.starttime == r.starttime)?;
-            let used = (r.utime + r.stime).saturating_sub(before.utime + before.stime);
+        .filter_map(|(pid, before)| {
+            let now = procfs::process::Process::new(*pid).ok()?.stat().ok()?;
+            if now.starttime != before.starttime {
+                return None;
+            }
+            let used = (now.utime + now.stime).saturating_sub(before.utime + before.stime);
             (used > 0).then_some((used, *pid))
         })
         .collect();
