@@ -115,19 +115,19 @@ pub fn snapshot(opts: &Options, on_tick: &mut dyn FnMut(Duration)) -> Snapshot {
     let started = Instant::now();
     let host = hostinfo::read();
     let start_wall = SystemTime::now();
-    // Remote collectors (spawned here with `remote::spawn(name, collector, window_end)`) start
-    // first, so a slow connect overlaps the host readings; they are collected with
-    // `wait(window_end + opts.grace)` after the host ones.
-    let window_end = Instant::now() + opts.interval;
 
     let mut cpu = Pending::begin(cpu::begin);
     let memory = Pending::begin(memory::begin);
     let disks = Pending::begin(disk::begin);
     let tcp = Pending::begin(tcp::begin);
     let mut listeners = Pending::begin(listeners::begin);
-    let processes = Pending::begin(processes::begin);
+    let mut processes = Pending::begin(processes::begin);
     let pressure = Pending::begin(pressure::begin);
     let window_start = Instant::now();
+    let window_end = window_start + opts.interval;
+    // Remote collectors are spawned here with `remote::spawn(name, collector, window_end)`: their
+    // connect and start reading overlap the window; they are collected with
+    // `wait(window_end + opts.grace)` after the host ones and measure their own window.
 
     let deadline = window_end;
     loop {
@@ -138,6 +138,9 @@ pub fn snapshot(opts: &Options, on_tick: &mut dyn FnMut(Duration)) -> Snapshot {
         std::thread::sleep(opts.tick.min(deadline - now));
         cpu.tick(cpu::sample);
         listeners.tick(listeners::sample);
+        if window_start.elapsed() >= opts.interval / 2 {
+            processes.tick(processes::sample_midway);
+        }
         on_tick(window_start.elapsed());
     }
 

@@ -16,7 +16,9 @@ pub use disk::{Disk, Disks};
 pub use load::{LoadError, from_json, load};
 pub use net::{Listener, Listeners, ProcessRef, SysctlValue, Tcp};
 pub use section::{Section, Status, round_ms};
-pub use system::{Cpu, Memory, Pressure, PressureLine, PressureResource, ProcessCpu, Processes};
+pub use system::{
+    Cpu, Memory, Pressure, PressureLine, PressureResource, ProcessCpu, Processes, ThreadCpu,
+};
 
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
