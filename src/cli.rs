@@ -41,7 +41,7 @@ pub enum Command {
 pub struct RulesArgs {
     /// Also load the rules in DIR (`*.toml`, with optional `<id>.md` docs); a rule with a built-in
     /// rule's id replaces it.
-    #[arg(long, value_name = "DIR", env = "DOCTOR_RULES")]
+    #[arg(long, value_name = "DIR", env = "DOCTOR_RULES", global = true)]
     pub rules: Option<PathBuf>,
 }
 

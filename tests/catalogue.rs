@@ -35,15 +35,26 @@ fn every_rule_compiles_and_is_documented() {
     let cat = Catalogue::load(None).unwrap();
     let files: BTreeSet<&str> = BUILTIN
         .iter()
-        .filter(|(p, _)| p.ends_with(".toml"))
+        .filter(|(p, _)| {
+            std::path::Path::new(p)
+                .extension()
+                .is_some_and(|e| e == "toml")
+        })
         .map(|(p, _)| *p)
         .collect();
     assert_eq!(files.len(), cat.rules.len(), "one rule per file");
     let ids: BTreeSet<&str> = cat.rules.iter().map(|r| r.id.as_str()).collect();
     assert_eq!(ids.len(), cat.rules.len(), "ids are unique");
     for r in &cat.rules {
-        let doc = r.doc.as_deref().unwrap_or_else(|| panic!("{} has no rules/{}.md", r.id, r.id));
-        assert!(doc.starts_with(&format!("# {}\n", r.id)), "{}.md starts with its id", r.id);
+        let doc = r
+            .doc
+            .as_deref()
+            .unwrap_or_else(|| panic!("{} has no rules/{}.md", r.id, r.id));
+        assert!(
+            doc.starts_with(&format!("# {}\n", r.id)),
+            "{}.md starts with its id",
+            r.id
+        );
         for h in HEADINGS {
             assert!(doc.contains(h), "{}.md lacks `{h}`", r.id);
         }
@@ -52,8 +63,15 @@ fn every_rule_compiles_and_is_documented() {
         assert!(!r.evidence.is_empty(), "{} shows no evidence", r.id);
         assert!(r.title.len() <= 100, "{} title is too long", r.id);
         for target in &r.explains {
-            let t = cat.get(target).unwrap_or_else(|| panic!("{} explains unknown {target}", r.id));
-            assert_eq!(t.kind, Kind::Symptom, "{} explains {target}, not a symptom", r.id);
+            let t = cat
+                .get(target)
+                .unwrap_or_else(|| panic!("{} explains unknown {target}", r.id));
+            assert_eq!(
+                t.kind,
+                Kind::Symptom,
+                "{} explains {target}, not a symptom",
+                r.id
+            );
         }
     }
 }
@@ -62,7 +80,10 @@ fn every_rule_compiles_and_is_documented() {
 fn every_rule_fires_on_a_fixture_and_is_quiet_on_healthy() {
     let cat = Catalogue::load(None).unwrap();
     let fixtures = fixtures();
-    assert!(fixtures.iter().any(|(n, _)| n == "healthy"), "fixtures/healthy.json is missing");
+    assert!(
+        fixtures.iter().any(|(n, _)| n == "healthy"),
+        "fixtures/healthy.json is missing"
+    );
     for r in &cat.rules {
         let fired_on: Vec<&str> = fixtures
             .iter()
@@ -98,7 +119,12 @@ fn rules_list_and_explain() {
         .assert()
         .success();
     let text = String::from_utf8(out.get_output().stdout.clone()).unwrap();
-    for needle in ["## What it detects", "## References", "when: overflows > 0.0", "Netdata"] {
+    for needle in [
+        "## What it detects",
+        "## References",
+        "when: overflows > 0.0",
+        "Netdata",
+    ] {
         assert!(text.contains(needle), "explain lacks {needle}:\n{text}");
     }
     doctor()
@@ -112,8 +138,17 @@ fn rules_list_and_explain() {
 fn fail_on_sets_the_exit_code() {
     let overflow = fixture_path("accept-queue-overflow");
     doctor().arg("analyze").arg(&overflow).assert().code(1);
-    doctor().arg("analyze").arg(&overflow).args(["--fail-on", "never"]).assert().code(0);
-    doctor().arg("analyze").arg(fixture_path("healthy")).assert().code(0);
+    doctor()
+        .arg("analyze")
+        .arg(&overflow)
+        .args(["--fail-on", "never"])
+        .assert()
+        .code(0);
+    doctor()
+        .arg("analyze")
+        .arg(fixture_path("healthy"))
+        .assert()
+        .code(0);
     doctor()
         .arg("analyze")
         .arg(fixture_path("healthy"))
@@ -171,4 +206,50 @@ fn malformed_rule_file_names_file_line_and_problem() {
         .assert()
         .code(2)
         .stderr(predicates::str::contains(format!("{}:", file.display())));
+}
+
+/// doctor parses CEL with cel's Pratt parser (fast) rather than its ANTLR one (the reference):
+/// both must build the same tree, up to node ids, for every expression of every built-in rule.
+#[test]
+fn pratt_parser_builds_the_same_tree_as_the_reference_parser() {
+    use doctor::engine::compile::{Part, parse_cel};
+    fn without_ids(e: &cel::IdedExpr) -> String {
+        let text = format!("{e:?}");
+        let mut out = String::with_capacity(text.len());
+        let mut rest = text.as_str();
+        while let Some(i) = rest.find("id: ") {
+            out.push_str(&rest[..i + 4]);
+            rest = rest[i + 4..].trim_start_matches(|c: char| c.is_ascii_digit());
+        }
+        out.push_str(rest);
+        out
+    }
+    let cat = Catalogue::load(None).unwrap();
+    let env = cel::Env::stdlib();
+    let mut checked = 0;
+    for r in &cat.rules {
+        let mut sources: Vec<&str> = r.lets.iter().map(|(_, e)| e.source.as_str()).collect();
+        sources.extend([r.when.source.as_str(), r.score.source.as_str()]);
+        sources.extend(r.evidence.iter().map(|e| e.expr.source.as_str()));
+        for t in [&r.summary, &r.fix] {
+            sources.extend(t.parts.iter().filter_map(|p| match p {
+                Part::Expr(e) => Some(e.source.as_str()),
+                Part::Text(_) => None,
+            }));
+        }
+        for src in sources {
+            let reference = env
+                .compile(src)
+                .unwrap_or_else(|e| panic!("{}: `{src}`: {e}", r.id));
+            let pratt = parse_cel(src).unwrap();
+            assert_eq!(
+                without_ids(&pratt),
+                without_ids(reference.expression()),
+                "{}: `{src}`",
+                r.id
+            );
+            checked += 1;
+        }
+    }
+    assert!(checked > 50, "only {checked} expressions");
 }

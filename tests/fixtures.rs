@@ -16,9 +16,8 @@ fn fixture(name: &str) -> Snapshot {
     let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
         .join("fixtures")
         .join(format!("{name}.json"));
-    doctor::snapshot::load(&path).unwrap_or_else(|e| {
-        panic!("{e}\nrecord it with: bash tests/scenarios/record.sh {name}")
-    })
+    doctor::snapshot::load(&path)
+        .unwrap_or_else(|e| panic!("{e}\nrecord it with: bash tests/scenarios/record.sh {name}"))
 }
 
 fn rules() -> Catalogue {
@@ -41,7 +40,10 @@ fn each_scenario_ranks_its_cause_first() {
             Some(*id),
             "{name}: {ranked:?}"
         );
-        assert!(a.findings[0].severity >= Severity::Warning, "{name}: {ranked:?}");
+        assert!(
+            a.findings[0].severity >= Severity::Warning,
+            "{name}: {ranked:?}"
+        );
         assert!(a.not_checked.is_empty(), "{name}: {:?}", a.not_checked);
     }
 }
@@ -71,7 +73,11 @@ fn missing_section_is_not_checked_with_its_reason() {
         Duration::ZERO,
     );
     let a = analyze(&rules(), &snap);
-    assert!(a.findings.iter().all(|f| f.id != "tcp-accept-queue-overflow"));
+    assert!(
+        a.findings
+            .iter()
+            .all(|f| f.id != "tcp-accept-queue-overflow")
+    );
     let nc = a
         .not_checked
         .iter()
@@ -96,7 +102,8 @@ fn missing_field_is_not_checked() {
         .find(|n| n.id == "tcp-accept-queue-overflow")
         .expect("listed as not checked");
     assert!(
-        nc.reason.contains("the snapshot has no `TcpExtListenOverflows`"),
+        nc.reason
+            .contains("the snapshot has no `TcpExtListenOverflows`"),
         "{}",
         nc.reason
     );
@@ -121,7 +128,10 @@ fn rendered(name: &str) -> (String, String, String) {
 fn rendered_reports() {
     for (name, _) in lab::SCENARIOS {
         let (table, json, md) = rendered(name);
-        assert!(!table.contains('\u{1b}'), "no colour codes with Color::Never");
+        assert!(
+            !table.contains('\u{1b}'),
+            "no colour codes with Color::Never"
+        );
         insta::assert_snapshot!(format!("{name}.table"), table);
         insta::assert_snapshot!(format!("{name}.json"), json);
         insta::assert_snapshot!(format!("{name}.md"), md);
@@ -132,7 +142,13 @@ fn rendered_reports() {
 fn json_report_has_the_documented_shape() {
     let (_, json, _) = rendered("accept-queue-overflow");
     let v: serde_json::Value = serde_json::from_str(&json).unwrap();
-    for key in ["findings", "not_checked", "collectors", "passed", "headline"] {
+    for key in [
+        "findings",
+        "not_checked",
+        "collectors",
+        "passed",
+        "headline",
+    ] {
         assert!(v.get(key).is_some(), "missing {key}");
     }
     let f = &v["findings"][0];
@@ -144,6 +160,9 @@ fn json_report_has_the_documented_shape() {
     // Every top-level field is described by `doctor schema --report`.
     let schema = serde_json::to_value(report::json_schema()).unwrap();
     for key in v.as_object().unwrap().keys() {
-        assert!(schema["properties"].get(key).is_some(), "{key} not in schema");
+        assert!(
+            schema["properties"].get(key).is_some(),
+            "{key} not in schema"
+        );
     }
 }

@@ -154,12 +154,12 @@ fn evaluate(
     }
     let mut ctx = root.new_inner_scope();
     for (name, expr) in &rule.lets {
-        match expr.program.execute(&ctx) {
+        match run(expr, &ctx) {
             Ok(v) => ctx.add_variable_from_value(name.clone(), v),
             Err(e) => return Outcome::NotChecked(reason(&format!("let.{name}"), expr, &e)),
         }
     }
-    match rule.when.program.execute(&ctx) {
+    match run(&rule.when, &ctx) {
         Ok(Value::Bool(true)) => {}
         Ok(Value::Bool(false)) => return Outcome::Quiet,
         Ok(other) => {
@@ -170,7 +170,7 @@ fn evaluate(
         }
         Err(e) => return Outcome::NotChecked(reason("when", &rule.when, &e)),
     }
-    let score = match rule.score.program.execute(&ctx).map(|v| number(&v)) {
+    let score = match run(&rule.score, &ctx).map(|v| number(&v)) {
         // Whole points: a score is a ranking aid, not a measurement.
         Ok(Some(s)) if s.is_finite() => s.clamp(0.0, 100.0).round(),
         Ok(other) => {
@@ -186,9 +186,9 @@ fn evaluate(
         .iter()
         .map(|e| Evidence {
             label: e.label.clone(),
-            value: match e.expr.program.execute(&ctx) {
+            value: match run(&e.expr, &ctx) {
                 Ok(v) => display(&v),
-                Err(err) => format!("n/a ({})", describe(&err)),
+                Err(err) => format!("n/a ({err})"),
             },
             threshold: e.threshold.clone(),
             expr: e.expr.source.clone(),
@@ -210,12 +210,14 @@ fn evaluate(
     })
 }
 
-fn reason(key: &str, expr: &Expr, e: &ExecutionError) -> String {
-    format!(
-        "`{key}` ({}) could not be evaluated: {}",
-        expr.source,
-        describe(e)
-    )
+/// Evaluates; errors in words a rule author acts on.
+fn run(expr: &Expr, ctx: &Context<'_, '_>) -> Result<Value, String> {
+    // What `cel::Program::execute` does with its expression.
+    Value::resolve(&expr.program, ctx).map_err(|e| describe(&e))
+}
+
+fn reason(key: &str, expr: &Expr, e: &str) -> String {
+    format!("`{key}` ({}) could not be evaluated: {e}", expr.source)
 }
 
 /// An evaluation error in words a rule author acts on.
@@ -233,7 +235,7 @@ fn render(t: &Template, ctx: &Context<'_, '_>) -> String {
     for part in &t.parts {
         match part {
             Part::Text(s) => out.push_str(s),
-            Part::Expr(e) => match e.program.execute(ctx) {
+            Part::Expr(e) => match run(e, ctx) {
                 Ok(v) => out.push_str(&display(&v)),
                 Err(_) => out.push_str("n/a"),
             },
