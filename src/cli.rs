@@ -11,7 +11,8 @@ use std::time::Duration;
     about = "Tells you why your server is slow: the likely causes ranked, with the evidence and the fix.",
     long_about = "Tells you why your server is slow.\n\n\
         doctor samples the machine (CPU, memory, disks, TCP queues, processes) over a short window, \
-        and prints what it found. With no subcommand it runs `doctor check`.",
+        runs its rules over what it saw (`doctor rules list`), and prints the likely causes ranked, \
+        with the evidence and the fix. With no subcommand it runs `doctor check`.",
     args_conflicts_with_subcommands = true,
     after_help = "Exit codes: 0 nothing at or above --fail-on, 1 something is, 2 usage error or unreadable input."
 )]
