@@ -12,6 +12,7 @@ use doctor::engine::{Catalogue, Severity, analyze};
 use std::path::PathBuf;
 use std::process::Command;
 use std::sync::{Mutex, PoisonError};
+use std::time::Duration;
 
 /// One scenario at a time in this binary: each loads the whole machine.
 static MACHINE: Mutex<()> = Mutex::new(());
@@ -31,6 +32,7 @@ fn expected(name: &str) -> Option<&'static str> {
 /// Runs `doctor check` during the scenario; returns the report and the exit code.
 fn check_during(name: &str) -> (serde_json::Value, i32) {
     let _machine = MACHINE.lock().unwrap_or_else(PoisonError::into_inner);
+    lab::wait_for_quiet_machine(Duration::from_secs(90));
     let running = lab::start(name, LIVE_PORTS);
     let out = Command::new(env!("CARGO_BIN_EXE_doctor"))
         .args(["check", "--format", "json", "--interval", "3s", "--quiet"])
@@ -139,6 +141,7 @@ fn record() {
     let rules = Catalogue::load(None).unwrap();
     for name in names {
         let _machine = MACHINE.lock().unwrap_or_else(PoisonError::into_inner);
+        lab::wait_for_quiet_machine(Duration::from_secs(600));
         let tmp = dir.join(format!(".{name}.json.new"));
         {
             let _running = lab::start(name, RECORD_PORTS);

@@ -68,6 +68,23 @@ impl Running {
     }
 }
 
+/// Waits until the machine is idle enough for a scenario to be the only thing it measures
+/// (`vmstat`: fewer runnable tasks than cores, under 25% busy, no swapping). The scenarios
+/// measure the whole machine, so another workload would be measured too; a machine that stays
+/// busy fails the test with what vmstat saw rather than giving a misleading result.
+pub fn wait_for_quiet_machine(limit: Duration) {
+    wait_until("an idle machine before the scenario", limit, || {
+        let (r, si, so, busy) = vmstat();
+        if (r as usize) < cores() && busy < 25 && si == 0 && so == 0 {
+            Ok(())
+        } else {
+            Err(format!(
+                "vmstat r {r}, us+sy {busy}%, si {si}, so {so}: something else is loading the machine"
+            ))
+        }
+    });
+}
+
 /// Starts `name` and returns once its condition provably holds. `port_base` separates the live
 /// tests (34000) from recording (34050).
 pub fn start(name: &str, port_base: u16) -> Running {
