@@ -2,14 +2,14 @@
 //! `netstat -s` and `ss -lnt`, read off the snapshot.
 
 use super::bytes;
-use crate::snapshot::Snapshot;
+use crate::snapshot::{Snapshot, Status};
 use serde::Serialize;
 use std::fmt::Write as _;
 
 /// One figure of the headline.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Figure {
-    /// `host`, `cpu`, `memory`, `disk`, `network`, `process`, `pressure`.
+    /// `host`, `cpu`, `memory`, `disk`, `network`, `process`, `pressure`, `logs`.
     pub layer: &'static str,
     pub name: String,
     /// The figure as text, with its unit.
@@ -47,6 +47,7 @@ pub fn headline(s: &Snapshot) -> Vec<Figure> {
     disks(s, &mut out);
     network(s, &mut out);
     processes(s, &mut out);
+    logs(s, &mut out);
     out
 }
 
@@ -242,5 +243,75 @@ fn processes(s: &Snapshot, out: &mut Vec<Figure>) {
             format!("{} / {} / {}", w(&p.cpu), w(&p.io), w(&p.memory)),
             "pressure",
         ));
+    }
+}
+
+/// One figure per category found (most frequent pattern's last line as the example), one per
+/// source that could not be read, or one saying nothing known was found.
+fn logs(s: &Snapshot, out: &mut Vec<Figure>) {
+    let Some(l) = s.logs.get() else {
+        return;
+    };
+    for src in l.sources.iter().filter(|x| x.status != Status::Ok) {
+        out.push(fig(
+            "logs",
+            format!("{} (not read)", src.name),
+            src.message.clone().unwrap_or_default(),
+            "logs.sources",
+        ));
+    }
+    let read = l.sources.iter().filter(|x| x.status == Status::Ok).count();
+    let mut any = false;
+    for (cat, total) in l.categories.iter().filter(|(_, t)| t.count > 0) {
+        any = true;
+        // The pattern of this category with the most lines, and its latest sample.
+        let top = l
+            .patterns
+            .iter()
+            .filter(|(_, p)| &p.category == cat && p.count > 0)
+            .max_by_key(|(id, p)| (p.count, std::cmp::Reverse(*id)));
+        let example = top.and_then(|(id, _)| {
+            l.sources
+                .iter()
+                .filter_map(|src| src.matches.get(id))
+                .max_by_key(|m| m.count)
+                .map(|m| short(&m.sample, 120))
+        });
+        let mut value = format!("{} lines, {} in the window", total.count, total.in_window);
+        if let Some((id, _)) = top {
+            let _ = write!(value, " (mostly {id})");
+        }
+        if let Some(e) = example {
+            let _ = write!(value, ": {e}");
+        }
+        out.push(fig(
+            "logs",
+            cat.clone(),
+            value,
+            format!("logs.categories['{cat}']"),
+        ));
+    }
+    if !any && read > 0 {
+        let bytes_scanned: u64 = l.sources.iter().map(|x| x.bytes_scanned).sum();
+        out.push(fig(
+            "logs",
+            "known errors",
+            format!(
+                "none in {read} source(s), {} scanned",
+                bytes(bytes_scanned as f64)
+            ),
+            "logs.categories",
+        ));
+    }
+}
+
+/// At most `n` characters, with an ellipsis when cut.
+fn short(s: &str, n: usize) -> String {
+    if s.chars().count() <= n {
+        s.to_owned()
+    } else {
+        let mut out: String = s.chars().take(n).collect();
+        out.push('…');
+        out
     }
 }
