@@ -215,7 +215,10 @@ impl Scanner {
         literals.sort();
         literals.dedup();
         let literals = (!literals.is_empty()).then(|| {
+            // Leftmost-first: only then does aho-corasick use its SIMD "Teddy" searcher (any hit
+            // will do: the line is then checked with the real regexes).
             AhoCorasick::builder()
+                .match_kind(aho_corasick::MatchKind::LeftmostFirst)
                 .build(&literals)
                 .expect("a few dozen short literals always build")
         });
