@@ -233,10 +233,13 @@ fn big_mixed_input_matches_a_line_by_line_regex_run() {
         .collect();
     let mut rng = Lcg(7);
     let mut text = Vec::new();
-    while text.len() < 3 * BLOCK + 12345 {
+    while text.len() < 2 * BLOCK + 12345 {
+        // Long filler lines keep the line count (and the slow oracle) small for the bytes.
         match rng.next() % 20 {
-            0 => text.extend_from_slice(samples[(rng.next() as usize) % samples.len()].as_bytes()),
-            1 => text.extend(std::iter::repeat_n(b'q', (rng.next() % 5000) as usize)),
+            0..=1 => {
+                text.extend_from_slice(samples[(rng.next() as usize) % samples.len()].as_bytes());
+            }
+            2..=8 => text.extend(std::iter::repeat_n(b'q', (rng.next() % 9000) as usize)),
             _ => text.extend_from_slice(
                 b"2025-01-03T10:09:19.123Z INFO GET /api/posts 200 12ms user=42 ok",
             ),
