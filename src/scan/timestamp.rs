@@ -7,7 +7,7 @@
 //!
 //! | form | example | written by |
 //! | --- | --- | --- |
-//! | RFC 3339 / ISO 8601 | `2025-01-03T10:09:19.123456789Z`, `2025-01-03 10:09:19,412` | docker `--timestamps`, MySQL 5.7+/8, MariaDB 10.x, logback, Python logging |
+//! | RFC 3339 / ISO 8601 | `2025-01-03T10:09:19.123456789Z`, `2025-01-03 10:09:19,412`, `2026-11-27  7:07:44` | docker `--timestamps`, MySQL 5.7+/8, MariaDB 10.x, logback, Python logging |
 //! | slashes | `2025/01/03 10:09:19` | nginx error log, Go's `log` |
 //! | MySQL ≤ 5.6 | `250103 10:09:19`, `250103  9:09:19` | old MySQL/MariaDB error log |
 //! | syslog (RFC 3164) | `Jan  3 10:09:19` | rsyslog, kernel messages in `/var/log/kern.log` (no year: the caller's year is used) |
@@ -127,10 +127,15 @@ fn iso(c: &mut Cursor<'_>) -> Option<String> {
     let m = c.digits(2)?;
     c.eat(sep).then_some(())?;
     let d = c.digits(2)?;
-    if !(c.eat(b'T') || c.eat(b' ')) {
+    // MariaDB pads a one-digit hour with a space: `2026-11-27  7:07:44`.
+    let t = if c.eat(b'T') {
+        clock(c, false)?
+    } else if c.eat(b' ') {
+        let padded = c.eat(b' ');
+        clock(c, padded)?
+    } else {
         return None;
-    }
-    let t = clock(c, false)?;
+    };
     if !date_ok(y, m, d) {
         return None;
     }
@@ -257,6 +262,11 @@ mod tests {
         assert_eq!(
             ts("2025-01-03 10:09:19 42 [Warning] Aborted connection 42").as_deref(),
             Some("2025-01-03T10:09:19")
+        );
+        assert_eq!(
+            ts("2026-11-27  7:07:44 3 [Warning] Aborted connection 3").as_deref(),
+            Some("2026-11-27T07:07:44"),
+            "MariaDB 10.11 pads the hour with a space"
         );
         assert_eq!(
             ts("2025-01-03 10:09:19,412 ERROR QueuePool limit").as_deref(),
