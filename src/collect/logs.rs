@@ -19,7 +19,7 @@ use std::fs::{File, Metadata};
 use std::io::{Read, Seek, SeekFrom};
 use std::os::unix::fs::MetadataExt;
 use std::path::{Component, Path, PathBuf};
-use std::time::{Instant, SystemTime, UNIX_EPOCH};
+use std::time::Instant;
 
 /// Default bytes read from the end of each source.
 pub const DEFAULT_TAIL_BYTES: u64 = 64 * 1024 * 1024;
@@ -187,7 +187,7 @@ fn regular(path: &Path, m: &Metadata) -> Result<(), String> {
 /// Scans every file's tail: the window's end. Also returns the section's notes (files left
 /// out, symlinks not followed), which stand whether or not anything could be read.
 pub fn finish(start: Start) -> (Result<Logs, Failure>, Vec<String>) {
-    let hint = year_hint(SystemTime::now());
+    let hint = YearHint::now();
     let mut sources = start.failed;
     for t in start.targets {
         sources.push(scan_target(&start.scanner, t, start.tail_bytes, hint));
@@ -277,26 +277,6 @@ fn scan_target(scanner: &Scanner, t: Target, tail_bytes: u64, hint: YearHint) ->
     notes.append(&mut source.notes);
     source.notes = notes;
     source
-}
-
-/// The year and month now (UTC), for year-less syslog timestamps.
-fn year_hint(now: SystemTime) -> YearHint {
-    let days = now
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs() / 86_400) as i64;
-    // Civil-from-days (Howard Hinnant's algorithm, public domain).
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    YearHint {
-        year: year as i32,
-        month: month as u32,
-    }
 }
 
 fn has_wildcard(s: &str) -> bool {
@@ -614,25 +594,5 @@ mod tests {
             e.notes
         );
         assert_eq!(logs.categories["db-connection-aborted"].count, 2);
-    }
-
-    #[test]
-    fn year_hint_is_the_civil_date() {
-        let t = UNIX_EPOCH + std::time::Duration::from_secs(1_735_898_959); // 2025-01-03
-        assert_eq!(
-            year_hint(t),
-            YearHint {
-                year: 2025,
-                month: 1
-            }
-        );
-        let t = UNIX_EPOCH + std::time::Duration::from_secs(951_782_400); // 2000-02-29
-        assert_eq!(
-            year_hint(t),
-            YearHint {
-                year: 2000,
-                month: 2
-            }
-        );
     }
 }

@@ -10,6 +10,13 @@
 //! through the patterns' regexes (a `RegexSet`). Patterns without a usable literal are searched
 //! with their own regex over the block. `benches/logscan.sh` measures it against `grep -c -E`.
 //!
+//! Using it for another source (the Docker collector's container output): build the scanner once
+//! (`Scanner::load(&pattern_dirs)`, cheap to clone into a thread), put the output in one buffer —
+//! the lines from before the window, then those written during it — and call
+//! `scanner.scan(&buf[..], ScanOptions { window_from: Some(boundary), year_hint: Some(YearHint::now()), ..Default::default() })`;
+//! `scan.into_source(name, SourceKind::Container, None)` is the section's entry for it, and
+//! `scanner.summarize(all_sources)` makes the section (its totals) from file and container sources.
+//!
 //! What it copes with: non-UTF-8 and binary content (regexes run on bytes, a NUL is only noted),
 //! lines of any length (matched on their first [`MAX_LINE`] bytes, still counted), a missing final
 //! newline, and a tail that starts mid-line (that partial line is skipped).

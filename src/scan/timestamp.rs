@@ -23,6 +23,33 @@ pub struct YearHint {
     pub month: u32,
 }
 
+impl YearHint {
+    /// Today's year and month (UTC).
+    pub fn now() -> Self {
+        Self::at(std::time::SystemTime::now())
+    }
+
+    /// The year and month (UTC) of `t`.
+    pub fn at(t: std::time::SystemTime) -> Self {
+        let days = t
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs() / 86_400) as i64;
+        // Civil-from-days (Howard Hinnant's algorithm, public domain).
+        let z = days + 719_468;
+        let era = z.div_euclid(146_097);
+        let doe = z - era * 146_097;
+        let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+        let mp = (5 * doy + 2) / 153;
+        let month = if mp < 10 { mp + 3 } else { mp - 9 };
+        let year = yoe + era * 400 + i64::from(month <= 2);
+        YearHint {
+            year: year as i32,
+            month: month as u32,
+        }
+    }
+}
+
 /// The normalised leading timestamp of `line`, if it has one.
 pub fn leading(line: &[u8], hint: Option<YearHint>) -> Option<String> {
     let mut c = Cursor { s: line, i: 0 };
@@ -310,6 +337,33 @@ mod tests {
             ts("[Nest] 27  - 01/03/2025, 12:29:05 AM   ERROR x").as_deref(),
             Some("2025-01-03T00:29:05")
         );
+    }
+
+    #[test]
+    fn year_hint_is_the_civil_date() {
+        use std::time::{Duration, UNIX_EPOCH};
+        let at = |s| YearHint::at(UNIX_EPOCH + Duration::from_secs(s));
+        assert_eq!(
+            at(1_735_898_959),
+            YearHint {
+                year: 2025,
+                month: 1
+            }
+        ); // 2025-01-03
+        assert_eq!(
+            at(951_782_400),
+            YearHint {
+                year: 2000,
+                month: 2
+            }
+        ); // 2000-02-29
+        assert_eq!(
+            at(1_767_225_599),
+            YearHint {
+                year: 2025,
+                month: 12
+            }
+        ); // 2025-12-31 23:59:59
     }
 
     #[test]
