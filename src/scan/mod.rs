@@ -6,9 +6,10 @@
 //! opened by `collect::logs`; container output by the Docker collector.
 //!
 //! How it is fast: every pattern has a set of required literals ([`literal`]); one aho-corasick
-//! search over 1 MiB blocks finds the lines holding any of them, and only those lines are run
-//! through the patterns' regexes (a `RegexSet`). Patterns without a usable literal are searched
-//! with their own regex over the block. `benches/logscan.sh` measures it against `grep -c -E`.
+//! search (SIMD) over 1 MiB blocks finds the lines holding any of them, and only on those lines
+//! are the regexes run — only the regexes of the patterns whose literals the line holds. Patterns
+//! without a usable literal are searched with their own regex over the block.
+//! `benches/logscan.sh` measures it against `grep -c -E`.
 //!
 //! Using it for another source (the Docker collector's container output): build the scanner once
 //! (`Scanner::load(&pattern_dirs)`, cheap to clone into a thread), put the output in one buffer —
@@ -61,10 +62,14 @@ struct Inner {
     categories: Vec<String>,
     /// Pattern index → category index.
     category_of: Vec<usize>,
-    /// Patterns searched through their literals: set index → pattern index.
-    fast: Vec<usize>,
+    /// Number of patterns searched through their literals.
+    fast: usize,
+    /// Finds the first literal of a line, fast (leftmost-first: SIMD).
     literals: Option<AhoCorasick>,
-    set: regex::bytes::RegexSet,
+    /// Literal index → the patterns that may match where it is found: those requiring it and
+    /// those requiring a longer literal it is a prefix of (at one position leftmost-first
+    /// reports only the first literal in sorted order, which is the shortest).
+    owners: Vec<Vec<usize>>,
     /// Patterns without a usable literal: (pattern index, the regex in multi-line mode).
     slow: Vec<(usize, regex::bytes::Regex)>,
 }
@@ -73,7 +78,7 @@ impl std::fmt::Debug for Scanner {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Scanner")
             .field("patterns", &self.inner.patterns.len())
-            .field("fast", &self.inner.fast.len())
+            .field("fast", &self.inner.fast)
             .field("slow", &self.inner.slow.len())
             .finish()
     }
@@ -157,8 +162,8 @@ pub fn failed_source(
 struct PatternAcc {
     count: u64,
     in_window: u64,
-    first_ts: Option<String>,
-    last_ts: Option<String>,
+    first_ts: Option<timestamp::Stamp>,
+    last_ts: Option<timestamp::Stamp>,
     /// The raw last matching line (at most [`MAX_LINE`] bytes), redacted at the end.
     sample: Vec<u8>,
 }
@@ -172,6 +177,7 @@ struct Acc {
     /// (line start, line end, pattern) found in the current block.
     hits: Vec<(usize, usize, usize)>,
     cats: Vec<usize>,
+    candidates: Vec<usize>,
 }
 
 impl Scanner {
@@ -201,8 +207,8 @@ impl Scanner {
                     .expect("every category was collected")
             })
             .collect();
-        let mut fast = Vec::new();
-        let mut literals = Vec::new();
+        let mut fast = 0;
+        let mut owned: BTreeMap<Vec<u8>, Vec<usize>> = BTreeMap::new();
         let mut slow = Vec::new();
         for (i, p) in patterns.iter().enumerate() {
             let hir = regex_syntax::ParserBuilder::new()
@@ -211,37 +217,45 @@ impl Scanner {
                 .build()
                 .parse(&p.regex);
             if let Some(set) = hir.ok().as_ref().and_then(literal::required) {
-                fast.push(i);
-                literals.extend(set);
+                fast += 1;
+                for lit in set {
+                    owned.entry(lit).or_default().push(i);
+                }
             } else {
                 let multi = pattern::compile(&format!("(?m:{})", p.regex))
                     .expect("a valid regex stays valid in a multi-line group");
                 slow.push((i, multi));
             }
         }
-        literals.sort();
-        literals.dedup();
-        let literals = (!literals.is_empty()).then(|| {
-            // Leftmost-first: only then does aho-corasick use its SIMD "Teddy" searcher (any hit
-            // will do: the line is then checked with the real regexes).
-            AhoCorasick::builder()
-                .match_kind(aho_corasick::MatchKind::LeftmostFirst)
-                .build(&literals)
-                .expect("a few dozen short literals always build")
-        });
-        let set = regex::bytes::RegexSetBuilder::new(fast.iter().map(|&i| &patterns[i].regex))
-            .unicode(false)
-            .size_limit(8 << 20)
-            .build()
-            .expect("each regex compiled alone, so the set compiles");
+        let (literals, mut owners): (Vec<Vec<u8>>, Vec<Vec<usize>>) = owned.into_iter().unzip();
+        for (i, lit) in literals.iter().enumerate() {
+            for (j, longer) in literals.iter().enumerate() {
+                if i != j && longer.starts_with(lit) {
+                    let extra = owners[j].clone();
+                    owners[i].extend(extra);
+                }
+            }
+            owners[i].sort_unstable();
+            owners[i].dedup();
+        }
+        let build = |kind| {
+            (!literals.is_empty()).then(|| {
+                AhoCorasick::builder()
+                    .match_kind(kind)
+                    .build(&literals)
+                    .expect("a few dozen short literals always build")
+            })
+        };
         Scanner {
             inner: Arc::new(Inner {
+                // Leftmost-first: only then does aho-corasick use its SIMD "Teddy" searcher (any
+                // hit will do to make the line a candidate).
+                literals: build(aho_corasick::MatchKind::LeftmostFirst),
+                owners,
                 patterns,
                 categories,
                 category_of,
                 fast,
-                literals,
-                set,
                 slow,
             }),
         }
@@ -278,6 +292,7 @@ impl Scanner {
             binary: false,
             hits: Vec::new(),
             cats: Vec::new(),
+            candidates: Vec::new(),
         };
         let mut buf = vec![0u8; BLOCK];
         let mut len = 0; // valid bytes in buf
@@ -344,10 +359,7 @@ impl Scanner {
                 let ls = memrchr(b'\n', &block[pos..m.start()]).map_or(pos, |i| pos + i + 1);
                 let le = memchr(b'\n', &block[m.end()..]).map_or(block.len(), |i| m.end() + i);
                 if m.start() - ls < MAX_LINE {
-                    let line = &block[ls..le.min(ls + MAX_LINE)];
-                    for i in &inner.set.matches(line) {
-                        acc.hits.push((ls, le, inner.fast[i]));
-                    }
+                    self.check_line(ac, block, m, ls, le, acc);
                 }
                 pos = le + 1;
             }
@@ -370,8 +382,11 @@ impl Scanner {
         if acc.hits.is_empty() {
             return;
         }
-        acc.hits.sort_unstable();
-        acc.hits.dedup();
+        // Literal hits come in line order; only regex-searched patterns add out-of-order ones.
+        if !inner.slow.is_empty() {
+            acc.hits.sort_unstable();
+            acc.hits.dedup();
+        }
         let hits = std::mem::take(&mut acc.hits);
         let mut i = 0;
         while i < hits.len() {
@@ -384,6 +399,40 @@ impl Scanner {
         acc.hits = hits;
     }
 
+    /// Runs the regexes of the patterns whose literals the line `block[ls..le]` holds; `first` is
+    /// its leftmost literal. Every later start position is searched too (`start + 1`, not `end`),
+    /// so overlapping literals are not missed.
+    fn check_line(
+        &self,
+        ac: &AhoCorasick,
+        block: &[u8],
+        first: aho_corasick::Match,
+        ls: usize,
+        le: usize,
+        acc: &mut Acc,
+    ) {
+        let inner = &*self.inner;
+        let end = le.min(ls + MAX_LINE);
+        let line = &block[ls..end];
+        acc.candidates.clear();
+        let mut m = first;
+        loop {
+            acc.candidates
+                .extend_from_slice(&inner.owners[m.pattern().as_usize()]);
+            match ac.find(aho_corasick::Input::new(block).range(m.start() + 1..end)) {
+                Some(next) => m = next,
+                None => break,
+            }
+        }
+        acc.candidates.sort_unstable();
+        acc.candidates.dedup();
+        for &p in &acc.candidates {
+            if inner.patterns[p].compiled.is_match(line) {
+                acc.hits.push((ls, le, p));
+            }
+        }
+    }
+
     fn record(
         &self,
         line: &[u8],
@@ -392,7 +441,7 @@ impl Scanner {
         acc: &mut Acc,
     ) {
         let line = line.strip_suffix(b"\r").unwrap_or(line);
-        let ts = timestamp::leading(line, acc.opts.year_hint);
+        let ts = timestamp::stamp(line, acc.opts.year_hint);
         let in_window = acc.opts.window_from.is_some_and(|w| offset >= w);
         acc.matched_lines += 1;
         acc.cats.clear();
@@ -402,11 +451,9 @@ impl Scanner {
             if in_window {
                 a.in_window += 1;
             }
-            if let Some(t) = &ts {
-                if a.first_ts.is_none() {
-                    a.first_ts = Some(t.clone());
-                }
-                a.last_ts = Some(t.clone());
+            if ts.is_some() {
+                a.first_ts = a.first_ts.or(ts);
+                a.last_ts = ts;
             }
             a.sample.clear();
             a.sample.extend_from_slice(line);
@@ -435,8 +482,8 @@ impl Scanner {
                     PatternMatch {
                         count: a.count,
                         in_window: a.in_window,
-                        first_ts: a.first_ts,
-                        last_ts: a.last_ts,
+                        first_ts: a.first_ts.map(|t| t.to_string()),
+                        last_ts: a.last_ts.map(|t| t.to_string()),
                         sample: sample(&a.sample),
                     },
                 )

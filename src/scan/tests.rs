@@ -380,3 +380,41 @@ fn summaries_list_every_pattern_and_category() {
     assert_eq!(logs.categories["oom-kill"].count, 0);
     assert_eq!(logs.categories["net-reset"].count, 1);
 }
+
+#[test]
+fn overlapping_literals_of_different_patterns_are_all_found() {
+    let dir = tempfile::tempdir().unwrap();
+    for (id, re, sample) in [
+        // Its literal extends a built-in one ("Too many connections").
+        (
+            "too-many-from",
+            "Too many connections from [a-z]+",
+            "Too many connections from app",
+        ),
+        // Its literal starts inside a built-in one ("Connection reset by peer").
+        (
+            "reset-now",
+            "reset by peer now",
+            "Connection reset by peer now",
+        ),
+    ] {
+        std::fs::write(
+            dir.path().join(format!("{id}.toml")),
+            format!(
+                "id = \"{id}\"\ncategory = \"mine\"\nregex = '{re}'\nmeaning = \"m\"\nsamples = [\"{sample}\"]\n"
+            ),
+        )
+        .unwrap();
+    }
+    let s = Scanner::load(&[dir.path()]).unwrap();
+    assert!(s.slow_patterns().is_empty());
+    let text =
+        b"Too many connections from app\nConnection reset by peer now\nToo many connections\n";
+    let found = scan(&s, text, None);
+    assert_eq!(count(&found, "too-many-from"), 1);
+    assert_eq!(count(&found, "mysql-too-many-connections"), 2);
+    assert_eq!(count(&found, "reset-now"), 1);
+    assert_eq!(count(&found, "connection-reset-by-peer"), 1);
+    assert_eq!(found.categories["mine"].count, 2);
+    assert_eq!(counts(&found), naive(&s, text));
+}

@@ -50,8 +50,73 @@ impl YearHint {
     }
 }
 
+/// A parsed timestamp: plain numbers, so the scanner keeps one per pattern without allocating;
+/// text only when it is output.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Stamp {
+    y: u32,
+    mo: u32,
+    d: u32,
+    h: u32,
+    mi: u32,
+    s: u32,
+    /// Fraction digits as written (up to 9).
+    frac: [u8; 9],
+    frac_len: usize,
+    zone: Zone,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Zone {
+    Unknown,
+    Utc,
+    Offset { sign: u8, h: u32, m: u32 },
+}
+
+impl Stamp {
+    fn new(y: u32, mo: u32, d: u32, (h, mi, s): (u32, u32, u32)) -> Self {
+        Stamp {
+            y,
+            mo,
+            d,
+            h,
+            mi,
+            s,
+            frac: [0; 9],
+            frac_len: 0,
+            zone: Zone::Unknown,
+        }
+    }
+}
+
+impl std::fmt::Display for Stamp {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}",
+            self.y, self.mo, self.d, self.h, self.mi, self.s
+        )?;
+        if self.frac_len > 0 {
+            f.write_str(".")?;
+            for &b in &self.frac[..self.frac_len] {
+                f.write_char(char::from(b))?;
+            }
+        }
+        match self.zone {
+            Zone::Unknown => Ok(()),
+            Zone::Utc => f.write_str("Z"),
+            Zone::Offset { sign, h, m } => write!(f, "{}{h:02}:{m:02}", char::from(sign)),
+        }
+    }
+}
+
 /// The normalised leading timestamp of `line`, if it has one.
 pub fn leading(line: &[u8], hint: Option<YearHint>) -> Option<String> {
+    stamp(line, hint).map(|s| s.to_string())
+}
+
+/// The leading timestamp of `line`, parsed.
+pub fn stamp(line: &[u8], hint: Option<YearHint>) -> Option<Stamp> {
     let mut c = Cursor { s: line, i: 0 };
     if c.eat_str(b"[Nest] ") {
         return nest(&mut c);
@@ -139,12 +204,8 @@ fn clock(c: &mut Cursor<'_>, loose: bool) -> Option<(u32, u32, u32)> {
     time_ok(h, mi, s).then_some((h, mi, s))
 }
 
-fn format(y: u32, m: u32, d: u32, (h, mi, s): (u32, u32, u32)) -> String {
-    format!("{y:04}-{m:02}-{d:02}T{h:02}:{mi:02}:{s:02}")
-}
-
 /// `YYYY-MM-DD[T ]HH:MM:SS[.,frac][zone]` and `YYYY/MM/DD HH:MM:SS`.
-fn iso(c: &mut Cursor<'_>) -> Option<String> {
+fn iso(c: &mut Cursor<'_>) -> Option<Stamp> {
     let y = c.digits(4)?;
     let sep = c.peek()?;
     if sep != b'-' && sep != b'/' {
@@ -166,7 +227,7 @@ fn iso(c: &mut Cursor<'_>) -> Option<String> {
     if !date_ok(y, m, d) {
         return None;
     }
-    let mut out = format(y, m, d, t);
+    let mut out = Stamp::new(y, m, d, t);
     if sep == b'/' {
         return Some(out);
     }
@@ -177,36 +238,33 @@ fn iso(c: &mut Cursor<'_>) -> Option<String> {
             .take(9)
             .take_while(|b| b.is_ascii_digit())
             .count();
-        if n > 0 {
-            out.push('.');
-            out.push_str(std::str::from_utf8(&c.s[c.i..c.i + n]).unwrap_or_default());
-            c.i += n;
-        }
+        out.frac[..n].copy_from_slice(&c.s[c.i..c.i + n]);
+        out.frac_len = n;
+        c.i += n;
     }
     if c.eat(b'Z') {
-        out.push('Z');
+        out.zone = Zone::Utc;
     } else if let Some(sign @ (b'+' | b'-')) = c.peek() {
         c.i += 1;
-        let zh = c.digits(2)?;
+        let h = c.digits(2)?;
         c.eat(b':');
-        let zm = c.digits(2)?;
-        if zh < 24 && zm < 60 {
-            out.push(char::from(sign));
-            let _ = write!(out, "{zh:02}:{zm:02}");
+        let m = c.digits(2)?;
+        if h < 24 && m < 60 {
+            out.zone = Zone::Offset { sign, h, m };
         }
     }
     Some(out)
 }
 
 /// `YYMMDD HH:MM:SS` or `YYMMDD  H:MM:SS` (MySQL 5.5/5.6, MariaDB before 10.1.4).
-fn mysql_old(c: &mut Cursor<'_>) -> Option<String> {
+fn mysql_old(c: &mut Cursor<'_>) -> Option<Stamp> {
     let y = c.digits(2)? + 2000;
     let m = c.digits(2)?;
     let d = c.digits(2)?;
     c.eat(b' ').then_some(())?;
     c.eat(b' ');
     let t = clock(c, true)?;
-    date_ok(y, m, d).then(|| format(y, m, d, t))
+    date_ok(y, m, d).then(|| Stamp::new(y, m, d, t))
 }
 
 const MONTHS: [&[u8]; 12] = [
@@ -214,7 +272,7 @@ const MONTHS: [&[u8]; 12] = [
 ];
 
 /// `Mon DD HH:MM:SS` with the day space-padded.
-fn syslog(c: &mut Cursor<'_>, hint: YearHint) -> Option<String> {
+fn syslog(c: &mut Cursor<'_>, hint: YearHint) -> Option<Stamp> {
     let name = c.s.get(c.i..c.i + 3)?;
     let m = MONTHS.iter().position(|x| *x == name)? as u32 + 1;
     c.i += 3;
@@ -229,11 +287,11 @@ fn syslog(c: &mut Cursor<'_>, hint: YearHint) -> Option<String> {
         hint.year
     };
     let y = u32::try_from(year).ok()?;
-    date_ok(y, m, d).then(|| format(y, m, d, t))
+    date_ok(y, m, d).then(|| Stamp::new(y, m, d, t))
 }
 
 /// `[Nest] PID  - MM/DD/YYYY, H:MM:SS AM` (the `[Nest] ` already eaten).
-fn nest(c: &mut Cursor<'_>) -> Option<String> {
+fn nest(c: &mut Cursor<'_>) -> Option<Stamp> {
     c.some_digits(10)?;
     while c.eat(b' ') {}
     c.eat(b'-').then_some(())?;
@@ -258,7 +316,7 @@ fn nest(c: &mut Cursor<'_>) -> Option<String> {
     } else {
         return None;
     }
-    date_ok(y, m, d).then(|| format(y, m, d, (h, mi, s)))
+    date_ok(y, m, d).then(|| Stamp::new(y, m, d, (h, mi, s)))
 }
 
 #[cfg(test)]
