@@ -89,7 +89,7 @@ static RULES: LazyLock<Vec<Rule>> = LazyLock::new(|| {
         // key=value, key: value (unquoted key): the value runs to whitespace, `&`, `;`, `,` or a quote end.
         rule(
             &format!(
-                r#"(?i)(?P<pre>\b{SECRET_KEY}\s*(?:=|:\s|:)\s*)(?:"(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*'|[^\s&;,'"}}\]\)]+)"#
+                r#"(?i)(?P<pre>\b{SECRET_KEY}\s*(?:=>|=|:)\s*)(?:"(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*'|[^\s&;,'"}}\]\)]+)"#
             ),
             "${pre}[REDACTED]",
         ),
@@ -196,6 +196,21 @@ mod tests {
             "user=bob",
         ),
         ("pwd: mySecretPwd, retrying", "mySecretPwd", "retrying"),
+        (
+            "config password => 'rubySecret1' done",
+            "rubySecret1",
+            " done",
+        ),
+        (
+            "GET /cb?code=1&access_token=tok123456&state=x",
+            "tok123456",
+            "state=x",
+        ),
+        (
+            "redis://:redisPass99@cache:6379/0",
+            "redisPass99",
+            "@cache:6379",
+        ),
         (
             r#"{"user":"bob","password":"p@ss \"quoted\" word","db":"shop"}"#,
             "p@ss",
