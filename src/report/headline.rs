@@ -277,9 +277,13 @@ fn logs(s: &Snapshot, out: &mut Vec<Figure>) {
                 .max_by_key(|m| m.count)
                 .map(|m| short(&m.sample, 120))
         });
-        let mut value = format!("{} lines, {} in the window", total.count, total.in_window);
+        let lines = if total.count == 1 { "line" } else { "lines" };
+        let mut value = format!(
+            "{} {lines} ({} during the window)",
+            total.count, total.in_window
+        );
         if let Some((id, _)) = top {
-            let _ = write!(value, " (mostly {id})");
+            let _ = write!(value, ", most from {id}");
         }
         if let Some(e) = example {
             let _ = write!(value, ": {e}");
@@ -313,5 +317,78 @@ fn short(s: &str, n: usize) -> String {
         let mut out: String = s.chars().take(n).collect();
         out.push('…');
         out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A snapshot with only a `logs` section, as `doctor snapshot --log` writes it.
+    fn snapshot(logs: &str) -> Snapshot {
+        let text = format!(
+            r#"{{"schema":1,"doctor_version":"0","host":{{"hostname":"h","kernel":"k","cpus":2,"memory_bytes":1,"uptime_s":1}},
+            "window":{{"start":"2025-01-03T10:09:19Z","start_unix_ms":0,"requested_ms":5000,"elapsed_ms":5000}},
+            "overhead":{{"cpu_ms":1,"max_rss_bytes":1,"wall_ms":1}},"logs":{logs}}}"#
+        );
+        crate::snapshot::from_json(text.as_bytes(), std::path::Path::new("t.json")).unwrap()
+    }
+
+    fn logs_figures(s: &Snapshot) -> Vec<(String, String)> {
+        headline(s)
+            .into_iter()
+            .filter(|f| f.layer == "logs")
+            .map(|f| (f.name, f.value))
+            .collect()
+    }
+
+    #[test]
+    fn log_categories_found_and_sources_not_read_are_figures() {
+        let s = snapshot(
+            r#"{"status":"ok","elapsed_ms":1,
+            "sources":[
+              {"name":"/gone.log","kind":"file","status":"error","message":"cannot read /gone.log: No such file",
+               "bytes_scanned":0,"tail_truncated":false,"matched_lines":0,"matches":{},"categories":{}},
+              {"name":"/app.log","kind":"file","path":"/app.log","status":"ok","bytes_scanned":100,"tail_truncated":false,
+               "matched_lines":3,"matches":{"mysql-queue-limit":{"count":3,"in_window":2,"sample":"Error: Queue limit reached."}},
+               "categories":{"db-pool-exhausted":{"count":3,"in_window":2}}}],
+            "patterns":{"mysql-queue-limit":{"category":"db-pool-exhausted","count":3,"in_window":2},
+                        "kernel-oom-kill":{"category":"oom-kill","count":0,"in_window":0}},
+            "categories":{"db-pool-exhausted":{"count":3,"in_window":2},"oom-kill":{"count":0,"in_window":0}}}"#,
+        );
+        assert_eq!(
+            logs_figures(&s),
+            vec![
+                (
+                    "/gone.log (not read)".to_owned(),
+                    "cannot read /gone.log: No such file".to_owned()
+                ),
+                (
+                    "db-pool-exhausted".to_owned(),
+                    "3 lines (2 during the window), most from mysql-queue-limit: Error: Queue limit reached."
+                        .to_owned()
+                ),
+            ]
+        );
+    }
+
+    #[test]
+    fn clean_logs_say_so() {
+        let s = snapshot(
+            r#"{"status":"ok","elapsed_ms":1,
+            "sources":[{"name":"/app.log","kind":"file","status":"ok","bytes_scanned":2048,"tail_truncated":false,
+               "matched_lines":0,"matches":{},"categories":{}}],
+            "patterns":{"kernel-oom-kill":{"category":"oom-kill","count":0,"in_window":0}},
+            "categories":{"oom-kill":{"count":0,"in_window":0}}}"#,
+        );
+        assert_eq!(
+            logs_figures(&s),
+            vec![(
+                "known errors".to_owned(),
+                "none in 1 source(s), 2.0 KiB scanned".to_owned()
+            )]
+        );
+        let skipped = snapshot(r#"{"status":"skipped","message":"no log to scan"}"#);
+        assert!(logs_figures(&skipped).is_empty());
     }
 }
