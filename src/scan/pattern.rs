@@ -22,8 +22,46 @@ use std::collections::BTreeMap;
 use std::path::Path;
 use toml::Spanned;
 
-/// The built-in pattern files, embedded by `build.rs`: `(name, contents)`, sorted by name.
-pub const EMBEDDED: &[(&str, &str)] = include!(concat!(env!("OUT_DIR"), "/log_patterns.rs"));
+/// `(name, contents)` of `rules/logs/<id>.toml` for each id, embedded at build time.
+macro_rules! embed {
+    ($($id:literal),* $(,)?) => {
+        &[$((
+            concat!("rules/logs/", $id, ".toml"),
+            include_str!(concat!("../../rules/logs/", $id, ".toml")),
+        )),*]
+    };
+}
+
+/// The built-in pattern files, sorted by name. A file added to `rules/logs/` must be listed here
+/// too: the catalogue test compares this list with the folder.
+pub const EMBEDDED: &[(&str, &str)] = embed![
+    "connection-reset-by-peer",
+    "go-sql-bad-connection",
+    "hikaricp-connection-timeout",
+    "kernel-oom-kill",
+    "knex-acquire-timeout",
+    "mysql-aborted-connection-error",
+    "mysql-aborted-connection-timeout",
+    "mysql-no-connections-available",
+    "mysql-queue-limit",
+    "mysql-server-gone-away",
+    "mysql-too-many-connections",
+    "mysql2-closed-state",
+    "nginx-no-live-upstreams",
+    "nginx-upstream-timed-out",
+    "nginx-worker-connections",
+    "node-econnrefused",
+    "node-econnreset",
+    "node-etimedout",
+    "node-mysql-connection-lost",
+    "pg-pool-connect-timeout",
+    "postgres-too-many-clients",
+    "prisma-pool-timeout",
+    "sequelize-acquire-timeout",
+    "sqlalchemy-queuepool-timeout",
+    "too-many-open-files",
+    "typeorm-obtain-connection",
+];
 
 /// Where a pattern's message text comes from.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
