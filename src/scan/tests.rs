@@ -421,3 +421,38 @@ fn overlapping_literals_of_different_patterns_are_all_found() {
     assert_eq!(found.categories["mine"].count, 2);
     assert_eq!(counts(&found), naive(&s, text));
 }
+
+/// What the Docker collector hands over: `docker logs --timestamps` lines from before the window,
+/// then those written during it, in one buffer, with the boundary as `window_from`.
+#[test]
+fn container_output_with_docker_timestamps() {
+    let s = scanner();
+    let before = "2025-01-03T10:09:10.000000001Z Server listening on 3000\n\
+                  2025-01-03T10:09:11.500000000Z Error: Queue limit reached.\n";
+    let during = "2025-01-03T10:09:19.123456789Z Error: Queue limit reached.\n\
+                  2025-01-03T10:09:19.223456789Z Error: Queue limit reached.\n\
+                  2025-01-03T10:09:20.000000000Z GET /api/posts 200\n";
+    let buf = format!("{before}{during}");
+    let found = s
+        .scan(
+            buf.as_bytes(),
+            ScanOptions {
+                window_from: Some(before.len() as u64),
+                year_hint: Some(YearHint::now()),
+                ..ScanOptions::default()
+            },
+        )
+        .unwrap();
+    let q = &found.matches["mysql-queue-limit"];
+    assert_eq!((q.count, q.in_window), (3, 2));
+    assert_eq!(
+        q.first_ts.as_deref(),
+        Some("2025-01-03T10:09:11.500000000Z")
+    );
+    assert_eq!(q.last_ts.as_deref(), Some("2025-01-03T10:09:19.223456789Z"));
+    let source = found.into_source("backend_prod", SourceKind::Container, None);
+    assert_eq!(source.kind, SourceKind::Container);
+    assert_eq!(source.path, None);
+    let logs = s.summarize(vec![source]);
+    assert_eq!(logs.categories["db-pool-exhausted"].in_window, 2);
+}
