@@ -86,6 +86,14 @@ pub fn begin(req: &Request) -> Result<Start, Failure> {
         notes: Vec::new(),
         started: Instant::now(),
     };
+    let slow = start.scanner.slow_patterns();
+    if !slow.is_empty() {
+        start.notes.push(format!(
+            "patterns without a literal of 4+ characters to look for are run as regexes over every \
+             line, which is slower: {}",
+            slow.join(", ")
+        ));
+    }
     if let Some(path) = &req.mysql_error_log {
         start.add_file(path, SourceKind::MysqlErrorLog, false);
     }

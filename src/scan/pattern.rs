@@ -16,6 +16,12 @@
 //! url = "https://github.com/sidorares/node-mysql2/blob/master/lib/base/pool.js"
 //! code = "BasePool._getConnection: new Error('Queue limit reached.')"
 //! ```
+//!
+//! The regex is Rust `regex` syntax run over bytes with Unicode classes off: `.` matches any byte
+//! but a newline (so non-UTF-8 lines match too), `(?i)` folds ASCII only, and non-ASCII text
+//! matches its UTF-8 bytes. A pattern is fast when every match must contain a literal of 4 or
+//! more bytes (all built-in ones do; the scanner searches for those first); any other pattern
+//! still works, more slowly, and the `logs` section notes it.
 
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
