@@ -143,11 +143,12 @@ fn aborted_connections_in_a_real_mariadb_error_log() {
     killed.wait().unwrap();
     server.wait_for_log("Got an error reading communication packets", 1);
 
-    // The window is 4 s; the in-window event must be logged well before its end.
-    let deadline = Duration::from_millis(3500);
+    // The window is 6 s (the event takes about 2 s: connect, then 1 s idle); it must be logged
+    // well before the window's end, or the machine is too overloaded for this test to mean anything.
+    let deadline = Duration::from_secs(5);
     let started = Instant::now();
     let mut doctor = Command::new(env!("CARGO_BIN_EXE_doctor"))
-        .args(["snapshot", "-q", "-i", "4s", "--log"])
+        .args(["snapshot", "-q", "-i", "6s", "--log"])
         .arg(server.log())
         .stdout(Stdio::piped())
         .spawn()
