@@ -190,6 +190,14 @@ pub fn parse(file: &str, text: &str) -> Result<Pattern, PatternError> {
             format!("the regex does not compile: {e}"),
         )
     })?;
+    if compiled.is_match(b"") {
+        return Err(invalid(
+            file,
+            text,
+            raw.regex.span().start,
+            "the regex matches an empty line, so it would count every line",
+        ));
+    }
     if raw.samples.get_ref().is_empty() {
         return Err(invalid(
             file,
@@ -353,6 +361,12 @@ samples = ["Error: pool is full"]
 
         let e = err("id = \"x\"\nregex = [\n");
         assert!(e.starts_with("demo.toml:"), "{e}");
+
+        let e = err(&GOOD.replace("'pool is full'", "'(pool is full)?'"));
+        assert!(
+            e.starts_with("demo.toml:4:9: the regex matches an empty line"),
+            "{e}"
+        );
 
         let e = err(&format!("{GOOD}not_samples = [\"the pool is full now\"]\n"));
         assert!(e.contains("must not match"), "{e}");
