@@ -100,11 +100,8 @@ pub fn begin(req: &Request) -> Result<Start, Failure> {
     for arg in &req.paths {
         start.add_arg(arg);
     }
-    if start.targets.is_empty() && start.failed.is_empty() {
-        return Err(Failure::Skipped(
-            "no log to scan: name application, proxy or database logs with --log PATH".into(),
-        ));
-    }
+    // With nothing to scan yet the collector still starts: a source may be added during the
+    // window ([`Start::add`]); `finish` says "skipped" if none was.
     Ok(start)
 }
 
@@ -195,6 +192,12 @@ fn regular(path: &Path, m: &Metadata) -> Result<(), String> {
 /// Scans every file's tail: the window's end. Also returns the section's notes (files left
 /// out, symlinks not followed), which stand whether or not anything could be read.
 pub fn finish(start: Start) -> (Result<Logs, Failure>, Vec<String>) {
+    if start.targets.is_empty() && start.failed.is_empty() {
+        let e = Failure::Skipped(
+            "no log to scan: name application, proxy or database logs with --log PATH".into(),
+        );
+        return (Err(e), start.notes);
+    }
     let hint = YearHint::now();
     let mut sources = start.failed;
     for t in start.targets {
@@ -523,8 +526,10 @@ mod tests {
 
         let err = finish(begin(&request(&[&missing])).unwrap()).0.unwrap_err();
         assert!(err.to_string().starts_with("no log could be read"), "{err}");
-        let off = begin(&request(&[])).unwrap_err();
-        assert!(matches!(off, Failure::Skipped(_)));
+        let none = finish(begin(&request(&[])).unwrap()).0.unwrap_err();
+        assert!(matches!(none, Failure::Skipped(_)), "{none}");
+        let off = begin(&Request::default()).unwrap_err();
+        assert!(matches!(off, Failure::Skipped(_)), "{off}");
     }
 
     #[test]
@@ -583,9 +588,8 @@ mod tests {
             &err_log,
             "2025-01-03 10:09:19 5 [Warning] Aborted connection 5 to db: 'app' user: 'app' host: 'localhost' (Got timeout reading communication packets)\n",
         );
-        let app = dir.path().join("app.log");
-        append(&app, "ok\n");
-        let mut start = begin(&request(&[&app])).unwrap();
+        // No --log at all: the error log alone, found during the window.
+        let mut start = begin(&request(&[])).unwrap();
         start.add(&err_log, SourceKind::MysqlErrorLog);
         append(
             &err_log,
