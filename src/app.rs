@@ -1,7 +1,7 @@
 //! Runs the commands. Errors are turned into one line on stderr and an exit code here, at the edge.
 
 use crate::cli::{
-    AnalyzeArgs, CheckArgs, Cli, Command, Format, OutputArgs, SnapshotArgs, WindowArgs,
+    AnalyzeArgs, CheckArgs, Cli, Command, Format, OutputArgs, SnapshotArgs, SourceArgs, WindowArgs,
 };
 use crate::collect;
 use crate::report::{self, Color, Report};
@@ -65,10 +65,19 @@ pub fn run(cli: Cli) -> Result<u8> {
     }
 }
 
-/// Samples the machine, showing a progress bar on stderr when it is a terminal.
-fn take(window: &WindowArgs) -> Snapshot {
+/// Samples the machine, showing a progress bar on stderr when it is a terminal. Fails before
+/// sampling when the sources are misconfigured (a bad `--patterns` file).
+fn take(window: &WindowArgs, sources: &SourceArgs) -> Result<Snapshot> {
+    let scanner = crate::scan::Scanner::load(&sources.pattern_dirs)
+        .context("cannot load the log patterns")?;
     let opts = collect::Options {
         interval: window.interval,
+        logs: collect::logs::Request {
+            scanner: Some(scanner),
+            paths: sources.logs.clone(),
+            mysql_error_log: None,
+            tail_bytes: sources.log_tail_bytes,
+        },
         ..collect::Options::default()
     };
     let bar = if window.quiet || !std::io::stderr().is_terminal() {
@@ -95,11 +104,11 @@ fn take(window: &WindowArgs) -> Snapshot {
         bar.set_position(elapsed.as_millis() as u64);
     });
     bar.finish_and_clear();
-    snap
+    Ok(snap)
 }
 
 fn check(args: &CheckArgs) -> Result<u8> {
-    let snap = take(&args.window);
+    let snap = take(&args.window, &args.sources)?;
     if let Some(path) = &args.out {
         write_snapshot(&snap, Some(path))?;
     }
@@ -107,7 +116,7 @@ fn check(args: &CheckArgs) -> Result<u8> {
 }
 
 fn snapshot_cmd(args: &SnapshotArgs) -> Result<u8> {
-    let snap = take(&args.window);
+    let snap = take(&args.window, &args.sources)?;
     write_snapshot(&snap, args.out.as_deref())?;
     Ok(exit::OK)
 }
