@@ -2,7 +2,7 @@
 
 use crate::cli::{
     AnalyzeArgs, CheckArgs, Cli, Command, Format, OutputArgs, RulesArgs, RulesCommand, RulesSub,
-    SnapshotArgs, WindowArgs,
+    SnapshotArgs, SourceArgs, WindowArgs,
 };
 use crate::collect;
 use crate::engine::{self, Catalogue};
@@ -78,10 +78,19 @@ pub fn run(cli: Cli) -> Result<u8> {
     }
 }
 
-/// Samples the machine, showing a progress bar on stderr when it is a terminal.
-fn take(window: &WindowArgs) -> Snapshot {
+/// Samples the machine, showing a progress bar on stderr when it is a terminal. Fails before
+/// sampling when the sources are misconfigured (a bad `--patterns` file).
+fn take(window: &WindowArgs, sources: &SourceArgs) -> Result<Snapshot> {
+    let scanner = crate::scan::Scanner::load(&sources.pattern_dirs)
+        .context("cannot load the log patterns")?;
     let opts = collect::Options {
         interval: window.interval,
+        logs: collect::logs::Request {
+            scanner: Some(scanner),
+            paths: sources.logs.clone(),
+            mysql_error_log: None,
+            tail_bytes: sources.log_tail_bytes,
+        },
         ..collect::Options::default()
     };
     let bar = if window.quiet || !std::io::stderr().is_terminal() {
@@ -108,7 +117,7 @@ fn take(window: &WindowArgs) -> Snapshot {
         bar.set_position(elapsed.as_millis() as u64);
     });
     bar.finish_and_clear();
-    snap
+    Ok(snap)
 }
 
 /// Loads the rules once, before anything is sampled, so a broken rule file costs no window.
@@ -118,7 +127,7 @@ fn catalogue(args: &RulesArgs) -> Result<Catalogue> {
 
 fn check(args: &CheckArgs) -> Result<u8> {
     let rules = catalogue(&args.rules)?;
-    let snap = take(&args.window);
+    let snap = take(&args.window, &args.sources)?;
     if let Some(path) = &args.out {
         write_snapshot(&snap, Some(path))?;
     }
@@ -126,7 +135,7 @@ fn check(args: &CheckArgs) -> Result<u8> {
 }
 
 fn snapshot_cmd(args: &SnapshotArgs) -> Result<u8> {
-    let snap = take(&args.window);
+    let snap = take(&args.window, &args.sources)?;
     write_snapshot(&snap, args.out.as_deref())?;
     Ok(exit::OK)
 }

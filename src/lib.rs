@@ -13,4 +13,5 @@ pub mod cli;
 pub mod collect;
 pub mod engine;
 pub mod report;
+pub mod scan;
 pub mod snapshot;

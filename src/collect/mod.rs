@@ -8,6 +8,7 @@ mod cpu;
 mod disk;
 mod hostinfo;
 mod listeners;
+pub mod logs;
 mod memory;
 mod overhead;
 pub mod parse;
@@ -56,6 +57,8 @@ pub struct Options {
     /// How long after the window's end a remote collector ([`remote`]) may still take before
     /// it is abandoned as hung.
     pub grace: Duration,
+    /// Which logs to scan (off when it has no scanner).
+    pub logs: logs::Request,
 }
 
 impl Default for Options {
@@ -64,6 +67,7 @@ impl Default for Options {
             interval: Duration::from_secs(5),
             tick: Duration::from_millis(250),
             grace: Duration::from_secs(5),
+            logs: logs::Request::default(),
         }
     }
 }
@@ -123,6 +127,7 @@ pub fn snapshot(opts: &Options, on_tick: &mut dyn FnMut(Duration)) -> Snapshot {
     let mut listeners = Pending::begin(listeners::begin);
     let mut processes = Pending::begin(processes::begin);
     let pressure = Pending::begin(pressure::begin);
+    let logs = Pending::begin(|| logs::begin(&opts.logs));
     let window_start = Instant::now();
     let window_end = window_start + opts.interval;
     // Remote collectors are spawned here with `remote::spawn(name, collector, window_end)`: their
@@ -152,6 +157,14 @@ pub fn snapshot(opts: &Options, on_tick: &mut dyn FnMut(Duration)) -> Snapshot {
     let listeners = listeners.finish(listeners::finish);
     let processes = processes.finish(|s| processes::finish(s, seconds));
     let pressure = pressure.finish(|s| pressure::finish(s, seconds));
+    // Logs last: scanning takes longer than reading counters, and the counters' window ends above.
+    let mut log_notes = Vec::new();
+    let logs = logs.finish(|s| {
+        let (result, notes) = logs::finish(s);
+        log_notes = notes;
+        result
+    });
+    let logs = logs.with_notes(log_notes);
     // The window is measured from the first to the last reading, which is what the rates divide by.
     let elapsed_ms = round_ms(Duration::from_secs_f64(seconds));
 
@@ -181,6 +194,7 @@ pub fn snapshot(opts: &Options, on_tick: &mut dyn FnMut(Duration)) -> Snapshot {
         listeners,
         processes,
         pressure,
+        logs,
     }
 }
 

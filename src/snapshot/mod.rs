@@ -7,6 +7,7 @@
 mod counter;
 mod disk;
 mod load;
+mod logs;
 mod net;
 mod section;
 mod system;
@@ -14,6 +15,7 @@ mod system;
 pub use counter::{Counter, pct, rate, round2};
 pub use disk::{Disk, Disks};
 pub use load::{LoadError, from_json, load};
+pub use logs::{CategoryTotal, LogSource, Logs, PatternMatch, PatternTotal, SourceKind};
 pub use net::{Listener, Listeners, ProcessRef, SysctlValue, Tcp};
 pub use section::{Section, Status, round_ms};
 pub use system::{
@@ -56,6 +58,8 @@ pub struct Snapshot {
     pub processes: Section<Processes>,
     #[serde(default)]
     pub pressure: Section<Pressure>,
+    #[serde(default)]
+    pub logs: Section<Logs>,
 }
 
 impl Snapshot {
@@ -79,6 +83,7 @@ impl Snapshot {
             state("listeners", &self.listeners),
             state("processes", &self.processes),
             state("pressure", &self.pressure),
+            state("logs", &self.logs),
         ]
     }
 }
