@@ -20,6 +20,12 @@ fn fixture(name: &str) -> Snapshot {
         .unwrap_or_else(|e| panic!("{e}\nrecord it with: bash tests/scenarios/record.sh {name}"))
 }
 
+/// Rules may be unchecked only because a section was deliberately not collected (no `--log`
+/// when the scenario has no app log), never because a field is missing or a collector failed.
+fn only_skipped_sections(not_checked: &[doctor::engine::NotChecked]) -> bool {
+    not_checked.iter().all(|n| n.reason.contains("was skipped"))
+}
+
 fn rules() -> Catalogue {
     Catalogue::load(None).expect("the built-in rules compile")
 }
@@ -44,7 +50,11 @@ fn each_scenario_ranks_its_cause_first() {
             a.findings[0].severity >= Severity::Warning,
             "{name}: {ranked:?}"
         );
-        assert!(a.not_checked.is_empty(), "{name}: {:?}", a.not_checked);
+        assert!(
+            only_skipped_sections(&a.not_checked),
+            "{name}: {:?}",
+            a.not_checked
+        );
     }
 }
 
@@ -58,8 +68,11 @@ fn healthy_reports_nothing_at_warning_or_above() {
         .map(|f| (&f.id, f.severity, &f.summary))
         .collect();
     assert!(loud.is_empty(), "{loud:?}");
-    assert!(a.not_checked.is_empty(), "{:?}", a.not_checked);
-    assert_eq!(a.passed.len(), rules().rules.len() - a.findings.len());
+    assert!(only_skipped_sections(&a.not_checked), "{:?}", a.not_checked);
+    assert_eq!(
+        a.passed.len() + a.findings.len() + a.not_checked.len(),
+        rules().rules.len()
+    );
 }
 
 /// A section that could not be collected makes the rules that need it "not checked", with the

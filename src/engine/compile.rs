@@ -18,7 +18,7 @@ use toml::Spanned;
 const FACTS: &[&str] = &["schema", "doctor_version", "host", "window", "overhead"];
 
 /// Functions doctor adds to CEL's standard library (see `eval::functions`).
-pub const EXTRA_FUNCTIONS: &[&str] = &["max", "min", "clamp", "ramp", "sum", "take"];
+pub const EXTRA_FUNCTIONS: &[&str] = &["max", "min", "clamp", "ramp", "sum", "take", "fmt"];
 
 /// A compiled CEL expression and the text it came from.
 #[derive(Debug)]

