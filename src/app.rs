@@ -1,7 +1,7 @@
 //! Runs the commands. Errors are turned into one line on stderr and an exit code here, at the edge.
 
 use crate::cli::{
-    AnalyzeArgs, CheckArgs, Cli, Command, Format, OutputArgs, SnapshotArgs, WindowArgs,
+    AnalyzeArgs, CheckArgs, Cli, Command, Format, OutputArgs, SnapshotArgs, SourceArgs, WindowArgs,
 };
 use crate::collect;
 use crate::report::{self, Color, Report};
@@ -66,9 +66,10 @@ pub fn run(cli: Cli) -> Result<u8> {
 }
 
 /// Samples the machine, showing a progress bar on stderr when it is a terminal.
-fn take(window: &WindowArgs) -> Snapshot {
+fn take(window: &WindowArgs, sources: &SourceArgs) -> Snapshot {
     let opts = collect::Options {
         interval: window.interval,
+        docker: !sources.no_docker,
         ..collect::Options::default()
     };
     let bar = if window.quiet || !std::io::stderr().is_terminal() {
@@ -99,7 +100,7 @@ fn take(window: &WindowArgs) -> Snapshot {
 }
 
 fn check(args: &CheckArgs) -> Result<u8> {
-    let snap = take(&args.window);
+    let snap = take(&args.window, &args.sources);
     if let Some(path) = &args.out {
         write_snapshot(&snap, Some(path))?;
     }
@@ -107,7 +108,7 @@ fn check(args: &CheckArgs) -> Result<u8> {
 }
 
 fn snapshot_cmd(args: &SnapshotArgs) -> Result<u8> {
-    let snap = take(&args.window);
+    let snap = take(&args.window, &args.sources);
     write_snapshot(&snap, args.out.as_deref())?;
     Ok(exit::OK)
 }

@@ -47,7 +47,12 @@ pub struct WindowArgs {
 /// Which sources to read besides the host, and how to reach them. Each source's flags live here
 /// so `check` and `snapshot` accept the same ones.
 #[derive(Debug, Clone, Default, Args)]
-pub struct SourceArgs {}
+pub struct SourceArgs {
+    /// Do not read Docker containers. Otherwise doctor asks the engine at `DOCKER_HOST` (or
+    /// /var/run/docker.sock) for the running containers and their stats.
+    #[arg(long)]
+    pub no_docker: bool,
+}
 
 #[derive(Debug, Clone, Args)]
 pub struct CheckArgs {
