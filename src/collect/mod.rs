@@ -136,7 +136,11 @@ pub fn snapshot(opts: &Options, on_tick: &mut dyn FnMut(Duration)) -> Snapshot {
         // Each engine call gets most of the grace, so a hung engine is reported with its own
         // reason before the deadline abandons the thread.
         let budget = opts.grace.mul_f64(0.8).max(Duration::from_secs(1));
-        remote::spawn("containers", docker::Collector::new(budget), window_end)
+        remote::spawn(
+            "containers",
+            docker::Collector::new(budget, opts.interval),
+            window_end,
+        )
     });
 
     let deadline = window_end;

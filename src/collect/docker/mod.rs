@@ -39,16 +39,29 @@ const DEFAULT_HOST: &str = "unix:///var/run/docker.sock";
 /// The Docker collector, run as a [`Remote`] on its own thread.
 pub struct Collector {
     budget: Duration,
+    interval: Duration,
+    lead: Duration,
 }
 
 impl Collector {
     /// `budget` bounds each reading (connecting, listing, inspecting and reading stats); keep it
     /// below the remote deadline's grace so a hung engine is reported with its own reason.
+    /// `interval` is the window's length.
     #[must_use]
-    pub fn new(budget: Duration) -> Self {
-        Collector { budget }
+    pub fn new(budget: Duration, interval: Duration) -> Self {
+        Collector {
+            budget,
+            interval,
+            lead: Duration::ZERO,
+        }
     }
 }
+
+/// The engine's stats cadence: Engine 20.10 collects stats in rounds, each followed by a 1 s
+/// sleep, and a stats request (one-shot or not) is answered at the next round. The request that
+/// wakes an idle engine is answered at once; the others sent with it wait for the next round
+/// (moby `daemon/stats/collector.go`, `Collector.Run`).
+const ENGINE_STATS_INTERVAL: Duration = Duration::from_secs(1);
 
 /// The section with the collector's notes moved into the envelope.
 #[must_use]
@@ -551,7 +564,13 @@ impl Remote for Collector {
         let host = HostContext::read();
         // Notes about containers that could not be read at the start are not kept: those still
         // running at the end are read then, and say what they lack.
+        let t = Instant::now();
         let (readings, _) = host.observe(&engine)?;
+        // The end reading will likely wait as long for the engine as this one did: start it that
+        // much before the window's end, so the snapshot is not late by an engine round.
+        self.lead = (t.elapsed() + Duration::from_millis(50))
+            .min(ENGINE_STATS_INTERVAL + Duration::from_millis(100))
+            .min(self.interval / 2);
         let readings = readings
             .into_iter()
             .map(|r| (r.observed.container.id.clone(), r))
@@ -561,6 +580,10 @@ impl Remote for Collector {
             host,
             readings,
         })
+    }
+
+    fn lead(&self) -> Duration {
+        self.lead
     }
 
     fn finish(&mut self, start: Start, _seconds: f64) -> Result<Collected, Failure> {
