@@ -30,7 +30,7 @@ cargo build -j2 --release --quiet --bin doctor
 prefix="doctor-bench-$$"
 cleanup() { docker ps -aq --filter "name=^$prefix-" | xargs -r docker rm -f >/dev/null; }
 trap cleanup EXIT
-exec python3 - "${1:-5}" "${2:-2}" "$prefix" "$image" <<'PY'
+python3 - "${1:-5}" "${2:-2}" "$prefix" "$image" <<'PY'
 import json, os, statistics, subprocess, sys, time
 
 runs, interval, prefix, image = int(sys.argv[1]), float(sys.argv[2]), sys.argv[3], sys.argv[4]

@@ -6,7 +6,7 @@ mod support;
 
 use serde_json::Value;
 use std::os::unix::fs::MetadataExt;
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Output};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
@@ -50,6 +50,50 @@ fn schedstat(pid: i32) -> (u64, u64) {
     (f.next().unwrap(), f.next().unwrap())
 }
 
+/// `/proc/<pid>/schedstat` read every 20 ms on a thread of its own.
+struct Sampler {
+    stop: Arc<AtomicBool>,
+    thread: std::thread::JoinHandle<Vec<(Instant, u64, u64)>>,
+}
+
+impl Sampler {
+    fn start(pid: i32) -> Self {
+        let stop = Arc::new(AtomicBool::new(false));
+        let thread = std::thread::spawn({
+            let stop = Arc::clone(&stop);
+            move || {
+                let mut samples = Vec::new();
+                while !stop.load(Ordering::Relaxed) {
+                    let (run, wait) = schedstat(pid);
+                    samples.push((Instant::now(), run, wait));
+                    std::thread::sleep(Duration::from_millis(20));
+                }
+                samples
+            }
+        });
+        Sampler { stop, thread }
+    }
+
+    fn stop(self) -> Vec<(Instant, u64, u64)> {
+        self.stop.store(true, Ordering::Relaxed);
+        self.thread.join().unwrap()
+    }
+}
+
+/// % of a CPU the process ran and waited for one between the samples nearest `a` and `b`.
+fn over(samples: &[(Instant, u64, u64)], a: Instant, b: Instant) -> (f64, f64) {
+    let nearest = |t: Instant| {
+        *samples
+            .iter()
+            .min_by_key(|s| if s.0 > t { s.0 - t } else { t - s.0 })
+            .unwrap()
+    };
+    let (ta, ra, wa) = nearest(a);
+    let (tb, rb, wb) = nearest(b);
+    let ns = (tb - ta).as_nanos() as f64;
+    ((rb - ra) as f64 / ns * 100.0, (wb - wa) as f64 / ns * 100.0)
+}
+
 fn f64_of(v: &Value) -> f64 {
     v.as_f64().unwrap_or_else(|| panic!("not a number: {v}"))
 }
@@ -72,31 +116,43 @@ fn busy_container_shows_a_full_core_like_docker_stats() {
         c.inspect("{{.State.Health.Status}}") == "healthy"
     });
     let pid = c.pid();
-    let (run_before, wait_before) = schedstat(pid);
+    let kernel = Sampler::start(pid);
     let t0 = Instant::now();
-    // `docker stats --no-stream` measures over about a second while doctor's window runs.
-    let stats = Command::new("docker")
-        .args(["stats", "--no-stream", "--format", "{{.CPUPerc}}", &c.name])
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
+    // `docker stats --no-stream` measures over the engine's last second before it prints, while
+    // doctor's window runs.
+    let stats = std::thread::spawn({
+        let name = c.name.clone();
+        move || {
+            let out = Command::new("docker")
+                .args(["stats", "--no-stream", "--format", "{{.CPUPerc}}", &name])
+                .output()
+                .unwrap();
+            (out, Instant::now())
+        }
+    });
     let (snap, _, _) = snapshot("3s", &[], &[]);
-    let (run_after, wait_after) = schedstat(pid);
-    let ns = t0.elapsed().as_nanos() as f64;
-    let proc_pct = (run_after - run_before) as f64 / ns * 100.0;
-    let waited_pct = (wait_after - wait_before) as f64 / ns * 100.0;
-    let stats = stats.wait_with_output().unwrap();
+    let t1 = Instant::now();
+    let (stats, stats_done) = stats.join().unwrap();
+    let samples = kernel.stop();
     let docker_pct: f64 = String::from_utf8(stats.stdout)
         .unwrap()
         .trim()
         .trim_end_matches('%')
         .parse()
         .unwrap();
+    // The kernel's account of the loop over doctor's run and over docker stats' second.
+    let (proc_pct, waited_pct) = over(&samples, t0, t1);
+    let (proc_docker_pct, _) = over(
+        &samples,
+        stats_done.checked_sub(Duration::from_millis(1100)).unwrap(),
+        stats_done,
+    );
 
     let s = c.find(&snap);
     let ours = f64_of(&s["cpu_pct"]);
     eprintln!(
-        "busy loop: doctor {ours}%, docker stats {docker_pct}%, /proc schedstat {proc_pct:.2}% (waited {waited_pct:.2}%)"
+        "busy loop: doctor {ours}%, docker stats {docker_pct}%, /proc schedstat {proc_pct:.2}% \
+         (waited {waited_pct:.2}%; {proc_docker_pct:.2}% in docker stats' second)"
     );
     // On an idle machine `waited_pct` is ~0 and this is "≈100%".
     assert!(
@@ -109,8 +165,15 @@ fn busy_container_shows_a_full_core_like_docker_stats() {
         "doctor {ours}% vs /proc/{pid}/schedstat {proc_pct:.1}%"
     );
     assert!(
-        (ours - docker_pct).abs() <= 15.0,
-        "doctor {ours}% vs docker stats {docker_pct}%"
+        (docker_pct - proc_docker_pct).abs() <= 15.0,
+        "docker stats {docker_pct}% vs /proc/{pid}/schedstat {proc_docker_pct:.1}% over its second"
+    );
+    // Equal on a steady machine; on a busy one the two windows see different shares of a CPU,
+    // and the kernel's account says by how much.
+    let drift = (proc_pct - proc_docker_pct).abs();
+    assert!(
+        (ours - docker_pct).abs() <= 15.0 + drift,
+        "doctor {ours}% vs docker stats {docker_pct}% (the load moved {drift:.1} points between their windows)"
     );
 
     assert_eq!(s["id"], c.inspect("{{.Id}}")[..12]);
@@ -128,7 +191,9 @@ fn busy_container_shows_a_full_core_like_docker_stats() {
         c.inspect("{{.State.OOMKilled}}")
     );
     assert_eq!(s["network_mode"], c.inspect("{{.HostConfig.NetworkMode}}"));
-    assert_eq!(s["pids"], 1, "one shell process");
+    // The shell, and whatever the health check is running at that moment (see the netns test
+    // for an exact count).
+    assert!(s["pids"].as_u64().unwrap() >= 1);
     // Without a limit, docker stats divides by the machine's memory (MemTotal).
     let mem_total: u64 = std::fs::read_to_string("/proc/meminfo")
         .unwrap()
@@ -356,6 +421,7 @@ fn listen_overflows_inside_a_container_stay_out_of_the_host_view() {
     drop(load);
 
     let s = c.find(&snap);
+    assert_eq!(s["pids"], 1, "`sleep`, alone in its container");
     let net = &s["net"];
     eprintln!(
         "netns: ListenOverflows {} (nstat {nstat_before}..{nstat_after}), host delta {}, somaxconn {}, ss {}",
