@@ -544,3 +544,64 @@ fn private_daemon_answers_then_hangs_then_stops() {
         "switched off with --no-docker"
     );
 }
+
+/// Without root (here `nobody` in the `docker` group), the section is still `ok`: the engine's
+/// figures and the world-readable cgroup files are there, and the namespace, which needs
+/// privileges, is left out with the reason in the container's notes.
+#[test]
+fn without_root_the_namespace_is_left_out_with_a_note() {
+    let _one = exclusive();
+    require_docker();
+    require("setpriv", "util-linux");
+    let c = Container::run("nonroot", &["--network", "none"], &["sleep", "600"]);
+    let gid = run("getent", &["group", "docker"])
+        .split(':')
+        .nth(2)
+        .expect("the docker group exists (docker.io creates it)")
+        .to_owned();
+    // A copy `nobody` can reach wherever the checkout is (CI's may be under /root).
+    let dir = tempfile::tempdir().unwrap();
+    let bin = dir.path().join("doctor");
+    std::fs::copy(env!("CARGO_BIN_EXE_doctor"), &bin).unwrap();
+    for p in [dir.path(), bin.as_path()] {
+        std::fs::set_permissions(p, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    }
+    let out = Command::new("setpriv")
+        .args([
+            "--reuid=65534",
+            "--regid=65534",
+            &format!("--groups={gid}"),
+            bin.to_str().unwrap(),
+            "snapshot",
+            "--interval",
+            "1s",
+            "--quiet",
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let snap: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let s = c.find(&snap);
+    assert!(s["cpu_pct"].is_number(), "{s}");
+    assert!(s["net"].is_null(), "{s}");
+    assert_eq!(s["cgroup"]["version"], 1, "cgroup files are world-readable");
+    let note = s["notes"][0].as_str().unwrap();
+    assert!(
+        note.starts_with("network namespace not read")
+            && note.contains(&format!("/proc/{}/ns/net", c.pid())),
+        "{note}"
+    );
+    assert!(
+        snap["containers"]["notes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|n| n.as_str().unwrap().contains("not running as root")),
+        "{}",
+        snap["containers"]
+    );
+}
