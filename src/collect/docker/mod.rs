@@ -36,6 +36,10 @@ use std::time::{Duration, Instant};
 /// The engine's default socket, as the docker CLI uses it when `DOCKER_HOST` is not set.
 const DEFAULT_HOST: &str = "unix:///var/run/docker.sock";
 
+/// At most this many containers are read (two requests each, all at once), so a host running
+/// thousands does not get thousands of simultaneous requests from doctor.
+const MAX_CONTAINERS: usize = 200;
+
 /// The Docker collector, run as a [`Remote`] on its own thread.
 pub struct Collector {
     budget: Duration,
@@ -362,7 +366,16 @@ impl Engine {
     /// Inspects every running container and reads its stats once, all at the same time.
     fn observe(&self) -> Result<(Vec<Observed>, Vec<String>), Failure> {
         let deadline = Instant::now() + self.budget;
-        let list = self.running(deadline)?;
+        let mut list = self.running(deadline)?;
+        let mut notes = Vec::new();
+        if list.len() > MAX_CONTAINERS {
+            list.sort_by(|a, b| a.name.cmp(&b.name));
+            notes.push(format!(
+                "{} containers run; only the first {MAX_CONTAINERS} by name were read",
+                list.len()
+            ));
+            list.truncate(MAX_CONTAINERS);
+        }
         let docker = &self.docker;
         let tokio_deadline = tokio::time::Instant::from_std(deadline);
         let each = list.into_iter().map(|c| async move {
@@ -379,7 +392,6 @@ impl Engine {
             futures_util::future::join_all(each),
         )?;
         let mut observed = Vec::new();
-        let mut notes = Vec::new();
         for (c, answer, at) in answers {
             match answer {
                 Err(_) => notes.push(format!(
