@@ -65,11 +65,20 @@ pub fn run(cli: Cli) -> Result<u8> {
     }
 }
 
-/// Samples the machine, showing a progress bar on stderr when it is a terminal.
-fn take(window: &WindowArgs, sources: &SourceArgs) -> Snapshot {
+/// Samples the machine, showing a progress bar on stderr when it is a terminal. Fails before
+/// sampling when the sources are misconfigured (a bad `--patterns` file).
+fn take(window: &WindowArgs, sources: &SourceArgs) -> Result<Snapshot> {
+    let scanner = crate::scan::Scanner::load(&sources.pattern_dirs)
+        .context("cannot load the log patterns")?;
     let opts = collect::Options {
         interval: window.interval,
         docker: !sources.no_docker,
+        logs: collect::logs::Request {
+            scanner: Some(scanner),
+            paths: sources.logs.clone(),
+            mysql_error_log: None,
+            tail_bytes: sources.log_tail_bytes,
+        },
         ..collect::Options::default()
     };
     let bar = if window.quiet || !std::io::stderr().is_terminal() {
@@ -96,11 +105,11 @@ fn take(window: &WindowArgs, sources: &SourceArgs) -> Snapshot {
         bar.set_position(elapsed.as_millis() as u64);
     });
     bar.finish_and_clear();
-    snap
+    Ok(snap)
 }
 
 fn check(args: &CheckArgs) -> Result<u8> {
-    let snap = take(&args.window, &args.sources);
+    let snap = take(&args.window, &args.sources)?;
     if let Some(path) = &args.out {
         write_snapshot(&snap, Some(path))?;
     }
@@ -108,7 +117,7 @@ fn check(args: &CheckArgs) -> Result<u8> {
 }
 
 fn snapshot_cmd(args: &SnapshotArgs) -> Result<u8> {
-    let snap = take(&args.window, &args.sources);
+    let snap = take(&args.window, &args.sources)?;
     write_snapshot(&snap, args.out.as_deref())?;
     Ok(exit::OK)
 }

@@ -9,6 +9,7 @@ mod disk;
 pub mod docker;
 mod hostinfo;
 mod listeners;
+pub mod logs;
 mod memory;
 mod overhead;
 pub mod parse;
@@ -59,6 +60,8 @@ pub struct Options {
     pub grace: Duration,
     /// Read the Docker engine's containers (`--no-docker` turns it off).
     pub docker: bool,
+    /// Which logs to scan (off when it has no scanner).
+    pub logs: logs::Request,
 }
 
 impl Default for Options {
@@ -68,6 +71,7 @@ impl Default for Options {
             tick: Duration::from_millis(250),
             grace: Duration::from_secs(5),
             docker: true,
+            logs: logs::Request::default(),
         }
     }
 }
@@ -127,6 +131,7 @@ pub fn snapshot(opts: &Options, on_tick: &mut dyn FnMut(Duration)) -> Snapshot {
     let mut listeners = Pending::begin(listeners::begin);
     let mut processes = Pending::begin(processes::begin);
     let pressure = Pending::begin(pressure::begin);
+    let logs = Pending::begin(|| logs::begin(&opts.logs));
     let window_start = Instant::now();
     let window_end = window_start + opts.interval;
     // Remote collectors are spawned here with `remote::spawn(name, collector, window_end)`: their
@@ -166,6 +171,14 @@ pub fn snapshot(opts: &Options, on_tick: &mut dyn FnMut(Duration)) -> Snapshot {
     let listeners = listeners.finish(listeners::finish);
     let processes = processes.finish(|s| processes::finish(s, seconds));
     let pressure = pressure.finish(|s| pressure::finish(s, seconds));
+    // Logs last: scanning takes longer than reading counters, and the counters' window ends above.
+    let mut log_notes = Vec::new();
+    let logs = logs.finish(|s| {
+        let (result, notes) = logs::finish(s);
+        log_notes = notes;
+        result
+    });
+    let logs = logs.with_notes(log_notes);
     // The window is measured from the first to the last reading, which is what the rates divide by.
     let elapsed_ms = round_ms(Duration::from_secs_f64(seconds));
     let containers = containers.map_or_else(
@@ -200,6 +213,7 @@ pub fn snapshot(opts: &Options, on_tick: &mut dyn FnMut(Duration)) -> Snapshot {
         processes,
         pressure,
         containers,
+        logs,
     }
 }
 

@@ -8,6 +8,7 @@ mod containers;
 mod counter;
 mod disk;
 mod load;
+mod logs;
 mod net;
 mod section;
 mod system;
@@ -18,6 +19,7 @@ pub use containers::{
 pub use counter::{Counter, pct, rate, round2};
 pub use disk::{Disk, Disks};
 pub use load::{LoadError, from_json, load};
+pub use logs::{CategoryTotal, LogSource, Logs, PatternMatch, PatternTotal, SourceKind};
 pub use net::{Listener, Listeners, ProcessRef, SysctlValue, Tcp};
 pub use section::{Section, Status, round_ms};
 pub use system::{
@@ -62,6 +64,7 @@ pub struct Snapshot {
     pub pressure: Section<Pressure>,
     #[serde(default)]
     pub containers: Section<Containers>,
+    pub logs: Section<Logs>,
 }
 
 impl Snapshot {
@@ -86,6 +89,7 @@ impl Snapshot {
             state("processes", &self.processes),
             state("pressure", &self.pressure),
             state("containers", &self.containers),
+            state("logs", &self.logs),
         ]
     }
 }
