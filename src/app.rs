@@ -85,6 +85,7 @@ fn take(window: &WindowArgs, sources: &SourceArgs) -> Result<Snapshot> {
         .context("cannot load the log patterns")?;
     let opts = collect::Options {
         interval: window.interval,
+        docker: !sources.no_docker,
         logs: collect::logs::Request {
             scanner: Some(scanner),
             paths: sources.logs.clone(),

@@ -79,6 +79,10 @@ pub struct WindowArgs {
 /// so `check` and `snapshot` accept the same ones.
 #[derive(Debug, Clone, Default, Args)]
 pub struct SourceArgs {
+    /// Do not read Docker containers. Otherwise doctor asks the engine at `DOCKER_HOST` (or
+    /// /var/run/docker.sock) for the running containers and their stats.
+    #[arg(long)]
+    pub no_docker: bool,
     /// Scan this log for known trouble (DB pool exhausted, too many connections, connection
     /// resets, upstream timeouts, OOM kills). Repeatable; globs allowed (quote them:
     /// --log '/var/log/nginx/*.log'). Lines written during the window are counted apart from

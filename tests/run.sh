@@ -17,6 +17,7 @@ declare -A provides=(
   [dockerd]=docker.io [docker]=docker.io [mysqltuner]=mysqltuner [/usr/bin/time]=time [busybox]=busybox-static
   [pidstat]=sysstat [perl]=perl-base [mkswap]=util-linux [swapon]=util-linux
   [node]=nodejs [npm]=npm [mariadb]=mariadb-client
+  [nsenter]=util-linux [setpriv]=util-linux [ip]=iproute2
 )
 missing=()
 for cmd in "${!provides[@]}"; do

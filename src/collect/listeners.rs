@@ -8,7 +8,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::time::{Duration, Instant};
 
 /// Wall-time budget for finding which process holds each listener.
-const OWNER_LOOKUP_BUDGET: Duration = Duration::from_millis(15);
+const OWNER_LOOKUP_BUDGET: Duration = Duration::from_millis(25);
 
 pub struct Start {
     diag: sockdiag::Diag,

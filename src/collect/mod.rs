@@ -6,6 +6,7 @@
 
 mod cpu;
 mod disk;
+pub mod docker;
 mod hostinfo;
 mod listeners;
 pub mod logs;
@@ -57,6 +58,8 @@ pub struct Options {
     /// How long after the window's end a remote collector ([`remote`]) may still take before
     /// it is abandoned as hung.
     pub grace: Duration,
+    /// Read the Docker engine's containers (`--no-docker` turns it off).
+    pub docker: bool,
     /// Which logs to scan (off when it has no scanner).
     pub logs: logs::Request,
 }
@@ -67,6 +70,7 @@ impl Default for Options {
             interval: Duration::from_secs(5),
             tick: Duration::from_millis(250),
             grace: Duration::from_secs(5),
+            docker: true,
             logs: logs::Request::default(),
         }
     }
@@ -133,6 +137,16 @@ pub fn snapshot(opts: &Options, on_tick: &mut dyn FnMut(Duration)) -> Snapshot {
     // Remote collectors are spawned here with `remote::spawn(name, collector, window_end)`: their
     // connect and start reading overlap the window; they are collected with
     // `wait(window_end + opts.grace)` after the host ones and measure their own window.
+    let containers = opts.docker.then(|| {
+        // Each engine call gets most of the grace, so a hung engine is reported with its own
+        // reason before the deadline abandons the thread.
+        let budget = opts.grace.mul_f64(0.8).max(Duration::from_secs(1));
+        remote::spawn(
+            "containers",
+            docker::Collector::new(budget, opts.interval),
+            window_end,
+        )
+    });
 
     let deadline = window_end;
     loop {
@@ -167,6 +181,10 @@ pub fn snapshot(opts: &Options, on_tick: &mut dyn FnMut(Duration)) -> Snapshot {
     let logs = logs.with_notes(log_notes);
     // The window is measured from the first to the last reading, which is what the rates divide by.
     let elapsed_ms = round_ms(Duration::from_secs_f64(seconds));
+    let containers = containers.map_or_else(
+        || Section::skipped("switched off with --no-docker"),
+        |p| docker::section(p.wait(window_end + opts.grace)),
+    );
 
     let start_unix_ms = start_wall
         .duration_since(UNIX_EPOCH)
@@ -194,6 +212,7 @@ pub fn snapshot(opts: &Options, on_tick: &mut dyn FnMut(Duration)) -> Snapshot {
         listeners,
         processes,
         pressure,
+        containers,
         logs,
     }
 }

@@ -17,6 +17,12 @@ pub trait Remote: Send + 'static {
 
     /// Takes the end reading; `seconds` is the time between the two readings.
     fn finish(&mut self, start: Self::Start, seconds: f64) -> Result<Self::Data, Failure>;
+
+    /// How long before the window's end `finish` should be called, for a service that answers
+    /// late (the Docker engine answers stats at its own 1 s cadence); asked after `begin`.
+    fn lead(&self) -> Duration {
+        Duration::ZERO
+    }
 }
 
 /// A running remote collector.
@@ -42,7 +48,10 @@ pub fn spawn<R: Remote>(
             let read_at = Instant::now();
             let mut cost = t.elapsed();
             let result = start.and_then(|start| {
-                std::thread::sleep(window_end.saturating_duration_since(Instant::now()));
+                let finish_at = window_end
+                    .checked_sub(collector.lead())
+                    .unwrap_or(window_end);
+                std::thread::sleep(finish_at.saturating_duration_since(Instant::now()));
                 let t = Instant::now();
                 let seconds = read_at.elapsed().as_secs_f64();
                 let r = collector.finish(start, seconds);

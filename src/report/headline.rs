@@ -48,6 +48,7 @@ pub fn headline(s: &Snapshot) -> Vec<Figure> {
     disks(s, &mut out);
     network(s, &mut out);
     processes(s, &mut out);
+    containers(s, &mut out);
     logs(s, &mut out);
     out
 }
@@ -243,6 +244,79 @@ fn processes(s: &Snapshot, out: &mut Vec<Figure>) {
             "stalled (some) cpu / io / memory",
             format!("{} / {} / {}", w(&p.cpu), w(&p.io), w(&p.memory)),
             "pressure",
+        ));
+    }
+}
+
+/// The busiest containers, with what the host view hides about them when it matters.
+fn containers(s: &Snapshot, out: &mut Vec<Figure>) {
+    const SHOWN: usize = 5;
+    let Some(c) = s.containers.get() else { return };
+    if c.containers.is_empty() {
+        out.push(fig("container", "running", "none", "containers.containers"));
+        return;
+    }
+    let mut busiest: Vec<_> = c.containers.iter().collect();
+    busiest.sort_by(|a, b| {
+        b.cpu_pct
+            .unwrap_or(0.0)
+            .total_cmp(&a.cpu_pct.unwrap_or(0.0))
+            .then(a.name.cmp(&b.name))
+    });
+    for k in busiest.iter().take(SHOWN) {
+        let mut v = format!("{} CPU", opt(k.cpu_pct, "%"));
+        if let (Some(m), Some(l)) = (k.memory_bytes, k.memory_limit_bytes) {
+            let _ = write!(v, ", memory {} of {}", bytes(m as f64), bytes(l as f64));
+        }
+        if let Some(g) = &k.cgroup
+            && let (Some(t), Some(cores)) = (g.throttled_periods_pct, g.cpu_limit_cores)
+            && t > 0.0
+        {
+            let _ = write!(v, ", throttled in {t}% of periods (limit {cores} CPUs)");
+        }
+        if let Some(n) = &k.net
+            && let Some(d) = n
+                .counters
+                .get("TcpExtListenOverflows")
+                .and_then(|c| c.delta)
+            && d > 0
+        {
+            let somaxconn = n
+                .sysctls
+                .as_ref()
+                .and_then(|s| s.get("net.core.somaxconn"))
+                .map_or_else(|| "n/a".into(), ToString::to_string);
+            let _ = write!(v, ", {d} listen overflows (somaxconn {somaxconn})");
+        }
+        if let Some(d) = k.restart_count.delta.filter(|d| *d > 0) {
+            let _ = write!(v, ", restarted {d}×");
+        }
+        if let Some(d) = k
+            .cgroup
+            .as_ref()
+            .and_then(|g| g.oom_kills?.delta)
+            .filter(|d| *d > 0)
+        {
+            let _ = write!(v, ", {d} OOM kills");
+        }
+        if let Some(h) = &k.health
+            && h != "healthy"
+        {
+            let _ = write!(v, ", {h}");
+        }
+        out.push(fig(
+            "container",
+            k.name.clone(),
+            v,
+            format!("containers.containers[name={}]", k.name),
+        ));
+    }
+    if busiest.len() > SHOWN {
+        out.push(fig(
+            "container",
+            "others",
+            format!("{} more running", busiest.len() - SHOWN),
+            "containers.containers",
         ));
     }
 }

@@ -4,6 +4,7 @@
 //! the names rules use and users see in `--json`, so renaming one is a breaking change that needs
 //! a new [`SCHEMA_VERSION`]. The format is documented in `docs/snapshot.md`.
 
+mod containers;
 mod counter;
 mod disk;
 mod load;
@@ -12,6 +13,9 @@ mod net;
 mod section;
 mod system;
 
+pub use containers::{
+    Container, ContainerCgroup, ContainerListener, ContainerNet, Containers, Engine,
+};
 pub use counter::{Counter, pct, rate, round2};
 pub use disk::{Disk, Disks};
 pub use load::{LoadError, from_json, load};
@@ -59,6 +63,8 @@ pub struct Snapshot {
     #[serde(default)]
     pub pressure: Section<Pressure>,
     #[serde(default)]
+    pub containers: Section<Containers>,
+    #[serde(default)]
     pub logs: Section<Logs>,
 }
 
@@ -83,6 +89,7 @@ impl Snapshot {
             state("listeners", &self.listeners),
             state("processes", &self.processes),
             state("pressure", &self.pressure),
+            state("containers", &self.containers),
             state("logs", &self.logs),
         ]
     }

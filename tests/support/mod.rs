@@ -2,6 +2,8 @@
 //! tools doctor is cross-checked against.
 #![allow(dead_code)]
 
+pub mod docker;
+
 use std::path::Path;
 use std::process::{Command, Output};
 
