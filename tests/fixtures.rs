@@ -5,6 +5,7 @@
 
 #[path = "scenarios/lab.rs"]
 mod lab;
+mod support;
 
 use doctor::engine::{Catalogue, Severity, analyze};
 use doctor::report::{self, Color, Report};

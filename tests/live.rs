@@ -7,6 +7,7 @@
 
 #[path = "scenarios/lab.rs"]
 mod lab;
+mod support;
 
 use doctor::engine::{Catalogue, Severity, analyze};
 use std::path::PathBuf;
@@ -130,6 +131,11 @@ fn live_memory_swapping() {
 #[test]
 fn live_pool_queue_limit() {
     live("pool-queue-limit");
+}
+
+#[test]
+fn live_container_cpu_throttled() {
+    live("container-cpu-throttled");
 }
 
 #[test]

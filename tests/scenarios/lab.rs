@@ -30,6 +30,7 @@ pub const SCENARIOS: &[(&str, Option<&str>)] = &[
     ("single-core", Some("app-single-core-bound")),
     ("memory-swapping", Some("memory-swapping")),
     ("pool-queue-limit", Some("db-pool-exhausted")),
+    ("container-cpu-throttled", Some("container-cpu-throttled")),
     ("healthy", None),
 ];
 
@@ -99,6 +100,7 @@ pub fn start(name: &str, port_base: u16) -> Running {
         "single-core" => single_core(),
         "memory-swapping" => memory_swapping(),
         "pool-queue-limit" => pool_queue_limit(port_base + 20, 33300 + port_base % 100),
+        "container-cpu-throttled" => container_cpu_throttled(),
         "healthy" => healthy(port_base + 10),
         other => panic!("no scenario `{other}`; scenarios are: {SCENARIOS:?}"),
     }
@@ -715,5 +717,68 @@ fn pool_queue_limit(port: u16, db_port: u16) -> Running {
         }
     });
     run.doctor_args = vec!["--log".into(), log_path.display().to_string()];
+    run
+}
+
+// ---------------------------------------------------------------------------------------------
+// container-cpu-throttled
+
+/// `cpu.stat` of a container's cgroup, read inside it (v1 `cpu/cpu.stat`, v2 `cpu.stat`):
+/// `nr_throttled`.
+fn container_nr_throttled(name: &str) -> u64 {
+    let out = Command::new("docker")
+        .args([
+            "exec",
+            name,
+            "sh",
+            "-c",
+            "cat /sys/fs/cgroup/cpu/cpu.stat 2>/dev/null || cat /sys/fs/cgroup/cpu.stat",
+        ])
+        .output()
+        .expect("docker runs");
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .find_map(|l| l.strip_prefix("nr_throttled "))
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap_or(0)
+}
+
+/// A busybox container limited to half a CPU (`--cpus 0.5`) running a busy loop: it uses its
+/// whole quota early in every period and is throttled for the rest. Ends by itself (busybox
+/// `timeout`) and is removed on drop.
+fn container_cpu_throttled() -> Running {
+    let mut run = Running::new("container-cpu-throttled");
+    let container = crate::support::docker::Container::run(
+        "lab-throttled",
+        &["--cpus", "0.5"],
+        &[
+            // `busybox timeout`: the image may have been built with only a few applet links.
+            "busybox",
+            "timeout",
+            &MAX_LIFE_S.to_string(),
+            "sh",
+            "-c",
+            "while :; do :; done",
+        ],
+    );
+    let name = container.name.clone();
+    run.on_drop(move || drop(container));
+    let before = container_nr_throttled(&name);
+    wait_until("CPU throttling", Duration::from_secs(20), || {
+        let throttled = container_nr_throttled(&name).saturating_sub(before);
+        let stats = tool(
+            "docker",
+            &["stats", "--no-stream", "--format", "{{.CPUPerc}}", &name],
+        );
+        let cpu: f64 = stats.trim().trim_end_matches('%').parse().unwrap_or(0.0);
+        // 10 periods of 100 ms throttled and docker stats at the limit (50% of a core).
+        if throttled >= 10 && cpu >= 40.0 {
+            Ok(())
+        } else {
+            Err(format!(
+                "cpu.stat nr_throttled +{throttled}, docker stats CPU {cpu}% (limit 50%)"
+            ))
+        }
+    });
     run
 }
