@@ -139,6 +139,11 @@ fn live_container_cpu_throttled() {
 }
 
 #[test]
+fn live_container_accept_queue_overflow() {
+    live("container-accept-queue-overflow");
+}
+
+#[test]
 fn live_healthy() {
     live("healthy");
 }

@@ -31,6 +31,10 @@ pub const SCENARIOS: &[(&str, Option<&str>)] = &[
     ("memory-swapping", Some("memory-swapping")),
     ("pool-queue-limit", Some("db-pool-exhausted")),
     ("container-cpu-throttled", Some("container-cpu-throttled")),
+    (
+        "container-accept-queue-overflow",
+        Some("tcp-accept-queue-overflow"),
+    ),
     ("healthy", None),
 ];
 
@@ -101,6 +105,7 @@ pub fn start(name: &str, port_base: u16) -> Running {
         "memory-swapping" => memory_swapping(),
         "pool-queue-limit" => pool_queue_limit(port_base + 20, 33300 + port_base % 100),
         "container-cpu-throttled" => container_cpu_throttled(),
+        "container-accept-queue-overflow" => container_accept_queue_overflow(),
         "healthy" => healthy(port_base + 10),
         other => panic!("no scenario `{other}`; scenarios are: {SCENARIOS:?}"),
     }
@@ -781,4 +786,121 @@ fn container_cpu_throttled() -> Running {
         }
     });
     run
+}
+
+// ---------------------------------------------------------------------------------------------
+// container-accept-queue-overflow
+
+/// Runs `args` inside the network namespace of host pid `pid` (`nsenter -n`), in its own process
+/// group, so the whole group can be killed.
+fn in_netns(pid: i32, args: &[&str]) -> Child {
+    use std::os::unix::process::CommandExt as _;
+    Command::new("nsenter")
+        .args(["-t", &pid.to_string(), "-n", "--"])
+        .args(args)
+        .process_group(0)
+        .stdout(Stdio::null())
+        .spawn()
+        .expect("nsenter runs (apt-get install util-linux)")
+}
+
+/// Kills a process group started by [`in_netns`].
+fn kill_group(mut child: Child) {
+    let _ = Command::new("kill")
+        .args(["-KILL", "--", &format!("-{}", child.id())])
+        .status();
+    let _ = child.wait();
+}
+
+/// The accept-queue overflow inside a container's own network namespace, which the host's
+/// counters do not see: a busybox container (own netns, the default bridge network), a listener
+/// with a backlog of 1 that never accepts opened in that namespace, and a bounded burst of
+/// connects to it from inside the namespace. (The listener is a host perl process entered into
+/// the container's namespace with nsenter: the test image has no perl; for the kernel it is the
+/// same socket in the same namespace.)
+fn container_accept_queue_overflow() -> Running {
+    let mut run = Running::new("container-accept-queue-overflow");
+    let container = crate::support::docker::Container::run(
+        "lab-acceptq",
+        &[],
+        &["busybox", "sleep", &MAX_LIFE_S.to_string()],
+    );
+    let pid = container.pid();
+    run.on_drop(move || drop(container));
+    let listener = in_netns(
+        pid,
+        &[
+            "perl",
+            "-e",
+            &format!(
+                "use Socket; socket(S, PF_INET, SOCK_STREAM, 0) or die $!; \
+                 setsockopt(S, SOL_SOCKET, SO_REUSEADDR, 1); \
+                 bind(S, sockaddr_in(8080, inet_aton('127.0.0.1'))) or die $!; \
+                 listen(S, 1) or die $!; alarm {MAX_LIFE_S}; sleep {MAX_LIFE_S};"
+            ),
+        ],
+    );
+    run.on_drop(move || kill_group(listener));
+    wait_until(
+        "the listener in the container",
+        Duration::from_secs(10),
+        || {
+            let ss = nsenter_tool(pid, "ss", &["-Hlnt", "sport = :8080"]);
+            if ss.trim().is_empty() {
+                Err("no listener on :8080 yet".into())
+            } else {
+                Ok(())
+            }
+        },
+    );
+    let burst = in_netns(
+        pid,
+        &[
+            "perl",
+            "-e",
+            &format!(
+                "use IO::Socket::INET; for (1..16) {{ next if fork; alarm {MAX_LIFE_S}; my @held; \
+                 while (1) {{ my $s = IO::Socket::INET->new(PeerAddr => '127.0.0.1:8080', Timeout => 0.4); \
+                 if ($s) {{ push @held, $s if @held < 4 }} else {{ select(undef, undef, undef, 0.01) }} }} }} \
+                 alarm {MAX_LIFE_S}; sleep {MAX_LIFE_S};"
+            ),
+        ],
+    );
+    run.on_drop(move || kill_group(burst));
+    let count = || -> u64 {
+        nsenter_tool(pid, "nstat", &["-asz", "TcpExtListenOverflows"])
+            .lines()
+            .find(|l| l.starts_with("TcpExtListenOverflows"))
+            .and_then(|l| l.split_whitespace().nth(1))
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0)
+    };
+    let before = count();
+    wait_until(
+        "the accept-queue overflow in the container",
+        Duration::from_secs(10),
+        || {
+            let now = count();
+            let ss = nsenter_tool(pid, "ss", &["-Hlnt", "sport = :8080"]);
+            let f: Vec<&str> = ss.split_whitespace().collect();
+            let recv_q: u32 = f.get(1).and_then(|x| x.parse().ok()).unwrap_or(0);
+            if now > before + 20 && recv_q >= 1 {
+                Ok(())
+            } else {
+                Err(format!(
+                    "nstat (in the container's netns) TcpExtListenOverflows +{}, ss Recv-Q {recv_q}",
+                    now - before
+                ))
+            }
+        },
+    );
+    run
+}
+
+/// A standard tool run inside the network namespace of `pid`.
+fn nsenter_tool(pid: i32, cmd: &str, args: &[&str]) -> String {
+    let pid = pid.to_string();
+    let mut all = vec!["-t", pid.as_str(), "-n", "--", cmd];
+    all.extend_from_slice(args);
+    tool("nsenter", &all)
 }
