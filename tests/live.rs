@@ -31,23 +31,62 @@ fn expected(name: &str) -> Option<&'static str> {
 }
 
 /// Runs `doctor check` during the scenario; returns the report and the exit code.
+///
+/// For the scenarios that need the rest of the machine idle (one pegged core, the healthy
+/// baseline), `vmstat` samples the machine while doctor does; if something else ran meanwhile
+/// (more runnable tasks than the scenario makes), the measurement is taken again, up to three
+/// times, and the test then fails with what vmstat saw.
 fn check_during(name: &str) -> (serde_json::Value, i32) {
     let _machine = MACHINE.lock().unwrap_or_else(PoisonError::into_inner);
-    lab::wait_for_quiet_machine(Duration::from_secs(90));
-    let running = lab::start(name, LIVE_PORTS);
-    let out = Command::new(env!("CARGO_BIN_EXE_doctor"))
-        .args(["check", "--format", "json", "--interval", "3s", "--quiet"])
-        .args(&running.doctor_args)
-        .output()
-        .expect("doctor runs");
-    drop(running);
-    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
-        panic!(
-            "doctor check printed no JSON ({e}); stderr: {}",
-            String::from_utf8_lossy(&out.stderr)
-        )
-    });
-    (report, out.status.code().unwrap_or(-1))
+    // Runnable tasks the scenario itself adds, beyond vmstat reading /proc/stat.
+    let own_load = match name {
+        "single-core" => Some(1),
+        "healthy" => Some(0),
+        _ => None,
+    };
+    let mut seen = Vec::new();
+    for _ in 0..3 {
+        lab::wait_for_quiet_machine(Duration::from_secs(90));
+        let running = lab::start(name, LIVE_PORTS);
+        let watch = own_load.map(|_| {
+            Command::new("vmstat")
+                .args(["1", "4"])
+                .stdout(std::process::Stdio::piped())
+                .spawn()
+                .expect("vmstat runs")
+        });
+        let out = Command::new(env!("CARGO_BIN_EXE_doctor"))
+            .args(["check", "--format", "json", "--interval", "3s", "--quiet"])
+            .args(&running.doctor_args)
+            .output()
+            .expect("doctor runs");
+        let samples = watch
+            .map(|w| String::from_utf8_lossy(&w.wait_with_output().unwrap().stdout).into_owned());
+        drop(running);
+        let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+            panic!(
+                "doctor check printed no JSON ({e}); stderr: {}",
+                String::from_utf8_lossy(&out.stderr)
+            )
+        });
+        // vmstat's `r` counts itself while it reads, and doctor's own thread.
+        let busy = match (own_load, &samples) {
+            (Some(own), Some(text)) => text
+                .lines()
+                .skip(3) // two headers and the since-boot line
+                .filter_map(|l| l.split_whitespace().next()?.parse::<u32>().ok())
+                .any(|r| r > own + 2),
+            _ => false,
+        };
+        if !busy {
+            return (report, out.status.code().unwrap_or(-1));
+        }
+        seen.push(samples.unwrap_or_default());
+    }
+    panic!(
+        "another workload ran during every attempt at {name}; vmstat saw:\n{}",
+        seen.join("\n")
+    );
 }
 
 fn summary(report: &serde_json::Value) -> String {
