@@ -68,6 +68,9 @@ pub struct Rule {
     pub kind: Kind,
     pub requires: Vec<String>,
     pub lets: Vec<(String, Expr)>,
+    /// Whether `when` needs each `let` (directly or through another): those are evaluated
+    /// first, the others only when the rule fires.
+    pub when_needs: Vec<bool>,
     pub when: Expr,
     pub score: Expr,
     pub summary: Template,
@@ -276,6 +279,15 @@ fn compile_rule(names: &SnapshotNames, source: &Source, raw: RawRule) -> Result<
         c.scope.push(name.clone());
     }
     let when = c.expression("when", &raw.when)?;
+    // The lets `when` reads, and the lets those read, back to front.
+    let mut when_needs = vec![false; lets.len()];
+    let mut wanted = names_read(&when.program);
+    for (i, (name, expr)) in lets.iter().enumerate().rev() {
+        if wanted.contains(name) {
+            when_needs[i] = true;
+            wanted.extend(names_read(&expr.program));
+        }
+    }
     let score = c.expression("score", &raw.score)?;
     let summary = c.template("summary", &raw.summary)?;
     let fix = c.template("fix", &raw.fix)?;
@@ -298,6 +310,7 @@ fn compile_rule(names: &SnapshotNames, source: &Source, raw: RawRule) -> Result<
         kind: raw.kind,
         requires: raw.requires.into_iter().map(Spanned::into_inner).collect(),
         lets,
+        when_needs,
         when,
         score,
         summary,
@@ -446,6 +459,15 @@ impl Compiler<'_> {
             parts,
         })
     }
+}
+
+/// Every free name an expression reads.
+fn names_read(e: &IdedExpr) -> BTreeSet<String> {
+    let mut out = BTreeSet::new();
+    free_variables(e, &mut Vec::new(), &mut |n| {
+        out.insert(n.to_owned());
+    });
+    out
 }
 
 /// Calls `found` with every identifier the expression reads that is not bound by a

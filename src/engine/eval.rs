@@ -153,10 +153,14 @@ fn evaluate(
         }
     }
     let mut ctx = root.new_inner_scope();
-    for (name, expr) in &rule.lets {
-        match run(expr, &ctx) {
-            Ok(v) => ctx.add_variable_from_value(name.clone(), v),
-            Err(e) => return Outcome::NotChecked(reason(&format!("let.{name}"), expr, &e)),
+    // The lets `when` needs first; the others (evidence and text) only for a firing rule, so a
+    // quiet rule costs little.
+    for (needed, (name, expr)) in rule.when_needs.iter().zip(&rule.lets) {
+        if *needed {
+            match run(expr, &ctx) {
+                Ok(v) => ctx.add_variable_from_value(name.clone(), v),
+                Err(e) => return Outcome::NotChecked(reason(&format!("let.{name}"), expr, &e)),
+            }
         }
     }
     match run(&rule.when, &ctx) {
@@ -169,6 +173,14 @@ fn evaluate(
             ));
         }
         Err(e) => return Outcome::NotChecked(reason("when", &rule.when, &e)),
+    }
+    for (needed, (name, expr)) in rule.when_needs.iter().zip(&rule.lets) {
+        if !*needed {
+            match run(expr, &ctx) {
+                Ok(v) => ctx.add_variable_from_value(name.clone(), v),
+                Err(e) => return Outcome::NotChecked(reason(&format!("let.{name}"), expr, &e)),
+            }
+        }
     }
     let score = match run(&rule.score, &ctx).map(|v| number(&v)) {
         // Whole points: a score is a ranking aid, not a measurement.
@@ -428,6 +440,40 @@ mod functions {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn rule_on_healthy(when: &str) -> Analysis {
+        use crate::engine::rules::Source;
+        let text = format!(
+            "id = \"x\"\ntitle = \"t\"\nlayer = \"cpu\"\nkind = \"root-cause\"\nwhen = \"{when}\"\n\
+             score = \"60\"\nsummary = \"{{{{detail}}}}\"\nfix = \"f\"\n[let]\ncores = \"cpu.cores\"\n\
+             detail = \"cpu.no_such_field\"\n"
+        );
+        let cat = Catalogue::from_sources(&[Source {
+            path: "x.toml".into(),
+            text,
+            doc: None,
+            builtin: false,
+        }])
+        .unwrap();
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/healthy.json");
+        analyze(&cat, &crate::snapshot::load(&path).unwrap())
+    }
+
+    /// `when` is decided with only the lets it needs; the others are evaluated for a firing rule
+    /// only, where a failure still makes it "not checked".
+    #[test]
+    fn lets_when_does_not_need_are_evaluated_only_when_firing() {
+        let quiet = rule_on_healthy("cores < 1.0");
+        assert_eq!(quiet.passed, ["x"]);
+        let firing = rule_on_healthy("cores >= 1.0");
+        assert!(firing.findings.is_empty());
+        assert!(
+            firing.not_checked[0].reason.contains("`let.detail`")
+                && firing.not_checked[0].reason.contains("no_such_field"),
+            "{:?}",
+            firing.not_checked
+        );
+    }
 
     #[test]
     fn tidy_collapses_blank_lines() {
