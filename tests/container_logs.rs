@@ -310,3 +310,56 @@ fn the_look_back_bounds_the_history_and_no_docker_reads_no_container() {
         "{out:?}"
     );
 }
+
+/// 3000 lines of history: more than the first read asks for (1024 newest lines), so the reads grow
+/// until every line is held; with a 10 KiB tail, only the lines wholly inside the last 10240 bytes
+/// of what `docker logs --timestamps` prints are counted, and the source says it was truncated.
+#[test]
+fn a_long_history_is_read_whole_or_to_the_tail() {
+    require_docker();
+    let c = Container::run(
+        "clogs-long",
+        &[],
+        &[
+            "sh",
+            "-c",
+            "for i in $(seq 3000); do echo \"Error: Queue limit reached. $i\"; done; exec sleep 600",
+        ],
+    );
+    wait_until("the container wrote", Duration::from_secs(20), || {
+        docker_logs(&c.name).len() == 3000
+    });
+    let snap = snapshot(&["--interval", "200ms", "--container", &c.name]);
+    let s = source(&snap, &c.name);
+    assert_eq!(s["matches"]["mysql-queue-limit"]["count"], 3000, "{s}");
+    assert_eq!(s["tail_truncated"], false);
+
+    let all = Command::new("docker")
+        .args(["logs", "--timestamps", &c.name])
+        .output()
+        .unwrap()
+        .stdout;
+    let tail = 10_240;
+    let cut = all.len() - tail;
+    let first = if all[cut - 1] == b'\n' {
+        cut
+    } else {
+        cut + all[cut..].iter().position(|&b| b == b'\n').unwrap() + 1
+    };
+    let expected = all[first..]
+        .split(|&b| b == b'\n')
+        .filter(|l| l.windows(QUEUE.len()).any(|w| w == QUEUE))
+        .count();
+    let snap = snapshot(&[
+        "--interval",
+        "200ms",
+        "--container",
+        &c.name,
+        "--log-tail-bytes",
+        "10k",
+    ]);
+    let s = source(&snap, &c.name);
+    assert_eq!(s["matches"]["mysql-queue-limit"]["count"], expected, "{s}");
+    assert_eq!(s["tail_truncated"], true);
+    assert!(s["bytes_scanned"].as_u64().unwrap() <= 10_241, "{s}");
+}

@@ -24,6 +24,7 @@ use std::fs::{File, Metadata};
 use std::io::{Read, Seek, SeekFrom};
 use std::os::unix::fs::MetadataExt;
 use std::path::{Component, Path, PathBuf};
+use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 /// Default bytes read from the end of each source.
@@ -85,6 +86,29 @@ pub enum FromContainers {
     Failed(String),
     /// The containers' output, scanned.
     Read(LogsRead),
+    /// The containers' output, still being read on the Docker collector's logs thread.
+    Pending(mpsc::Receiver<LogsRead>),
+}
+
+impl FromContainers {
+    /// Waits for output still being read, until `deadline`.
+    fn settle(self, deadline: Instant) -> Self {
+        let FromContainers::Pending(rx) = self else {
+            return self;
+        };
+        let started = Instant::now();
+        match rx.recv_timeout(deadline.saturating_duration_since(started)) {
+            Ok(read) => FromContainers::Read(read),
+            Err(mpsc::RecvTimeoutError::Timeout) => FromContainers::Failed(
+                "the Docker engine did not send it before the snapshot's deadline (hung or \
+                 overloaded?)"
+                    .to_owned(),
+            ),
+            Err(mpsc::RecvTimeoutError::Disconnected) => {
+                FromContainers::Failed("its reader crashed".to_owned())
+            }
+        }
+    }
 }
 
 /// One file between the two readings.
@@ -274,6 +298,8 @@ pub fn complete(
         mut notes,
         containers: named,
     } = scanned;
+    // Only `section` hands over output still being read, after waiting for it.
+    let containers = containers.settle(Instant::now());
     let unread = |why: &str, sources: &mut Vec<LogSource>| {
         for name in &named {
             sources.push(failed_source(
@@ -298,6 +324,7 @@ pub fn complete(
             sources.extend(read.sources);
             notes.extend(read.notes);
         }
+        FromContainers::Pending(_) => unreachable!("settled above"),
     }
     if sources.is_empty() {
         let e = Failure::Skipped(
@@ -324,8 +351,18 @@ pub fn finish(start: Start) -> (Result<Logs, Failure>, Vec<String>) {
     complete(scan(start), FromContainers::Off)
 }
 
-/// The `logs` section from the files' section (its time and status) and the containers' output.
-pub fn section(files: Section<Scanned>, containers: FromContainers) -> Section<Logs> {
+/// The `logs` section from the files' section (its time and status) and the containers' output,
+/// waited for until `deadline`.
+pub fn section(
+    files: Section<Scanned>,
+    containers: FromContainers,
+    deadline: Instant,
+) -> Section<Logs> {
+    let containers = containers.settle(deadline);
+    let reading = match &containers {
+        FromContainers::Read(read) => read.elapsed,
+        _ => Duration::ZERO,
+    };
     let Section {
         status,
         message,
@@ -351,7 +388,7 @@ pub fn section(files: Section<Scanned>, containers: FromContainers) -> Section<L
     };
     Section {
         notes,
-        elapsed_ms,
+        elapsed_ms: elapsed_ms + crate::snapshot::round_ms(reading),
         ..section
     }
 }
@@ -768,6 +805,7 @@ mod tests {
         let read = FromContainers::Read(LogsRead {
             sources: vec![container],
             notes: vec!["60 containers run".into()],
+            ..LogsRead::default()
         });
         let (logs, notes) = complete(scan(begin(&request(&[&app])).unwrap()), read);
         let logs = logs.unwrap();

@@ -151,7 +151,9 @@ pub fn snapshot(opts: &Options, on_tick: &mut dyn FnMut(Duration)) -> Snapshot {
                 look_back: opts.logs.container_since,
                 tail_bytes: opts.logs.tail(),
                 window_start: start_wall,
-                deadline: window_end + budget,
+                // Reading stops here; scanning what was read fits before the logs section's
+                // deadline (window end + grace).
+                deadline: window_end + opts.grace.mul_f64(0.6),
             });
         }
         remote::spawn("containers", collector, window_end)
@@ -194,7 +196,7 @@ pub fn snapshot(opts: &Options, on_tick: &mut dyn FnMut(Duration)) -> Snapshot {
         },
         |p| docker::split(p.wait(window_end + opts.grace)),
     );
-    let logs = logs::section(log_files, container_logs);
+    let logs = logs::section(log_files, container_logs, window_end + opts.grace);
 
     let start_unix_ms = start_wall
         .duration_since(UNIX_EPOCH)

@@ -1,21 +1,29 @@
 //! Containers' output as log sources: what `docker logs --timestamps --since T NAME` shows, read
 //! through the engine's logs API at the window's end and scanned like a file's tail.
 //!
-//! Run by the Docker collector right after its end reading, on the same connection and with the
-//! list of running containers it has just read (the list is not asked for twice). For each
-//! selected container the output since a bounded time before the window (`--container-log-since`,
-//! default 10 minutes) is streamed, stdout and stderr together; each line carries the engine's
-//! timestamp (`timestamps=true`), which says on which side of the window's start it was written:
-//! the lines from before go first in the buffer handed to the scanner, those from during the
-//! window after them, so `in_window` is exact even where stdout and stderr interleave out of order.
-//! Only the last `--log-tail-bytes` are kept (two ring buffers, one per side), and at most
-//! [`CONCURRENT`] containers are read at once, so memory stays bounded however chatty they are.
+//! Started by the Docker collector right after its end reading, with the list of running
+//! containers it has just read (the list is not asked for twice), on a thread of its own that
+//! takes the engine connection over ([`spawn`]): a slow answer costs the `logs` section, never the
+//! `containers` section. For each selected container the output since a bounded time before the
+//! window (`--container-log-since`, default 10 minutes) is read, stdout and stderr together, the
+//! newest lines first ([`read_one`]: `tail=N` with N growing until every line since then is held,
+//! the tail is full, or the deadline comes). Each line carries the engine's timestamp
+//! (`timestamps=true`), which says on which side of the window's start it was written: the lines
+//! from before go first in the buffer handed to the scanner, those from during the window after
+//! them, so `in_window` is exact even where stdout and stderr interleave out of order. Only the
+//! last `--log-tail-bytes` are kept (two ring buffers, one per side), and at most [`CONCURRENT`]
+//! containers are read at once; what is read is also bounded by the time the engine has (it
+//! sends about 10 MB/s of json-file log here).
 //!
-//! What the engine sends (moby `daemon/logs.go`, Engine 20.10): one entry per line, written as
-//! `<RFC 3339, 9 fraction digits, UTC> <line>`; a line longer than 16 KiB is sent as several
-//! entries, each with its own timestamp, all but the last without the final newline. A container
+//! What the engine sends (moby `api/server/httputils/write_log_stream.go`, `WriteLogStream`):
+//! one entry per line, written as `<RFC 3339, 9 fraction digits, UTC> <line>`; a line longer than
+//! 16 KiB (moby `daemon/logger/copier.go`) is sent as several entries, each with its own
+//! timestamp, all but the last without the final newline. A container
 //! without a TTY has its entries in frames marked stdout or stderr (bollard's `LogOutput`); one with
-//! a TTY sends a raw stream, which bollard splits at newlines (`LogOutput::Console`).
+//! a TTY sends a raw stream, which bollard splits at newlines (`LogOutput::Console`). A container
+//! whose logging driver keeps nothing the engine can read (`--log-driver none`, syslog, ...) is
+//! an error source with the engine's answer (501 "configured logging driver does not support
+//! reading").
 
 use super::{ContainerRef, Engine, api_failure, short};
 use crate::scan::{ScanOptions, Scanner, YearHint, failed_source};
@@ -24,6 +32,7 @@ use bollard::container::LogOutput;
 use bollard::query_parameters::LogsOptions;
 use futures_util::StreamExt;
 use std::io::Read;
+use std::sync::mpsc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 /// Without `--container`, at most this many containers' output is read (by name), with a note
@@ -57,62 +66,72 @@ pub struct LogRequest {
 pub struct LogsRead {
     pub sources: Vec<LogSource>,
     pub notes: Vec<String>,
+    /// Time spent reading and scanning, for the `logs` section's `elapsed_ms`.
+    pub elapsed: Duration,
+}
+
+/// Reads the containers' output on a thread of its own, which takes over the engine connection:
+/// however long the engine takes to send it, the `containers` section is not held up. The answer
+/// comes on the channel; the `logs` section waits for it until the snapshot's deadline.
+pub(super) fn spawn(
+    engine: Engine,
+    running: Vec<ContainerRef>,
+    req: LogRequest,
+) -> mpsc::Receiver<LogsRead> {
+    let (tx, rx) = mpsc::channel();
+    let spawned = std::thread::Builder::new()
+        .name("doctor-container-logs".to_owned())
+        .spawn({
+            let tx = tx.clone();
+            move || {
+                let t = Instant::now();
+                let mut read = read(&engine, &running, &req);
+                read.elapsed = t.elapsed();
+                // The receiver is gone when the deadline passed: nobody wants the answer any more.
+                let _ = tx.send(read);
+            }
+        });
+    if let Err(e) = spawned {
+        let _ = tx.send(LogsRead {
+            sources: Vec::new(),
+            notes: vec![format!(
+                "container output not read: cannot start its thread: {e}"
+            )],
+            elapsed: Duration::ZERO,
+        });
+    }
+    rx
 }
 
 /// Reads and scans the output of the containers `req` selects among `running`.
-pub(super) fn read(engine: &Engine, running: &[ContainerRef], req: &LogRequest) -> LogsRead {
+fn read(engine: &Engine, running: &[ContainerRef], req: &LogRequest) -> LogsRead {
     let (chosen, mut sources, notes) = select(running, &req.names, MAX_CONTAINERS);
     if chosen.is_empty() {
-        return LogsRead { sources, notes };
+        return LogsRead {
+            sources,
+            notes,
+            ..LogsRead::default()
+        };
     }
     let since = req
         .window_start
         .checked_sub(req.look_back)
         .unwrap_or(UNIX_EPOCH);
-    let options = LogsOptions {
-        follow: false,
-        stdout: true,
-        stderr: true,
-        // Whole seconds (the API also takes fractions; bollard's field is an i32), rounded down:
-        // up to a second more history. 0 would mean "from the beginning", so at least 1.
-        since: i32::try_from(since.duration_since(UNIX_EPOCH).map_or(1, |d| d.as_secs()))
-            .unwrap_or(i32::MAX)
-            .max(1),
-        until: 0,
-        timestamps: true,
-        tail: "all".to_owned(),
-    };
-    let cap = usize::try_from(req.tail_bytes.saturating_add(1)).unwrap_or(usize::MAX);
-    let deadline = tokio::time::Instant::from_std(req.deadline);
+    // Whole seconds (the API also takes fractions; bollard's field is an i32), rounded down: up
+    // to a second more history. 0 would mean "from the beginning", so at least 1.
+    let since = i32::try_from(since.duration_since(UNIX_EPOCH).map_or(1, |d| d.as_secs()))
+        .unwrap_or(i32::MAX)
+        .max(1);
     let started = Instant::now();
-    let docker = engine.client();
-    let each = chosen.into_iter().map(|c| {
-        let options = options.clone();
-        async move {
-            let mut split = Split::new(req.window_start, cap);
-            let stream = docker.logs(&c.id, Some(options));
-            let fetched =
-                tokio::time::timeout_at(deadline, feed(stream, &mut split, &c, engine)).await;
-            match fetched {
-                Err(_) => failed(
-                    &c,
-                    format!(
-                        "the Docker engine had not sent this container's output after {:.1} s, \
-                         the collector's deadline (hung or overloaded?)",
-                        started.elapsed().as_secs_f64()
-                    ),
-                ),
-                Ok(Err(message)) => failed(&c, message),
-                Ok(Ok(())) => scan(&req.scanner, &c, split, req.tail_bytes, req.window_start),
-            }
-        }
-    });
+    let each = chosen
+        .into_iter()
+        .map(|c| async move { read_one(engine, &c, req, since, started).await });
     let all = futures_util::stream::iter(each)
         .buffer_unordered(CONCURRENT)
         .collect::<Vec<_>>();
     // The per-container deadlines fire first; this one is the backstop.
     match engine.block_on(
-        req.deadline + Duration::from_millis(500),
+        req.deadline + Duration::from_secs(1),
         "send the containers' output",
         all,
     ) {
@@ -121,10 +140,88 @@ pub(super) fn read(engine: &Engine, running: &[ContainerRef], req: &LogRequest) 
             return LogsRead {
                 sources,
                 notes: vec![format!("container output not read: {e}")],
+                ..LogsRead::default()
             };
         }
     }
-    LogsRead { sources, notes }
+    LogsRead {
+        sources,
+        notes,
+        ..LogsRead::default()
+    }
+}
+
+/// The first read asks for this many of the newest lines (`tail`), each next one for
+/// [`GROWTH`] times more, until a read holds every line since the look-back, fills the tail, or
+/// the deadline comes.
+const FIRST_LINES: u64 = 1024;
+const GROWTH: u64 = 8;
+
+/// One container's output, newest first in the sense that matters: a read with `since` alone
+/// makes the engine decode its whole log file from the beginning to find where `since` starts
+/// (0.3 s for 20 MB of json-file log here, and a container's log without `max-size` grows for
+/// ever), while `tail=N` makes it seek back N lines from the end (moby `daemon/logger/loggerutils`
+/// `tailFiles`) and then apply `since` to those. So the newest lines are asked for, more each
+/// time, and the last read that completed is kept: when the deadline comes, what is held is
+/// always the most recent output, the window's lines included.
+async fn read_one(
+    engine: &Engine,
+    c: &ContainerRef,
+    req: &LogRequest,
+    since: i32,
+    started: Instant,
+) -> LogSource {
+    let cap = usize::try_from(req.tail_bytes.saturating_add(1)).unwrap_or(usize::MAX);
+    let deadline = tokio::time::Instant::from_std(req.deadline);
+    let mut kept: Option<(Split, u64, bool)> = None;
+    let mut asked = FIRST_LINES;
+    loop {
+        let options = LogsOptions {
+            follow: false,
+            stdout: true,
+            stderr: true,
+            since,
+            until: 0,
+            timestamps: true,
+            tail: asked.to_string(),
+        };
+        let mut split = Split::new(req.window_start, cap);
+        let stream = engine.client().logs(&c.id, Some(options));
+        match tokio::time::timeout_at(deadline, feed(stream, &mut split, c, engine)).await {
+            Err(_) => break,
+            Ok(Err(message)) => return failed(c, message),
+            Ok(Ok(entries)) => {
+                // Fewer lines than asked: the engine had no more since the look-back.
+                let complete = entries < asked;
+                let full = split.dropped();
+                kept = Some((split, entries, complete));
+                if complete || full {
+                    break;
+                }
+                asked = asked.saturating_mul(GROWTH);
+            }
+        }
+    }
+    let Some((split, entries, complete)) = kept else {
+        return failed(
+            c,
+            format!(
+                "the Docker engine had not sent this container's output after {:.1} s, the \
+                 collector's deadline (hung or overloaded?)",
+                started.elapsed().as_secs_f64()
+            ),
+        );
+    };
+    let mut source = scan(&req.scanner, c, split, req.tail_bytes, req.window_start);
+    if !complete && !source.tail_truncated {
+        source.tail_truncated = true;
+        source.notes.push(format!(
+            "only the last {entries} lines were read: the engine did not send more before the \
+             deadline, so older lines (history, and the window's first lines if it wrote more \
+             than that during it) are not counted"
+        ));
+    }
+    source
 }
 
 fn failed(c: &ContainerRef, message: impl Into<String>) -> LogSource {
@@ -133,14 +230,17 @@ fn failed(c: &ContainerRef, message: impl Into<String>) -> LogSource {
     s
 }
 
-/// Streams one container's output into `split`; the error is worded for the user.
+/// Streams one container's output into `split`; the number of entries (log lines) the engine
+/// sent, or the error worded for the user.
 async fn feed(
     mut stream: impl futures_util::Stream<Item = Result<LogOutput, bollard::errors::Error>> + Unpin,
     split: &mut Split,
     c: &ContainerRef,
     engine: &Engine,
-) -> Result<(), String> {
+) -> Result<u64, String> {
+    let mut entries = 0;
     while let Some(item) = stream.next().await {
+        entries += 1;
         match item {
             Ok(LogOutput::StdOut { message }) => split.push(Stream::Out, &message),
             Ok(LogOutput::StdErr { message }) => split.push(Stream::Err, &message),
@@ -158,7 +258,7 @@ async fn feed(
         }
     }
     split.end();
-    Ok(())
+    Ok(entries)
 }
 
 /// Which containers to read: every running one (at most `limit`, by name), or the ones named,
@@ -300,6 +400,13 @@ impl Split {
                 self.keep(open.during, &open.line);
             }
         }
+    }
+
+    /// More was written than the tail holds.
+    fn dropped(&self) -> bool {
+        self.before.dropped()
+            || self.during.dropped()
+            || self.before.len() + self.during.len() > self.during.cap
     }
 
     fn keep(&mut self, during: bool, line: &[u8]) {

@@ -100,8 +100,8 @@ pub fn split(s: Section<Collected>) -> (Section<Containers>, FromContainers) {
     };
     let data = data.map(|c| {
         notes.extend(c.notes);
-        if let Some(read) = c.logs {
-            from = FromContainers::Read(read);
+        if let Some(rx) = c.logs {
+            from = FromContainers::Pending(rx);
         }
         c.containers
     });
@@ -120,7 +120,7 @@ pub fn split(s: Section<Collected>) -> (Section<Containers>, FromContainers) {
 pub struct Collected {
     containers: Containers,
     notes: Vec<String>,
-    logs: Option<LogsRead>,
+    logs: Option<std::sync::mpsc::Receiver<LogsRead>>,
 }
 
 /// Where to reach the engine, decided as the docker CLI decides it.
@@ -675,12 +675,18 @@ impl Remote for Collector {
                     .or_insert_with(|| netns::spawn_inside(pid));
             }
         }
-        // The output is read while the namespace readers run: right after the end reading, so
-        // it reaches the window's end.
+        let engine_facts = EngineFacts {
+            host: engine.target.shown(),
+            version: engine.version.clone(),
+            api_version: version_text(&engine.api_version),
+            cgroup_version: None,
+        };
+        // The output is read right after the end reading, so it reaches the window's end, on a
+        // thread of its own that takes the connection over.
         let logs = self
             .logs
-            .as_ref()
-            .map(|req| logs::read(&engine, &running, req));
+            .take()
+            .map(|req| logs::spawn(engine, running, req));
         let inside: BTreeMap<&u64, Result<netns::Inside, String>> = entering
             .into_iter()
             .map(|(ns, handle)| {
@@ -738,10 +744,8 @@ impl Remote for Collector {
         Ok(Collected {
             containers: Containers {
                 engine: EngineFacts {
-                    host: engine.target.shown(),
-                    version: engine.version.clone(),
-                    api_version: version_text(&engine.api_version),
                     cgroup_version,
+                    ..engine_facts
                 },
                 containers,
             },
