@@ -78,6 +78,8 @@ fn take(window: &WindowArgs, sources: &SourceArgs) -> Result<Snapshot> {
             paths: sources.logs.clone(),
             mysql_error_log: None,
             tail_bytes: sources.log_tail_bytes,
+            containers: sources.containers.clone(),
+            container_since: sources.container_log_since,
         },
         ..collect::Options::default()
     };

@@ -49,9 +49,18 @@ pub struct WindowArgs {
 #[derive(Debug, Clone, Default, Args)]
 pub struct SourceArgs {
     /// Do not read Docker containers. Otherwise doctor asks the engine at `DOCKER_HOST` (or
-    /// /var/run/docker.sock) for the running containers and their stats.
+    /// /var/run/docker.sock) for the running containers, their stats and their output.
     #[arg(long)]
     pub no_docker: bool,
+    /// Scan only this container's output (`docker logs NAME`) for known trouble, not every
+    /// running container's (the default, up to 50). A name as `docker ps` shows it, or an id.
+    /// Repeatable.
+    #[arg(long = "container", value_name = "NAME", conflicts_with = "no_docker")]
+    pub containers: Vec<String>,
+    /// How far back before the window containers' output is read (e.g. 10m, 1h, 0s): lines
+    /// from then to the window's start are the history, counted apart from the window.
+    #[arg(long, value_name = "DURATION", default_value = "10m", value_parser = parse_look_back)]
+    pub container_log_since: Duration,
     /// Scan this log for known trouble (DB pool exhausted, too many connections, connection
     /// resets, upstream timeouts, OOM kills). Repeatable; globs allowed (quote them:
     /// --log '/var/log/nginx/*.log'). Lines written during the window are counted apart from
@@ -150,6 +159,21 @@ pub fn parse_bytes(s: &str) -> Result<u64, String> {
     }
 }
 
+/// Parses `10m`, `1h`, `0s`; a bare number is seconds. At most a day: the engine sends every
+/// line since then, and only the tail is kept.
+pub fn parse_look_back(s: &str) -> Result<Duration, String> {
+    let d = match s.parse::<f64>() {
+        Ok(secs) if secs.is_finite() && secs >= 0.0 => Duration::from_secs_f64(secs),
+        Ok(_) => return Err(format!("`{s}` is not a duration")),
+        Err(_) => humantime::parse_duration(s)
+            .map_err(|e| format!("`{s}` is not a duration ({e}); try 10m or 1h"))?,
+    };
+    if d > Duration::from_secs(86_400) {
+        return Err(format!("the look-back must be at most 24h, not {s}"));
+    }
+    Ok(d)
+}
+
 /// Parses `5s`, `1500ms`, `1m`; a bare number is seconds. The window must be 100 ms to 1 hour.
 pub fn parse_interval(s: &str) -> Result<Duration, String> {
     let d = match s.parse::<f64>() {
@@ -193,5 +217,15 @@ mod tests {
         assert!(parse_bytes("0").is_err());
         assert!(parse_bytes("lots").is_err());
         assert!(parse_bytes("5T").is_err());
+    }
+
+    #[test]
+    fn look_backs() {
+        assert_eq!(parse_look_back("10m"), Ok(Duration::from_secs(600)));
+        assert_eq!(parse_look_back("0s"), Ok(Duration::ZERO));
+        assert_eq!(parse_look_back("90"), Ok(Duration::from_secs(90)));
+        assert!(parse_look_back("2d").is_err());
+        assert!(parse_look_back("-1").is_err());
+        assert!(parse_look_back("recently").is_err());
     }
 }

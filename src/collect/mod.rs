@@ -141,11 +141,22 @@ pub fn snapshot(opts: &Options, on_tick: &mut dyn FnMut(Duration)) -> Snapshot {
         // Each engine call gets most of the grace, so a hung engine is reported with its own
         // reason before the deadline abandons the thread.
         let budget = opts.grace.mul_f64(0.8).max(Duration::from_secs(1));
-        remote::spawn(
-            "containers",
-            docker::Collector::new(budget, opts.interval),
-            window_end,
-        )
+        let mut collector = docker::Collector::new(budget, opts.interval);
+        // The containers' output, read at the end with the containers' list, for `logs`. Its
+        // window starts at `window.start`, the time the snapshot shows.
+        if let Some(scanner) = &opts.logs.scanner {
+            collector = collector.with_logs(docker::LogRequest {
+                scanner: scanner.clone(),
+                names: opts.logs.containers.clone(),
+                look_back: opts.logs.container_since,
+                tail_bytes: opts.logs.tail(),
+                window_start: start_wall,
+                // Reading stops here; scanning what was read fits before the logs section's
+                // deadline (window end + grace).
+                deadline: window_end + opts.grace.mul_f64(0.6),
+            });
+        }
+        remote::spawn("containers", collector, window_end)
     });
 
     let deadline = window_end;
@@ -172,19 +183,20 @@ pub fn snapshot(opts: &Options, on_tick: &mut dyn FnMut(Duration)) -> Snapshot {
     let processes = processes.finish(|s| processes::finish(s, seconds));
     let pressure = pressure.finish(|s| pressure::finish(s, seconds));
     // Logs last: scanning takes longer than reading counters, and the counters' window ends above.
-    let mut log_notes = Vec::new();
-    let logs = logs.finish(|s| {
-        let (result, notes) = logs::finish(s);
-        log_notes = notes;
-        result
-    });
-    let logs = logs.with_notes(log_notes);
+    // Files are scanned while the Docker collector reads the containers' output.
+    let log_files = logs.finish(|s| Ok(logs::scan(s)));
     // The window is measured from the first to the last reading, which is what the rates divide by.
     let elapsed_ms = round_ms(Duration::from_secs_f64(seconds));
-    let containers = containers.map_or_else(
-        || Section::skipped("switched off with --no-docker"),
-        |p| docker::section(p.wait(window_end + opts.grace)),
+    let (containers, container_logs) = containers.map_or_else(
+        || {
+            (
+                Section::skipped("switched off with --no-docker"),
+                logs::FromContainers::Off,
+            )
+        },
+        |p| docker::split(p.wait(window_end + opts.grace)),
     );
+    let logs = logs::section(log_files, container_logs, window_end + opts.grace);
 
     let start_unix_ms = start_wall
         .duration_since(UNIX_EPOCH)
