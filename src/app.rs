@@ -1,7 +1,7 @@
 //! Runs the commands. Errors are turned into one line on stderr and an exit code here, at the edge.
 
 use crate::cli::{
-    AnalyzeArgs, CheckArgs, Cli, Command, Format, OutputArgs, SnapshotArgs, WindowArgs,
+    AnalyzeArgs, CheckArgs, Cli, Command, Format, OutputArgs, SnapshotArgs, SourceArgs, WindowArgs,
 };
 use crate::collect;
 use crate::report::{self, Color, Report};
@@ -65,10 +65,28 @@ pub fn run(cli: Cli) -> Result<u8> {
     }
 }
 
+/// The MySQL settings from the flags. A malformed `--mysql` URL is a usage error, reported
+/// without the URL itself (it may hold a password).
+fn mysql_settings(sources: &SourceArgs) -> Result<collect::mysql::connect::Settings> {
+    Ok(collect::mysql::connect::Settings {
+        enabled: !sources.no_mysql,
+        url: sources
+            .mysql
+            .as_deref()
+            .map(collect::mysql::parse_url)
+            .transpose()
+            .map_err(anyhow::Error::msg)?,
+        defaults_file: sources.defaults_file.clone(),
+        connect_timeout: sources.mysql_connect_timeout,
+        read_timeout: sources.mysql_read_timeout,
+    })
+}
+
 /// Samples the machine, showing a progress bar on stderr when it is a terminal.
-fn take(window: &WindowArgs) -> Snapshot {
+fn take(window: &WindowArgs, sources: &SourceArgs) -> Result<Snapshot> {
     let opts = collect::Options {
         interval: window.interval,
+        mysql: mysql_settings(sources)?,
         ..collect::Options::default()
     };
     let bar = if window.quiet || !std::io::stderr().is_terminal() {
@@ -95,11 +113,11 @@ fn take(window: &WindowArgs) -> Snapshot {
         bar.set_position(elapsed.as_millis() as u64);
     });
     bar.finish_and_clear();
-    snap
+    Ok(snap)
 }
 
 fn check(args: &CheckArgs) -> Result<u8> {
-    let snap = take(&args.window);
+    let snap = take(&args.window, &args.sources)?;
     if let Some(path) = &args.out {
         write_snapshot(&snap, Some(path))?;
     }
@@ -107,7 +125,7 @@ fn check(args: &CheckArgs) -> Result<u8> {
 }
 
 fn snapshot_cmd(args: &SnapshotArgs) -> Result<u8> {
-    let snap = take(&args.window);
+    let snap = take(&args.window, &args.sources)?;
     write_snapshot(&snap, args.out.as_deref())?;
     Ok(exit::OK)
 }

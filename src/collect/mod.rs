@@ -4,11 +4,13 @@
 //! sleeps (sampling a few cheap gauges on each tick), and every collector reads again at the end.
 //! A collector that fails becomes an `error` section with the reason; the others carry on.
 
+pub mod blockdev;
 mod cpu;
 mod disk;
 mod hostinfo;
 mod listeners;
 mod memory;
+pub mod mysql;
 mod overhead;
 pub mod parse;
 mod pressure;
@@ -56,6 +58,8 @@ pub struct Options {
     /// How long after the window's end a remote collector ([`remote`]) may still take before
     /// it is abandoned as hung.
     pub grace: Duration,
+    /// Whether and how to read MySQL/MariaDB.
+    pub mysql: mysql::connect::Settings,
 }
 
 impl Default for Options {
@@ -64,6 +68,7 @@ impl Default for Options {
             interval: Duration::from_secs(5),
             tick: Duration::from_millis(250),
             grace: Duration::from_secs(5),
+            mysql: mysql::connect::Settings::default(),
         }
     }
 }
@@ -119,6 +124,17 @@ pub fn snapshot(opts: &Options, on_tick: &mut dyn FnMut(Duration)) -> Snapshot {
     // first, so a slow connect overlaps the host readings; they are collected with
     // `wait(window_end + opts.grace)` after the host ones.
     let window_end = Instant::now() + opts.interval;
+    let mysql = opts.mysql.enabled.then(|| {
+        let host = mysql::Host {
+            hostname: host.hostname.clone(),
+            memory_bytes: host.memory_bytes,
+        };
+        remote::spawn(
+            "mysql",
+            mysql::Collector::new(opts.mysql.clone(), host),
+            window_end,
+        )
+    });
 
     let mut cpu = Pending::begin(cpu::begin);
     let memory = Pending::begin(memory::begin);
@@ -149,6 +165,10 @@ pub fn snapshot(opts: &Options, on_tick: &mut dyn FnMut(Duration)) -> Snapshot {
     let listeners = listeners.finish(listeners::finish);
     let processes = processes.finish(|s| processes::finish(s, seconds));
     let pressure = pressure.finish(|s| pressure::finish(s, seconds));
+    let mysql = match mysql {
+        Some(pending) => pending.wait(window_end + opts.grace),
+        None => Section::skipped("switched off with --no-mysql"),
+    };
     // The window is measured from the first to the last reading, which is what the rates divide by.
     let elapsed_ms = round_ms(Duration::from_secs_f64(seconds));
 
@@ -178,6 +198,7 @@ pub fn snapshot(opts: &Options, on_tick: &mut dyn FnMut(Duration)) -> Snapshot {
         listeners,
         processes,
         pressure,
+        mysql,
     }
 }
 

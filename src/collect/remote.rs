@@ -17,6 +17,12 @@ pub trait Remote: Send + 'static {
 
     /// Takes the end reading; `seconds` is the time between the two readings.
     fn finish(&mut self, start: Self::Start, seconds: f64) -> Result<Self::Data, Failure>;
+
+    /// Caveats gathered while collecting (a missing privilege, a part switched off), put in the
+    /// section's `notes` whatever its status.
+    fn notes(&mut self) -> Vec<String> {
+        Vec::new()
+    }
 }
 
 /// A running remote collector.
@@ -50,7 +56,7 @@ pub fn spawn<R: Remote>(
                 r
             });
             // The receiver is gone when the deadline passed: nobody wants the answer any more.
-            let _ = tx.send(section(result, cost));
+            let _ = tx.send(section(result, cost).with_notes(collector.notes()));
         });
     if let Err(e) = spawned {
         let (tx, rx2) = mpsc::channel();

@@ -7,6 +7,7 @@
 mod counter;
 mod disk;
 mod load;
+mod mysql;
 mod net;
 mod section;
 mod system;
@@ -14,6 +15,11 @@ mod system;
 pub use counter::{Counter, pct, rate, round2};
 pub use disk::{Disk, Disks};
 pub use load::{LoadError, from_json, load};
+pub use mysql::{
+    Connection as MysqlConnection, Datadir, Digest, FileIo, Flavor, IdleHistogram, Mysql,
+    PerformanceSchema, Processlist, Replica, RunningStatement, SynchWait, UnderlyingDevice,
+    Variable,
+};
 pub use net::{Listener, Listeners, ProcessRef, SysctlValue, Tcp};
 pub use section::{Section, Status, round_ms};
 pub use system::{Cpu, Memory, Pressure, PressureLine, PressureResource, ProcessCpu, Processes};
@@ -54,6 +60,8 @@ pub struct Snapshot {
     pub processes: Section<Processes>,
     #[serde(default)]
     pub pressure: Section<Pressure>,
+    #[serde(default)]
+    pub mysql: Section<Mysql>,
 }
 
 impl Snapshot {
@@ -77,6 +85,7 @@ impl Snapshot {
             state("listeners", &self.listeners),
             state("processes", &self.processes),
             state("pressure", &self.pressure),
+            state("mysql", &self.mysql),
         ]
     }
 }
