@@ -657,17 +657,18 @@ pub fn connect(
         Tls::VerifyIdentity(ca) => Some(mysql::SslOpts::default().with_root_cert_path(ca.clone())),
     };
     b = b.ssl_opts(ssl);
-    mysql::Conn::new(b).map_err(|e| classify(&e, &t.endpoint, connect_timeout, read_timeout))
+    mysql::Conn::new(b).map_err(|e| classify(&e, t, connect_timeout, read_timeout))
 }
 
 fn classify(
     e: &mysql::Error,
-    at: &Endpoint,
+    t: &Target,
     connect_timeout: Duration,
     read_timeout: Duration,
 ) -> ConnectError {
     use mysql::{DriverError, Error};
     use std::io::ErrorKind;
+    let at = &t.endpoint;
     match e {
         Error::DriverError(DriverError::CouldNotConnect(Some((_, desc, kind)))) => {
             let msg = format!("cannot connect to {at}: {desc}");
@@ -680,20 +681,48 @@ fn classify(
             "cannot connect to {at}: no answer within {} (--mysql-connect-timeout)",
             humantime::format_duration(connect_timeout)
         )),
+        // rustls reports a refused certificate as an I/O error of the handshake.
+        Error::IoError(_) | Error::CodecError(_) | Error::TlsError(_)
+            if t.tls != Tls::Off && !is_timeout(e) =>
+        {
+            ConnectError::Failed(format!(
+                "TLS connection to {at} failed: {} (check ssl-mode and ssl-ca)",
+                describe(e, read_timeout)
+            ))
+        }
         other => ConnectError::Failed(format!("{at}: {}", describe(other, read_timeout))),
     }
+}
+
+/// The connection's read or write timed out (`SO_RCVTIMEO` shows as `EAGAIN`).
+fn io_error(e: &mysql::Error) -> Option<&std::io::Error> {
+    use mysql_common::proto::codec::error::PacketCodecError;
+    match e {
+        mysql::Error::IoError(io) | mysql::Error::CodecError(PacketCodecError::Io(io)) => Some(io),
+        _ => None,
+    }
+}
+
+fn is_timeout(e: &mysql::Error) -> bool {
+    io_error(e).is_some_and(|io| {
+        matches!(
+            io.kind(),
+            std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+        )
+    })
 }
 
 /// A driver error as one line a person can act on, the server's own message kept verbatim.
 /// Server messages carry the account name and whether a password was used, never the password.
 pub fn describe(e: &mysql::Error, read_timeout: Duration) -> String {
     use mysql::{DriverError, Error};
-    use std::io::ErrorKind;
+    use mysql_common::proto::codec::error::PacketCodecError;
     match e {
         Error::MySqlError(m) => {
             let hint = match m.code {
                 1045 => {
-                    "; check the user and password (--mysql URL, ~/.my.cnf [client], MYSQL_PWD)"
+                    "; check the user and password (--mysql URL, ~/.my.cnf [client], MYSQL_PWD); \
+                     if the account or the server requires TLS, add ?ssl-mode=REQUIRED"
                 }
                 1040 => "; the server is at max_connections",
                 3159 => {
@@ -706,13 +735,13 @@ pub fn describe(e: &mysql::Error, read_timeout: Duration) -> String {
                 m.code, m.state, m.message
             )
         }
-        Error::IoError(io) if matches!(io.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => {
-            format!(
-                "no answer within {} (--mysql-read-timeout): the server is hung or overloaded",
-                humantime::format_duration(read_timeout)
-            )
+        _ if is_timeout(e) => format!(
+            "no answer within {} (--mysql-read-timeout): the server is hung or overloaded",
+            humantime::format_duration(read_timeout)
+        ),
+        Error::IoError(io) | Error::CodecError(PacketCodecError::Io(io)) => {
+            format!("connection failed: {io}")
         }
-        Error::IoError(io) => format!("connection failed: {io}"),
         Error::DriverError(DriverError::TlsNotSupported) => {
             "TLS was asked for (ssl-mode) but the server does not offer it".to_owned()
         }
