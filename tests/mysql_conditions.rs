@@ -57,6 +57,20 @@ fn disk_by_util_linux(path: &std::path::Path) -> (String, bool) {
     (disk, field("ROTA") == "1")
 }
 
+/// Where the data lives: the private datadir, on the disk util-linux names.
+fn assert_datadir(m: &serde_json::Value, db: &MariaDb) {
+    let d = &m["datadir"];
+    let datadir = db.datadir();
+    assert_eq!(
+        d["path"].as_str().unwrap().trim_end_matches('/'),
+        datadir.to_str().unwrap()
+    );
+    assert_eq!(d["local"], true);
+    let (disk, rotational) = disk_by_util_linux(&datadir);
+    assert_eq!(d["device"], disk.as_str());
+    assert_eq!(d["rotational"], rotational);
+}
+
 #[test]
 fn idle_connections_under_a_long_wait_timeout() {
     let db = MariaDb::start(
@@ -74,6 +88,18 @@ fn idle_connections_under_a_long_wait_timeout() {
         "SELECT COUNT(*) FROM information_schema.PROCESSLIST WHERE COMMAND = 'Sleep'";
     wait_until("120 sleeping connections", Duration::from_secs(10), || {
         count(&db, sleeping_sql) == 120
+    });
+    // One long statement from another account, with a literal that must not reach the output.
+    db.create_user("report", "reportpw", &[]);
+    let mut long = db
+        .connect("report", Some("reportpw"))
+        .expect("report connects");
+    let long_id = u64::from(long.connection_id());
+    let long_query = std::thread::spawn(move || {
+        use mysql::prelude::Queryable;
+        let _: Vec<mysql::Row> = long
+            .query("SELECT SLEEP(4), 'card-4111-1111'")
+            .expect("the long query runs");
     });
     // Idle for over a second before the window, so none is in the "under 1 s" bucket.
     std::thread::sleep(Duration::from_millis(1200));
@@ -106,7 +132,11 @@ fn idle_connections_under_a_long_wait_timeout() {
     assert_eq!(int(p, "/sleeping"), 120);
     assert_eq!(int(p, "/by_command/Sleep"), 120);
     assert_eq!(int(p, "/by_user/app"), 120);
-    assert_eq!(int(p, "/by_host/127.0.0.1"), 120);
+    assert_eq!(
+        int(p, "/by_host/127.0.0.1"),
+        121,
+        "the app and the report connection"
+    );
     assert!(
         p["by_user"].get("doctor").is_none(),
         "doctor's own connection is left out: {p:#}"
@@ -139,18 +169,18 @@ fn idle_connections_under_a_long_wait_timeout() {
     assert_eq!(m.get("missing_privileges"), None, "{m:#}");
     assert_eq!(m["replica"]["configured"], false);
 
-    // Where the data lives: the private datadir, on the disk util-linux names.
-    let d = &m["datadir"];
-    let datadir = db.datadir();
-    assert_eq!(
-        d["path"].as_str().unwrap().trim_end_matches('/'),
-        datadir.to_str().unwrap()
-    );
-    assert_eq!(d["local"], true);
-    let (disk, rotational) = disk_by_util_linux(&datadir);
-    assert_eq!(d["device"], disk.as_str());
-    assert_eq!(d["rotational"], rotational);
+    assert_datadir(m, &db);
     assert_eq!(int(m, "/server_pid"), i64::from(db.pid()));
+
+    // The long statement, as the server lists it, with its literals redacted.
+    let top = &p["longest_running"][0];
+    assert_eq!(int(top, "/id"), i64::try_from(long_id).unwrap(), "{p:#}");
+    assert_eq!(top["user"], "report");
+    assert_eq!(top["info"], "SELECT SLEEP(?), ?");
+    assert!((2.0..=4.0).contains(&num(top, "/time_s")), "{top}");
+    assert_eq!(int(p, "/by_command/Query"), 1);
+    assert!(!r.all_text().contains("card-4111"));
+    long_query.join().unwrap();
     drop(idle);
 }
 

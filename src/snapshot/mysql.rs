@@ -114,6 +114,10 @@ pub struct Mysql {
     /// `SLAVE MONITOR`, `SELECT on performance_schema`, ...); the notes say which.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub missing_privileges: Vec<String>,
+    /// CPU time doctor's MySQL collector used (its thread: connecting, both readings, parsing),
+    /// so its cost is known apart from the host collectors' (`overhead` is the whole process).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub collector_cpu_ms: Option<f64>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
@@ -219,7 +223,7 @@ pub struct Processlist {
     /// `Sleep` connections by how long they have been idle.
     pub idle_histogram: IdleHistogram,
     /// The longest-running statements (not `Sleep`, not the server's daemons), longest first,
-    /// at most 10; their text cut to 200 characters with literals replaced by `?`.
+    /// at most 10; their text cut to 100 characters with literals replaced by `?`.
     pub longest_running: Vec<RunningStatement>,
 }
 
@@ -253,10 +257,10 @@ pub struct RunningStatement {
     pub command: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub state: Option<String>,
-    /// How long the statement has been running (MariaDB: millisecond precision; MySQL: whole
-    /// seconds).
+    /// How long the statement has been running, whole seconds (`SHOW PROCESSLIST`'s `Time`).
     pub time_s: f64,
-    /// The statement, literals replaced by `?`, cut to 200 characters.
+    /// The statement's first 100 characters (as `SHOW PROCESSLIST` gives them), literals
+    /// replaced by `?`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub info: Option<String>,
 }
@@ -276,8 +280,8 @@ pub struct PerformanceSchema {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub top_digests_by_time: Option<Vec<Digest>>,
     /// Mutex, rwlock and condition waits by total wait time
-    /// (`events_waits_summary_global_by_event_name`, `wait/synch/%`), at most 10. Empty when
-    /// the synch instruments are off (`setup_instruments`, off by default).
+    /// (`events_waits_summary_global_by_event_name`, `wait/synch/%`), at most 10. Empty, and
+    /// not read, when no synch instrument is enabled (`setup_instruments`, off by default).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub top_synch_waits: Option<Vec<SynchWait>>,
 }

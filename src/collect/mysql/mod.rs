@@ -35,6 +35,8 @@ pub struct Collector {
     settings: Settings,
     host: Host,
     notes: Vec<String>,
+    /// This thread's CPU time when `begin` started, ms.
+    cpu_at_begin: Option<f64>,
 }
 
 impl Collector {
@@ -44,6 +46,7 @@ impl Collector {
             settings,
             host,
             notes: Vec::new(),
+            cpu_at_begin: None,
         }
     }
 }
@@ -62,6 +65,7 @@ impl Remote for Collector {
     type Data = Mysql;
 
     fn begin(&mut self) -> Result<Start, Failure> {
+        self.cpu_at_begin = thread_cpu_ms();
         let plan = self.plan()?;
         self.notes.extend(plan.notes.iter().cloned());
         let (mut conn, target) = self.connect(&plan)?;
@@ -107,12 +111,9 @@ impl Remote for Collector {
             status: status_start,
         } = start;
         let rt = self.settings.read_timeout;
-        let at = target.endpoint.to_string();
         let fail = |what: &str, e: &mysql::Error| {
-            Failure::Error(format!(
-                "{what} failed on {at}: {}",
-                connect::describe(e, rt)
-            ))
+            let why = connect::describe(e, rt);
+            Failure::Error(format!("{what} failed on {}: {why}", target.endpoint))
         };
         let status_end = queries::show_global(&mut conn, "STATUS")
             .map_err(|e| fail("SHOW GLOBAL STATUS", &e))?;
@@ -201,6 +202,9 @@ impl Remote for Collector {
             datadir,
             replica,
             missing_privileges: parts.missing,
+            collector_cpu_ms: thread_cpu_ms()
+                .zip(self.cpu_at_begin)
+                .map(|(end, start)| crate::snapshot::round2(end - start)),
         })
     }
 
@@ -297,12 +301,7 @@ fn read_processlist(
         );
         return Ok(None);
     }
-    match queries::processlist(
-        conn,
-        server.flavor,
-        server.version,
-        server.performance_schema,
-    ) {
+    match queries::processlist(conn) {
         Ok((rows, truncated)) => Ok(Some(derive::summarize(
             &rows,
             u64::from(conn.connection_id()),
@@ -344,8 +343,19 @@ fn read_performance_schema(
         Ok(v) => p.top_digests_by_time = Some(v),
         Err(e) => parts.left_out("performance_schema statement digests", ps, &e, rt)?,
     }
-    match queries::top_synch_waits(conn) {
-        Ok(v) => p.top_synch_waits = Some(v),
+    match queries::synch_instruments_on(conn) {
+        Ok(true) => match queries::top_synch_waits(conn) {
+            Ok(v) => p.top_synch_waits = Some(v),
+            Err(e) => parts.left_out("performance_schema synch waits", ps, &e, rt)?,
+        },
+        Ok(false) => {
+            p.top_synch_waits = Some(Vec::new());
+            parts.notes.push(
+                "no synch wait instrument is enabled (performance_schema.setup_instruments \
+                 wait/synch/%, off by default): top_synch_waits is empty"
+                    .to_owned(),
+            );
+        }
         Err(e) => parts.left_out("performance_schema synch waits", ps, &e, rt)?,
     }
     Ok(p)
@@ -420,6 +430,15 @@ impl Parts {
         }
         Ok(())
     }
+}
+
+/// CPU time of the calling thread, ms, from `/proc/thread-self/schedstat` (nanoseconds on the
+/// CPU; kernel Documentation/scheduler/sched-stats.rst), so the collector's own cost is known
+/// apart from the host collectors'.
+fn thread_cpu_ms() -> Option<f64> {
+    let text = std::fs::read_to_string("/proc/thread-self/schedstat").ok()?;
+    let ns: f64 = text.split_whitespace().next()?.parse().ok()?;
+    Some(ns / 1e6)
 }
 
 /// The connection is gone or the server stopped answering: nothing more can be read.
