@@ -82,11 +82,20 @@ fn mysql_settings(sources: &SourceArgs) -> Result<collect::mysql::connect::Setti
     })
 }
 
-/// Samples the machine, showing a progress bar on stderr when it is a terminal.
+/// Samples the machine, showing a progress bar on stderr when it is a terminal. Fails before
+/// sampling when the sources are misconfigured (a bad `--patterns` file, a malformed `--mysql`).
 fn take(window: &WindowArgs, sources: &SourceArgs) -> Result<Snapshot> {
+    let scanner = crate::scan::Scanner::load(&sources.pattern_dirs)
+        .context("cannot load the log patterns")?;
     let opts = collect::Options {
         interval: window.interval,
         mysql: mysql_settings(sources)?,
+        logs: collect::logs::Request {
+            scanner: Some(scanner),
+            paths: sources.logs.clone(),
+            mysql_error_log: None,
+            tail_bytes: sources.log_tail_bytes,
+        },
         ..collect::Options::default()
     };
     let bar = if window.quiet || !std::io::stderr().is_terminal() {

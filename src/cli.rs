@@ -48,6 +48,19 @@ pub struct WindowArgs {
 /// so `check` and `snapshot` accept the same ones.
 #[derive(Debug, Clone, Args)]
 pub struct SourceArgs {
+    /// Scan this log for known trouble (DB pool exhausted, too many connections, connection
+    /// resets, upstream timeouts, OOM kills). Repeatable; globs allowed (quote them:
+    /// --log '/var/log/nginx/*.log'). Lines written during the window are counted apart from
+    /// the history. A glob never follows a symlink; a path named explicitly is read as named.
+    #[arg(long = "log", value_name = "PATH")]
+    pub logs: Vec<String>,
+    /// How much of the end of each log to read (e.g. 64MiB, 1G, 500k).
+    #[arg(long, value_name = "BYTES", default_value = "64MiB", value_parser = parse_bytes)]
+    pub log_tail_bytes: u64,
+    /// Also use the log patterns (*.toml, the format of rules/logs/) in this directory.
+    /// Repeatable.
+    #[arg(long = "patterns", value_name = "DIR")]
+    pub pattern_dirs: Vec<PathBuf>,
     /// The MySQL/MariaDB server to read: `mysql://user:password@host:port`, or
     /// `mysql://user@localhost?socket=/path` (also `?ssl-mode=REQUIRED|VERIFY_CA|VERIFY_IDENTITY`,
     /// `?ssl-ca=FILE`). Without it doctor finds the server as the mysql client does:
@@ -75,6 +88,9 @@ pub struct SourceArgs {
 impl Default for SourceArgs {
     fn default() -> Self {
         SourceArgs {
+            logs: Vec::new(),
+            log_tail_bytes: crate::collect::logs::DEFAULT_TAIL_BYTES,
+            pattern_dirs: Vec::new(),
             mysql: None,
             no_mysql: false,
             defaults_file: None,
@@ -146,6 +162,27 @@ pub enum Format {
     Markdown,
 }
 
+/// Parses a byte size: `65536`, `512k`, `64MiB`, `1G` (k/M/G are powers of 1024, as with `tail -c`).
+pub fn parse_bytes(s: &str) -> Result<u64, String> {
+    let t = s.trim();
+    let split = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
+    let (num, unit) = t.split_at(split);
+    let n: u64 = num
+        .parse()
+        .map_err(|_| format!("`{s}` is not a size; try 64MiB or 1G"))?;
+    let mult: u64 = match unit.trim().to_ascii_lowercase().as_str() {
+        "" | "b" => 1,
+        "k" | "kb" | "kib" => 1 << 10,
+        "m" | "mb" | "mib" => 1 << 20,
+        "g" | "gb" | "gib" => 1 << 30,
+        _ => return Err(format!("`{s}` has an unknown unit; use k, M or G")),
+    };
+    match n.checked_mul(mult) {
+        Some(0) | None => Err(format!("`{s}` must be more than 0 and less than 16 EiB")),
+        Some(v) => Ok(v),
+    }
+}
+
 /// Parses `5s`, `1500ms`, `1m`; a bare number is seconds. The window must be 100 ms to 1 hour.
 pub fn parse_interval(s: &str) -> Result<Duration, String> {
     let d = match s.parse::<f64>() {
@@ -192,6 +229,17 @@ mod tests {
         assert!(parse_interval("0").is_err());
         assert!(parse_interval("soon").is_err());
         assert!(parse_interval("2h").is_err());
+    }
+
+    #[test]
+    fn sizes() {
+        assert_eq!(parse_bytes("65536"), Ok(65536));
+        assert_eq!(parse_bytes("64MiB"), Ok(64 << 20));
+        assert_eq!(parse_bytes("1G"), Ok(1 << 30));
+        assert_eq!(parse_bytes("512k"), Ok(512 << 10));
+        assert!(parse_bytes("0").is_err());
+        assert!(parse_bytes("lots").is_err());
+        assert!(parse_bytes("5T").is_err());
     }
 
     #[test]

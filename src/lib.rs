@@ -12,4 +12,5 @@ pub mod app;
 pub mod cli;
 pub mod collect;
 pub mod report;
+pub mod scan;
 pub mod snapshot;

@@ -265,6 +265,24 @@ fn burst_into_max_connections() {
         max_used as f64 / 20.0 * 100.0,
     );
     assert_eq!(int(m, "/processlist/by_user/app"), 19);
+
+    // The server's error log, found from `log_error`, is handed to the logs section and scanned
+    // over the same window.
+    let error_log = db.dir().join("error.log");
+    assert_eq!(m["error_log"], error_log.to_str().unwrap());
+    let sources = r.snapshot["logs"]["sources"]
+        .as_array()
+        .expect("logs scanned");
+    let source = sources
+        .iter()
+        .find(|s| s["kind"] == "mysql_error_log")
+        .unwrap_or_else(|| panic!("the error log is a logs source: {sources:#?}"));
+    assert_eq!(source["path"], error_log.to_str().unwrap());
+    assert_eq!(source["status"], "ok", "{source:#}");
+    // The whole (small) log as it was at the window's end; it may have grown since.
+    let scanned = int(source, "/bytes_scanned");
+    let now = i64::try_from(std::fs::metadata(&error_log).unwrap().len()).unwrap();
+    assert!(scanned > 0 && scanned <= now, "{scanned} of {now} bytes");
     drop(held);
 }
 

@@ -14,7 +14,7 @@ as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
 declare -A provides=(
   [nstat]=iproute2 [ss]=iproute2 [iostat]=sysstat [fio]=fio [sysctl]=procps [vmstat]=procps
   [netstat]=net-tools [mariadbd]=mariadb-server [mariadb-install-db]=mariadb-server
-  [dockerd]=docker.io [docker]=docker.io [mysqltuner]=mysqltuner [time]=time [busybox]=busybox-static
+  [dockerd]=docker.io [docker]=docker.io [mysqltuner]=mysqltuner [/usr/bin/time]=time [busybox]=busybox-static
 )
 missing=()
 for cmd in "${!provides[@]}"; do

@@ -5,14 +5,19 @@ use super::{Failure, sockdiag};
 use crate::snapshot::{Listener, Listeners, ProcessRef, pct};
 use netlink_packet_sock_diag::inet::StateFlags;
 use std::collections::{BTreeMap, BTreeSet};
+use std::time::{Duration, Instant};
+
+/// Wall-time budget for finding which process holds each listener.
+const OWNER_LOOKUP_BUDGET: Duration = Duration::from_millis(15);
 
 pub struct Start {
+    diag: sockdiag::Diag,
     /// Highest accept queue seen per socket inode.
     queue_max: BTreeMap<u64, u32>,
 }
 
-fn listening() -> Result<Vec<sockdiag::TcpSocket>, Failure> {
-    sockdiag::dump(StateFlags::LISTEN)
+fn listening(diag: &sockdiag::Diag) -> Result<Vec<sockdiag::TcpSocket>, Failure> {
+    diag.dump(StateFlags::LISTEN)
 }
 
 fn record(start: &mut Start, sockets: &[sockdiag::TcpSocket]) {
@@ -23,28 +28,31 @@ fn record(start: &mut Start, sockets: &[sockdiag::TcpSocket]) {
 }
 
 pub fn begin() -> Result<Start, Failure> {
+    let diag = sockdiag::Diag::open()?;
+    let first = listening(&diag)?;
     let mut start = Start {
+        diag,
         queue_max: BTreeMap::new(),
     };
-    record(&mut start, &listening()?);
+    record(&mut start, &first);
     Ok(start)
 }
 
 pub fn sample(start: &mut Start) {
-    if let Ok(sockets) = listening() {
+    if let Ok(sockets) = listening(&start.diag) {
         record(start, &sockets);
     }
 }
 
 pub fn finish(mut start: Start) -> Result<Listeners, Failure> {
-    let sockets = listening()?;
+    let sockets = listening(&start.diag)?;
     record(&mut start, &sockets);
     let inodes: BTreeSet<u64> = sockets
         .iter()
         .map(|s| s.inode)
         .filter(|i| *i != 0)
         .collect();
-    let owners = owners(&inodes);
+    let (owners, owners_complete) = owners(&inodes);
     let mut out: Vec<Listener> = sockets
         .iter()
         .map(|s| {
@@ -67,21 +75,30 @@ pub fn finish(mut start: Start) -> Result<Listeners, Failure> {
         })
         .collect();
     out.sort_by(|a, b| (a.port, &a.local).cmp(&(b.port, &b.local)));
-    Ok(Listeners { sockets: out })
+    Ok(Listeners {
+        sockets: out,
+        owners_complete,
+    })
 }
 
 /// Which process holds each socket inode, found the way `ss -p` finds it: by reading the
-/// `socket:[inode]` links in `/proc/<pid>/fd`. Stops as soon as every inode is placed; processes
-/// doctor may not look into are passed over.
-fn owners(inodes: &BTreeSet<u64>) -> BTreeMap<u64, ProcessRef> {
+/// `socket:[inode]` links in `/proc/<pid>/fd`. Stops as soon as every inode is placed, or when
+/// the time budget is spent (a host with thousands of processes and fds must not make the
+/// snapshot expensive); processes doctor may not look into are passed over.
+/// Returns the owners found and whether every process was looked at.
+fn owners(inodes: &BTreeSet<u64>) -> (BTreeMap<u64, ProcessRef>, bool) {
     let mut found = BTreeMap::new();
     if inodes.is_empty() {
-        return found;
+        return (found, true);
     }
     let Ok(all) = procfs::process::all_processes() else {
-        return found;
+        return (found, false);
     };
+    let started = Instant::now();
     for process in all.flatten() {
+        if started.elapsed() > OWNER_LOOKUP_BUDGET {
+            return (found, false);
+        }
         let Ok(fds) = process.fd() else { continue };
         for fd in fds.flatten() {
             if let procfs::process::FDTarget::Socket(inode) = fd.target
@@ -102,5 +119,5 @@ fn owners(inodes: &BTreeSet<u64>) -> BTreeMap<u64, ProcessRef> {
             break;
         }
     }
-    found
+    (found, true)
 }

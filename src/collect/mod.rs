@@ -9,6 +9,7 @@ mod cpu;
 mod disk;
 mod hostinfo;
 mod listeners;
+pub mod logs;
 mod memory;
 pub mod mysql;
 mod overhead;
@@ -19,7 +20,9 @@ pub mod remote;
 mod sockdiag;
 mod tcp;
 
-use crate::snapshot::{HostFacts, Overhead, SCHEMA_VERSION, Section, Snapshot, Window, round_ms};
+use crate::snapshot::{
+    HostFacts, Overhead, SCHEMA_VERSION, Section, Snapshot, SourceKind, Window, round_ms,
+};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 /// Why a collector produced no data.
@@ -60,6 +63,8 @@ pub struct Options {
     pub grace: Duration,
     /// Whether and how to read MySQL/MariaDB.
     pub mysql: mysql::connect::Settings,
+    /// Which logs to scan (off when it has no scanner).
+    pub logs: logs::Request,
 }
 
 impl Default for Options {
@@ -69,6 +74,7 @@ impl Default for Options {
             tick: Duration::from_millis(250),
             grace: Duration::from_secs(5),
             mysql: mysql::connect::Settings::default(),
+            logs: logs::Request::default(),
         }
     }
 }
@@ -120,30 +126,31 @@ pub fn snapshot(opts: &Options, on_tick: &mut dyn FnMut(Duration)) -> Snapshot {
     let started = Instant::now();
     let host = hostinfo::read();
     let start_wall = SystemTime::now();
-    // Remote collectors (spawned here with `remote::spawn(name, collector, window_end)`) start
-    // first, so a slow connect overlaps the host readings; they are collected with
-    // `wait(window_end + opts.grace)` after the host ones.
-    let window_end = Instant::now() + opts.interval;
-    let mysql = opts.mysql.enabled.then(|| {
-        let host = mysql::Host {
-            hostname: host.hostname.clone(),
-            memory_bytes: host.memory_bytes,
-        };
-        remote::spawn(
-            "mysql",
-            mysql::Collector::new(opts.mysql.clone(), host),
-            window_end,
-        )
-    });
-
     let mut cpu = Pending::begin(cpu::begin);
     let memory = Pending::begin(memory::begin);
     let disks = Pending::begin(disk::begin);
     let tcp = Pending::begin(tcp::begin);
     let mut listeners = Pending::begin(listeners::begin);
-    let processes = Pending::begin(processes::begin);
+    let mut processes = Pending::begin(processes::begin);
     let pressure = Pending::begin(pressure::begin);
+    let mut logs = Pending::begin(|| logs::begin(&opts.logs));
     let window_start = Instant::now();
+    let window_end = window_start + opts.interval;
+    // Remote collectors are spawned here with `remote::spawn(name, collector, window_end)`: their
+    // connect and start reading overlap the window; they are collected with
+    // `wait(window_end + opts.grace)` after the host ones and measure their own window.
+    // The MySQL collector hands the server's error log (`log_error`, when it is on this machine)
+    // to the logs collector during the window.
+    let (error_log_tx, error_log_rx) = std::sync::mpsc::channel::<std::path::PathBuf>();
+    let mysql = opts.mysql.enabled.then(|| {
+        let host = mysql::Host {
+            hostname: host.hostname.clone(),
+            memory_bytes: host.memory_bytes,
+        };
+        let collector =
+            mysql::Collector::new(opts.mysql.clone(), host).with_error_log(error_log_tx);
+        remote::spawn("mysql", collector, window_end)
+    });
 
     let deadline = window_end;
     loop {
@@ -154,10 +161,19 @@ pub fn snapshot(opts: &Options, on_tick: &mut dyn FnMut(Duration)) -> Snapshot {
         std::thread::sleep(opts.tick.min(deadline - now));
         cpu.tick(cpu::sample);
         listeners.tick(listeners::sample);
+        if window_start.elapsed() >= opts.interval / 2 {
+            processes.tick(processes::sample_midway);
+        }
+        for path in error_log_rx.try_iter() {
+            logs.tick(|s| s.add(&path, SourceKind::MysqlErrorLog));
+        }
         on_tick(window_start.elapsed());
     }
 
     let seconds = window_start.elapsed().as_secs_f64();
+    for path in error_log_rx.try_iter() {
+        logs.tick(|s| s.add(&path, SourceKind::MysqlErrorLog));
+    }
     let cpu = cpu.finish(|s| cpu::finish(s, seconds));
     let memory = memory.finish(|s| memory::finish(s, seconds));
     let disks = disks.finish(|s| disk::finish(s, seconds));
@@ -169,6 +185,14 @@ pub fn snapshot(opts: &Options, on_tick: &mut dyn FnMut(Duration)) -> Snapshot {
         Some(pending) => pending.wait(window_end + opts.grace),
         None => Section::skipped("switched off with --no-mysql"),
     };
+    // Logs last: scanning takes longer than reading counters, and the counters' window ends above.
+    let mut log_notes = Vec::new();
+    let logs = logs.finish(|s| {
+        let (result, notes) = logs::finish(s);
+        log_notes = notes;
+        result
+    });
+    let logs = logs.with_notes(log_notes);
     // The window is measured from the first to the last reading, which is what the rates divide by.
     let elapsed_ms = round_ms(Duration::from_secs_f64(seconds));
 
@@ -199,6 +223,7 @@ pub fn snapshot(opts: &Options, on_tick: &mut dyn FnMut(Duration)) -> Snapshot {
         processes,
         pressure,
         mysql,
+        logs,
     }
 }
 

@@ -1,8 +1,9 @@
 //! The processes that used the most CPU over the window, from `/proc/<pid>/stat`.
 
 use super::Failure;
-use crate::snapshot::{ProcessCpu, Processes, pct, rate};
+use crate::snapshot::{ProcessCpu, Processes, ThreadCpu, pct, rate, round2};
 use std::collections::BTreeMap;
+use std::time::Instant;
 
 /// How many processes the snapshot lists.
 const TOP: usize = 10;
@@ -21,7 +22,70 @@ pub struct Reading {
     pub state: char,
 }
 
-pub struct Start(BTreeMap<i32, Reading>);
+pub struct Start {
+    procs: BTreeMap<i32, Reading>,
+    /// The threads of the busiest multi-threaded processes, read once midway through the window.
+    threads: Option<ThreadProbe>,
+}
+
+/// Per-thread CPU ticks of a few processes, to tell one pegged thread (a Node.js event loop) from
+/// work spread over many. Only the busiest processes of the first half of the window are probed,
+/// so the cost stays a handful of reads.
+struct ThreadProbe {
+    at: Instant,
+    /// pid → tid → (thread name, starttime, utime + stime)
+    tasks: BTreeMap<i32, BTreeMap<i32, (String, u64, u64)>>,
+}
+
+/// How many processes get their threads probed.
+const PROBED: usize = 3;
+
+fn read_tasks(pid: i32) -> BTreeMap<i32, (String, u64, u64)> {
+    let Ok(process) = procfs::process::Process::new(pid) else {
+        return BTreeMap::new();
+    };
+    let Ok(tasks) = process.tasks() else {
+        return BTreeMap::new();
+    };
+    tasks
+        .flatten()
+        .filter_map(|t| {
+            let s = t.stat().ok()?;
+            Some((t.tid, (s.comm, s.starttime, s.utime + s.stime)))
+        })
+        .collect()
+}
+
+/// Midway through the window: find the busiest multi-threaded processes so far and read their
+/// threads, so `finish` can tell how busy their busiest thread was over the second half.
+pub fn sample_midway(start: &mut Start) {
+    if start.threads.is_some() {
+        return;
+    }
+    // Only processes that were multi-threaded at the start are read again: on a busy server
+    // they are a small share of all processes.
+    let mut busy: Vec<(u64, i32)> = start
+        .procs
+        .iter()
+        .filter(|(_, r)| r.threads > 1)
+        .filter_map(|(pid, before)| {
+            let now = procfs::process::Process::new(*pid).ok()?.stat().ok()?;
+            if now.starttime != before.starttime {
+                return None;
+            }
+            let used = (now.utime + now.stime).saturating_sub(before.utime + before.stime);
+            (used > 0).then_some((used, *pid))
+        })
+        .collect();
+    busy.sort_unstable_by(|a, b| b.cmp(a));
+    let at = Instant::now();
+    let tasks = busy
+        .iter()
+        .take(PROBED)
+        .map(|(_, pid)| (*pid, read_tasks(*pid)))
+        .collect();
+    start.threads = Some(ThreadProbe { at, tasks });
+}
 
 fn read_all() -> Result<BTreeMap<i32, Reading>, Failure> {
     let all = procfs::process::all_processes()
@@ -49,18 +113,48 @@ fn read_all() -> Result<BTreeMap<i32, Reading>, Failure> {
 }
 
 pub fn begin() -> Result<Start, Failure> {
-    read_all().map(Start)
+    Ok(Start {
+        procs: read_all()?,
+        threads: None,
+    })
 }
 
 pub fn finish(start: Start, seconds: f64) -> Result<Processes, Failure> {
     let end = read_all()?;
-    Ok(compute(
-        &start.0,
-        &end,
-        procfs::ticks_per_second(),
-        procfs::page_size(),
-        seconds,
-    ))
+    let ticks = procfs::ticks_per_second();
+    let mut out = compute(&start.procs, &end, ticks, procfs::page_size(), seconds);
+    if let Some(probe) = start.threads {
+        let half = probe.at.elapsed().as_secs_f64();
+        for p in &mut out.top {
+            if let Some(before) = probe.tasks.get(&p.pid) {
+                p.busiest_thread = busiest_thread(before, &read_tasks(p.pid), ticks, half);
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// The thread that used the most CPU between two readings of a process's threads.
+fn busiest_thread(
+    a: &BTreeMap<i32, (String, u64, u64)>,
+    b: &BTreeMap<i32, (String, u64, u64)>,
+    ticks_per_s: u64,
+    seconds: f64,
+) -> Option<ThreadCpu> {
+    let tick_s = 1.0 / ticks_per_s.max(1) as f64;
+    b.iter()
+        .filter_map(|(tid, (name, start, used))| {
+            // A thread id reused inside the window is another thread: no figure for it.
+            let (_, _, u0) = a.get(tid).filter(|(_, s0, _)| s0 == start)?;
+            let cpu_pct = pct(used.saturating_sub(*u0) as f64 * tick_s, seconds)?;
+            Some(ThreadCpu {
+                tid: *tid,
+                name: name.clone(),
+                cpu_pct,
+                window_s: round2(seconds),
+            })
+        })
+        .max_by(|x, y| x.cpu_pct.total_cmp(&y.cpu_pct).then(y.tid.cmp(&x.tid)))
 }
 
 #[must_use]
@@ -89,6 +183,7 @@ pub fn compute(
                 threads: y.threads,
                 rss_bytes: y.rss_pages.saturating_mul(page_size),
                 state: y.state.to_string(),
+                busiest_thread: None,
                 major_faults_per_s: x
                     .and_then(|x| rate(y.majflt.saturating_sub(x.majflt) as f64, seconds)),
             })
@@ -141,5 +236,26 @@ mod tests {
         assert_eq!(p.top[2].name, "new");
         assert_eq!(p.top[2].cpu_pct, 4.0);
         assert_eq!(p.top[0].rss_bytes, 40960);
+    }
+
+    #[test]
+    fn busiest_thread_over_the_probe() {
+        let t = |n: &str, s: u64, u: u64| (n.to_owned(), s, u);
+        let a = BTreeMap::from([
+            (10, t("node", 1, 100)),
+            (11, t("libuv-worker", 1, 0)),
+            (12, t("reused", 1, 0)),
+        ]);
+        let b = BTreeMap::from([
+            (10, t("node", 1, 350)),
+            (11, t("libuv-worker", 1, 20)),
+            (12, t("reused", 7, 900)),
+        ]);
+        let busiest = busiest_thread(&a, &b, 100, 2.5).unwrap();
+        assert_eq!(
+            (busiest.tid, busiest.name.as_str(), busiest.cpu_pct),
+            (10, "node", 100.0)
+        );
+        assert_eq!(busiest_thread(&a, &b, 100, 0.0), None);
     }
 }

@@ -49,19 +49,36 @@ pub fn state_name(state: u8) -> &'static str {
 
 /// Dumps the TCP sockets in the given states, IPv4 and IPv6, in doctor's network namespace.
 pub fn dump(states: StateFlags) -> Result<Vec<TcpSocket>, Failure> {
-    let mut socket = Socket::new(NETLINK_SOCK_DIAG)
-        .map_err(|e| Failure::Error(format!("cannot open a sock_diag netlink socket: {e}")))?;
-    socket
-        .bind_auto()
-        .map_err(|e| Failure::Error(format!("cannot bind the sock_diag socket: {e}")))?;
-    socket
-        .connect(&SocketAddr::new(0, 0))
-        .map_err(|e| Failure::Error(format!("cannot connect the sock_diag socket: {e}")))?;
-    let mut out = Vec::new();
-    for family in [AF_INET, AF_INET6] {
-        dump_family(&socket, family, states.clone(), &mut out)?;
+    Diag::open()?.dump(states)
+}
+
+/// An open `sock_diag` socket, kept for repeated dumps (the listeners are sampled on every tick,
+/// and opening a socket each time costs more than the dump).
+pub struct Diag {
+    socket: Socket,
+}
+
+impl Diag {
+    pub fn open() -> Result<Self, Failure> {
+        let mut socket = Socket::new(NETLINK_SOCK_DIAG)
+            .map_err(|e| Failure::Error(format!("cannot open a sock_diag netlink socket: {e}")))?;
+        socket
+            .bind_auto()
+            .map_err(|e| Failure::Error(format!("cannot bind the sock_diag socket: {e}")))?;
+        socket
+            .connect(&SocketAddr::new(0, 0))
+            .map_err(|e| Failure::Error(format!("cannot connect the sock_diag socket: {e}")))?;
+        Ok(Diag { socket })
     }
-    Ok(out)
+
+    /// The TCP sockets in `states`, IPv4 then IPv6.
+    pub fn dump(&self, states: StateFlags) -> Result<Vec<TcpSocket>, Failure> {
+        let mut out = Vec::new();
+        for family in [AF_INET, AF_INET6] {
+            dump_family(&self.socket, family, states.clone(), &mut out)?;
+        }
+        Ok(out)
+    }
 }
 
 fn dump_family(

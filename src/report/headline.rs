@@ -2,14 +2,14 @@
 //! `netstat -s` and `ss -lnt`, read off the snapshot.
 
 use super::bytes;
-use crate::snapshot::Snapshot;
+use crate::snapshot::{Snapshot, Status};
 use serde::Serialize;
 use std::fmt::Write as _;
 
 /// One figure of the headline.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Figure {
-    /// `host`, `cpu`, `memory`, `disk`, `network`, `process`, `pressure`.
+    /// `host`, `cpu`, `memory`, `disk`, `network`, `process`, `pressure`, `logs`.
     pub layer: &'static str,
     pub name: String,
     /// The figure as text, with its unit.
@@ -47,6 +47,7 @@ pub fn headline(s: &Snapshot) -> Vec<Figure> {
     disks(s, &mut out);
     network(s, &mut out);
     processes(s, &mut out);
+    logs(s, &mut out);
     out
 }
 
@@ -242,5 +243,152 @@ fn processes(s: &Snapshot, out: &mut Vec<Figure>) {
             format!("{} / {} / {}", w(&p.cpu), w(&p.io), w(&p.memory)),
             "pressure",
         ));
+    }
+}
+
+/// One figure per category found (most frequent pattern's last line as the example), one per
+/// source that could not be read, or one saying nothing known was found.
+fn logs(s: &Snapshot, out: &mut Vec<Figure>) {
+    let Some(l) = s.logs.get() else {
+        return;
+    };
+    for src in l.sources.iter().filter(|x| x.status != Status::Ok) {
+        out.push(fig(
+            "logs",
+            format!("{} (not read)", src.name),
+            src.message.clone().unwrap_or_default(),
+            "logs.sources",
+        ));
+    }
+    let read = l.sources.iter().filter(|x| x.status == Status::Ok).count();
+    let mut any = false;
+    for (cat, total) in l.categories.iter().filter(|(_, t)| t.count > 0) {
+        any = true;
+        // The pattern of this category with the most lines, and its latest sample.
+        let top = l
+            .patterns
+            .iter()
+            .filter(|(_, p)| &p.category == cat && p.count > 0)
+            .max_by_key(|(id, p)| (p.count, std::cmp::Reverse(*id)));
+        let example = top.and_then(|(id, _)| {
+            l.sources
+                .iter()
+                .filter_map(|src| src.matches.get(id))
+                .max_by_key(|m| m.count)
+                .map(|m| short(&m.sample, 120))
+        });
+        let lines = if total.count == 1 { "line" } else { "lines" };
+        let mut value = format!(
+            "{} {lines} ({} during the window)",
+            total.count, total.in_window
+        );
+        if let Some((id, _)) = top {
+            let _ = write!(value, ", most from {id}");
+        }
+        if let Some(e) = example {
+            let _ = write!(value, ": {e}");
+        }
+        out.push(fig(
+            "logs",
+            cat.clone(),
+            value,
+            format!("logs.categories['{cat}']"),
+        ));
+    }
+    if !any && read > 0 {
+        let bytes_scanned: u64 = l.sources.iter().map(|x| x.bytes_scanned).sum();
+        out.push(fig(
+            "logs",
+            "known errors",
+            format!(
+                "none in {read} source(s), {} scanned",
+                bytes(bytes_scanned as f64)
+            ),
+            "logs.categories",
+        ));
+    }
+}
+
+/// At most `n` characters, with an ellipsis when cut.
+fn short(s: &str, n: usize) -> String {
+    if s.chars().count() <= n {
+        s.to_owned()
+    } else {
+        let mut out: String = s.chars().take(n).collect();
+        out.push('…');
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A snapshot with only a `logs` section, as `doctor snapshot --log` writes it.
+    fn snapshot(logs: &str) -> Snapshot {
+        let text = format!(
+            r#"{{"schema":1,"doctor_version":"0","host":{{"hostname":"h","kernel":"k","cpus":2,"memory_bytes":1,"uptime_s":1}},
+            "window":{{"start":"2025-01-03T10:09:19Z","start_unix_ms":0,"requested_ms":5000,"elapsed_ms":5000}},
+            "overhead":{{"cpu_ms":1,"max_rss_bytes":1,"wall_ms":1}},"logs":{logs}}}"#
+        );
+        crate::snapshot::from_json(text.as_bytes(), std::path::Path::new("t.json")).unwrap()
+    }
+
+    fn logs_figures(s: &Snapshot) -> Vec<(String, String)> {
+        headline(s)
+            .into_iter()
+            .filter(|f| f.layer == "logs")
+            .map(|f| (f.name, f.value))
+            .collect()
+    }
+
+    #[test]
+    fn log_categories_found_and_sources_not_read_are_figures() {
+        let s = snapshot(
+            r#"{"status":"ok","elapsed_ms":1,
+            "sources":[
+              {"name":"/gone.log","kind":"file","status":"error","message":"cannot read /gone.log: No such file",
+               "bytes_scanned":0,"tail_truncated":false,"matched_lines":0,"matches":{},"categories":{}},
+              {"name":"/app.log","kind":"file","path":"/app.log","status":"ok","bytes_scanned":100,"tail_truncated":false,
+               "matched_lines":3,"matches":{"mysql-queue-limit":{"count":3,"in_window":2,"sample":"Error: Queue limit reached."}},
+               "categories":{"db-pool-exhausted":{"count":3,"in_window":2}}}],
+            "patterns":{"mysql-queue-limit":{"category":"db-pool-exhausted","count":3,"in_window":2},
+                        "kernel-oom-kill":{"category":"oom-kill","count":0,"in_window":0}},
+            "categories":{"db-pool-exhausted":{"count":3,"in_window":2},"oom-kill":{"count":0,"in_window":0}}}"#,
+        );
+        assert_eq!(
+            logs_figures(&s),
+            vec![
+                (
+                    "/gone.log (not read)".to_owned(),
+                    "cannot read /gone.log: No such file".to_owned()
+                ),
+                (
+                    "db-pool-exhausted".to_owned(),
+                    "3 lines (2 during the window), most from mysql-queue-limit: Error: Queue limit reached."
+                        .to_owned()
+                ),
+            ]
+        );
+    }
+
+    #[test]
+    fn clean_logs_say_so() {
+        let s = snapshot(
+            r#"{"status":"ok","elapsed_ms":1,
+            "sources":[{"name":"/app.log","kind":"file","status":"ok","bytes_scanned":2048,"tail_truncated":false,
+               "matched_lines":0,"matches":{},"categories":{}}],
+            "patterns":{"kernel-oom-kill":{"category":"oom-kill","count":0,"in_window":0}},
+            "categories":{"oom-kill":{"count":0,"in_window":0}}}"#,
+        );
+        assert_eq!(
+            logs_figures(&s),
+            vec![(
+                "known errors".to_owned(),
+                "none in 1 source(s), 2.0 KiB scanned".to_owned()
+            )]
+        );
+        let skipped = snapshot(r#"{"status":"skipped","message":"no log to scan"}"#);
+        assert!(logs_figures(&skipped).is_empty());
     }
 }

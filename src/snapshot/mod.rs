@@ -7,6 +7,7 @@
 mod counter;
 mod disk;
 mod load;
+mod logs;
 mod mysql;
 mod net;
 mod section;
@@ -15,6 +16,7 @@ mod system;
 pub use counter::{Counter, pct, rate, round2};
 pub use disk::{Disk, Disks};
 pub use load::{LoadError, from_json, load};
+pub use logs::{CategoryTotal, LogSource, Logs, PatternMatch, PatternTotal, SourceKind};
 pub use mysql::{
     Connection as MysqlConnection, Datadir, Digest, FileIo, Flavor, IdleHistogram, Mysql,
     PerformanceSchema, Processlist, Replica, RunningStatement, SynchWait, UnderlyingDevice,
@@ -22,7 +24,9 @@ pub use mysql::{
 };
 pub use net::{Listener, Listeners, ProcessRef, SysctlValue, Tcp};
 pub use section::{Section, Status, round_ms};
-pub use system::{Cpu, Memory, Pressure, PressureLine, PressureResource, ProcessCpu, Processes};
+pub use system::{
+    Cpu, Memory, Pressure, PressureLine, PressureResource, ProcessCpu, Processes, ThreadCpu,
+};
 
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
@@ -61,6 +65,8 @@ pub struct Snapshot {
     #[serde(default)]
     pub pressure: Section<Pressure>,
     #[serde(default)]
+    pub logs: Section<Logs>,
+    #[serde(default)]
     pub mysql: Section<Mysql>,
 }
 
@@ -85,6 +91,7 @@ impl Snapshot {
             state("listeners", &self.listeners),
             state("processes", &self.processes),
             state("pressure", &self.pressure),
+            state("logs", &self.logs),
             state("mysql", &self.mysql),
         ]
     }

@@ -114,6 +114,10 @@ pub struct Mysql {
     /// `SLAVE MONITOR`, `SELECT on performance_schema`, ...); the notes say which.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub missing_privileges: Vec<String>,
+    /// The server's error log (`log_error`, relative paths resolved against the datadir), when it
+    /// is a file on this machine; the `logs` section scans it over the same window.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error_log: Option<String>,
     /// CPU time doctor's MySQL collector used (its thread: connecting, both readings, parsing),
     /// so its cost is known apart from the host collectors' (`overhead` is the whole process).
     #[serde(default, skip_serializing_if = "Option::is_none")]

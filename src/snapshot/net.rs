@@ -41,6 +41,9 @@ impl std::fmt::Display for SysctlValue {
 pub struct Listeners {
     /// Listening TCP sockets, as `ss -lnt` lists them.
     pub sockets: Vec<Listener>,
+    /// False when the search for the owning processes stopped at its time budget, so some
+    /// `process` fields may be missing although doctor could have looked.
+    pub owners_complete: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]

@@ -124,4 +124,19 @@ pub struct ProcessCpu {
     pub state: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub major_faults_per_s: Option<f64>,
+    /// For the busiest multi-threaded processes: the thread that used the most CPU over the
+    /// second half of the window. A Node.js event loop at ~100% with idle workers is the
+    /// single-core bottleneck `cpu_pct` alone cannot show.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub busiest_thread: Option<ThreadCpu>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct ThreadCpu {
+    pub tid: i32,
+    pub name: String,
+    /// % of one core over `window_s`.
+    pub cpu_pct: f64,
+    /// The part of the window the thread was measured over (its second half).
+    pub window_s: f64,
 }

@@ -236,6 +236,25 @@ pub fn caveats(flavor: Flavor, aborted_logged: Option<bool>, d: &Derived) -> Vec
     out
 }
 
+/// The error log's path from `log_error` and `datadir`: absolute as given, relative to the
+/// datadir otherwise (the server's own rule); none when the server logs to stderr (empty, or
+/// `stderr`), which under systemd means the journal.
+#[must_use]
+pub fn error_log_path(log_error: &str, datadir: &str) -> Option<std::path::PathBuf> {
+    let v = log_error.trim();
+    if v.is_empty() || v.eq_ignore_ascii_case("stderr") {
+        return None;
+    }
+    let p = std::path::Path::new(v);
+    if p.is_absolute() {
+        Some(p.to_path_buf())
+    } else if datadir.is_empty() {
+        None
+    } else {
+        Some(std::path::Path::new(datadir).join(p))
+    }
+}
+
 /// The median of a few samples (the mean of the middle two for an even count).
 #[must_use]
 pub fn median(samples: &[f64]) -> Option<f64> {
@@ -697,6 +716,22 @@ mod tests {
         assert_eq!(c.len(), 1);
         assert!(c[0].contains("Aborted_connects"), "{c:?}");
         assert!(caveats(Flavor::Mariadb, None, &Derived::default()).is_empty());
+    }
+
+    #[test]
+    fn error_log_paths() {
+        use std::path::PathBuf;
+        assert_eq!(
+            error_log_path("/var/log/mysql/error.log", "/var/lib/mysql/"),
+            Some(PathBuf::from("/var/log/mysql/error.log"))
+        );
+        assert_eq!(
+            error_log_path("./vm.err", "/var/lib/mysql/"),
+            Some(PathBuf::from("/var/lib/mysql/./vm.err"))
+        );
+        assert_eq!(error_log_path("", "/var/lib/mysql/"), None);
+        assert_eq!(error_log_path("stderr", "/var/lib/mysql/"), None);
+        assert_eq!(error_log_path("x.err", ""), None);
     }
 
     #[test]

@@ -37,6 +37,10 @@ pub struct Collector {
     notes: Vec<String>,
     /// This thread's CPU time when `begin` started, ms.
     cpu_at_begin: Option<f64>,
+    /// Where to hand the server's error log, when it is on this machine (the logs collector).
+    error_log_tx: Option<std::sync::mpsc::Sender<PathBuf>>,
+    /// The error log found, for the snapshot.
+    error_log: Option<PathBuf>,
 }
 
 impl Collector {
@@ -47,7 +51,17 @@ impl Collector {
             host,
             notes: Vec::new(),
             cpu_at_begin: None,
+            error_log_tx: None,
+            error_log: None,
         }
+    }
+
+    /// Sends the server's error log path to `tx` as soon as it is known, when the file is on
+    /// this machine, so the logs collector scans it over the same window.
+    #[must_use]
+    pub fn with_error_log(mut self, tx: std::sync::mpsc::Sender<PathBuf>) -> Self {
+        self.error_log_tx = Some(tx);
+        self
     }
 }
 
@@ -90,6 +104,7 @@ impl Remote for Collector {
                 BTreeSet::new()
             }
         };
+        self.hand_over_error_log(&target, &variables);
         // Last, so the window between the two status readings is the one `finish` is told.
         let status =
             queries::show_global(&mut conn, "STATUS").map_err(|e| fail("SHOW GLOBAL STATUS", e))?;
@@ -202,6 +217,7 @@ impl Remote for Collector {
             datadir,
             replica,
             missing_privileges: parts.missing,
+            error_log: self.error_log.as_ref().map(|p| p.display().to_string()),
             collector_cpu_ms: thread_cpu_ms()
                 .zip(self.cpu_at_begin)
                 .map(|(end, start)| crate::snapshot::round2(end - start)),
@@ -214,6 +230,34 @@ impl Remote for Collector {
 }
 
 impl Collector {
+    /// Finds the error log from `log_error` and `datadir` and, when the server runs here and
+    /// the file exists, remembers it and sends it to the logs collector.
+    fn hand_over_error_log(&mut self, target: &Target, variables: &[(String, String)]) {
+        let var = |k: &str| {
+            variables
+                .iter()
+                .find(|(n, _)| n == k)
+                .map_or("", |(_, v)| v.as_str())
+        };
+        let local = is_local(
+            target,
+            var("hostname"),
+            &self.host.hostname,
+            server_pid(var("pid_file")),
+            var("datadir"),
+        );
+        let Some(path) = derive::error_log_path(var("log_error"), var("datadir")) else {
+            return;
+        };
+        if !local || !path.is_file() {
+            return;
+        }
+        if let Some(tx) = &self.error_log_tx {
+            let _ = tx.send(path.clone());
+        }
+        self.error_log = Some(path);
+    }
+
     /// Reads the option file and the environment and decides what to try.
     fn plan(&mut self) -> Result<Plan, Failure> {
         let env = connect::Env::from_process();
