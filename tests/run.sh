@@ -15,6 +15,7 @@ declare -A provides=(
   [nstat]=iproute2 [ss]=iproute2 [iostat]=sysstat [fio]=fio [sysctl]=procps [vmstat]=procps
   [netstat]=net-tools [mariadbd]=mariadb-server [mariadb-install-db]=mariadb-server
   [dockerd]=docker.io [docker]=docker.io [mysqltuner]=mysqltuner [/usr/bin/time]=time [busybox]=busybox-static
+  [mariadb]=mariadb-client [openssl]=openssl [setpriv]=util-linux [lsblk]=util-linux [findmnt]=util-linux
 )
 missing=()
 for cmd in "${!provides[@]}"; do
