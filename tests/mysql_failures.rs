@@ -97,6 +97,25 @@ fn make_certs(dir: &Path) {
     ]);
 }
 
+/// Fails on any `null` in `v`: doctor leaves a figure out rather than writing NaN (which
+/// `serde_json` turns into null).
+fn assert_no_nulls(v: &serde_json::Value, at: &str) {
+    match v {
+        serde_json::Value::Null => panic!("{at} is null"),
+        serde_json::Value::Array(a) => {
+            for (i, x) in a.iter().enumerate() {
+                assert_no_nulls(x, &format!("{at}[{i}]"));
+            }
+        }
+        serde_json::Value::Object(o) => {
+            for (k, x) in o {
+                assert_no_nulls(x, &format!("{at}.{k}"));
+            }
+        }
+        _ => {}
+    }
+}
+
 /// `doctor snapshot --interval 1s --mysql URL`, plus extra arguments.
 fn snapshot_of(db: &MariaDb, url: &str) -> run::Run {
     snapshot(doctor(db.dir()), &["--interval", "1s", "--mysql", url])
@@ -105,6 +124,19 @@ fn snapshot_of(db: &MariaDb, url: &str) -> run::Run {
 #[test]
 fn bad_credentials_refused_port_unknown_host() {
     let db = MariaDb::start(33110, &[]);
+
+    // A server started a moment ago, read over the shortest window: counters near zero, no
+    // reads in the window. No figure may be NaN or infinite (serde_json would write them as
+    // null); figures without data are absent.
+    let r = snapshot(
+        doctor(db.dir()),
+        &["--interval", "100ms", "--mysql", &db.root_url()],
+    );
+    let m = r.mysql();
+    assert_eq!(m["status"], "ok", "{m:#}");
+    assert!(run::int(m, "/uptime_s") < 120, "a fresh server");
+    assert_no_nulls(m, "mysql");
+
     db.create_user("app", "Corr3ct-Horse", &["PROCESS ON *.*"]);
 
     // A wrong password: the server's message, and the server counted one denied login.
