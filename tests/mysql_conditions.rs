@@ -97,9 +97,8 @@ fn idle_connections_under_a_long_wait_timeout() {
     let long_id = u64::from(long.connection_id());
     let long_query = std::thread::spawn(move || {
         use mysql::prelude::Queryable;
-        let _: Vec<mysql::Row> = long
-            .query("SELECT SLEEP(4), 'card-4111-1111'")
-            .expect("the long query runs");
+        // Ended by the KILL QUERY below (MariaDB: ERROR 1317, query interrupted).
+        let _ = long.query::<mysql::Row, _>("SELECT SLEEP(30), 'card-4111-1111'");
     });
     // Idle for over a second before the window, so none is in the "under 1 s" bucket.
     std::thread::sleep(Duration::from_millis(1200));
@@ -177,9 +176,10 @@ fn idle_connections_under_a_long_wait_timeout() {
     assert_eq!(int(top, "/id"), i64::try_from(long_id).unwrap(), "{p:#}");
     assert_eq!(top["user"], "report");
     assert_eq!(top["info"], "SELECT SLEEP(?), ?");
-    assert!((2.0..=4.0).contains(&num(top, "/time_s")), "{top}");
+    assert!((2.0..=30.0).contains(&num(top, "/time_s")), "{top}");
     assert_eq!(int(p, "/by_command/Query"), 1);
     assert!(!r.all_text().contains("card-4111"));
+    db.sql(&format!("KILL QUERY {long_id}"));
     long_query.join().unwrap();
     drop(idle);
 }
@@ -199,16 +199,11 @@ fn burst_into_max_connections() {
 
     let url = db.url("doctor", Some("doctorpw"));
     let home = db.dir().to_path_buf();
+    let reads = db.global_status_quiet("Com_show_status");
     let doctor_run =
         std::thread::spawn(move || snapshot(doctor(&home), &["--interval", "3s", "--mysql", &url]));
-    wait_until("doctor's connection", Duration::from_secs(10), || {
-        count(
-            &db,
-            "SELECT COUNT(*) FROM information_schema.PROCESSLIST WHERE USER = 'doctor'",
-        ) == 1
-    });
-    // doctor reads the window's start right after connecting.
-    std::thread::sleep(Duration::from_millis(300));
+    // The burst starts once doctor has read the window's start.
+    db.wait_for_status_read(reads);
 
     let mut held = Vec::new();
     let mut refused = 0_i64;
@@ -286,6 +281,22 @@ fn burst_into_max_connections() {
     drop(held);
 }
 
+/// One statement of `n` primary-key lookups spread over the table (a fixed pseudo-random
+/// sequence): random pages, so no read-ahead, and the tree's top pages stay cached while most
+/// leaves do not fit.
+fn point_lookups(seed: &mut u64, n: usize) -> String {
+    let ids: Vec<String> = (0..n)
+        .map(|_| {
+            *seed = seed.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1);
+            ((*seed >> 33) % 32_768 + 1).to_string()
+        })
+        .collect();
+    format!(
+        "SELECT SUM(LENGTH(pad)) FROM w.t WHERE id IN ({})",
+        ids.join(",")
+    )
+}
+
 #[test]
 fn small_buffer_pool_under_a_read_workload() {
     let db = MariaDb::start(
@@ -321,17 +332,21 @@ fn small_buffer_pool_under_a_read_workload() {
     let before = read(&db);
     let url = db.url("doctor", Some("doctorpw"));
     let home = db.dir().to_path_buf();
+    let reads = db.global_status_quiet("Com_show_status");
+    let spawned = Instant::now();
     let doctor_run =
-        std::thread::spawn(move || snapshot(doctor(&home), &["--interval", "3s", "--mysql", &url]));
-    wait_until("doctor's connection", Duration::from_secs(10), || {
-        db.sql("SELECT COUNT(*) FROM information_schema.PROCESSLIST WHERE USER = 'doctor'")
-            .trim()
-            == "1"
-    });
-    std::thread::sleep(Duration::from_millis(300));
-    for _ in 0..3 {
-        db.sql("SELECT SUM(LENGTH(pad)) FROM w.t");
+        std::thread::spawn(move || snapshot(doctor(&home), &["--interval", "4s", "--mysql", &url]));
+    // The workload runs after doctor's start reading and ends well before its end reading.
+    db.wait_for_status_read(reads);
+    let t = Instant::now();
+    let mut seed = 1_u64;
+    while t.elapsed() < Duration::from_millis(1500) {
+        db.sql(&point_lookups(&mut seed, 2000));
     }
+    assert!(
+        spawned.elapsed() < Duration::from_millis(3500),
+        "the machine is too loaded: the workload ran past doctor's 4 s window"
+    );
     let r = doctor_run.join().expect("doctor thread");
     let after = read(&db);
 
@@ -354,9 +369,13 @@ fn small_buffer_pool_under_a_read_workload() {
     let hit = num(m, "/buffer_pool_hit_rate_pct");
     assert!(
         (hit - server_hit).abs() < 1.0,
-        "doctor {hit}%, server {server_hit:.2}%"
+        "doctor {hit}%, server {server_hit:.2}% ({server_misses} misses, {server_requests} requests, read-ahead {})",
+        db.global_status("Innodb_buffer_pool_read_ahead")
     );
-    assert!(hit < 95.0, "a pool a third of the data misses: {hit}%");
+    assert!(
+        (5.0..95.0).contains(&hit),
+        "a pool a third of the data: the tree's top pages hit, most leaves miss: {hit}%"
+    );
     assert_close(num(m, "/buffer_pool_size_bytes"), pool);
 
     // Data size from the persistent statistics, against information_schema's figure.

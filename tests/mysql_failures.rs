@@ -246,16 +246,13 @@ fn server_stopped_with_sigstop() {
         .iter()
         .map(ToString::to_string)
         .collect();
+        let reads = db.global_status_quiet("Com_show_status");
         let doctor_run = std::thread::spawn(move || {
             let args: Vec<&str> = args.iter().map(String::as_str).collect();
             snapshot(doctor(&home), &args)
         });
-        wait_until("doctor's connection", Duration::from_secs(10), || {
-            db.sql("SELECT COUNT(*) FROM information_schema.PROCESSLIST WHERE USER = 'app'")
-                .trim()
-                == "1"
-        });
-        std::thread::sleep(Duration::from_millis(300));
+        // Stopped once doctor has read the window's start: its end reading hangs.
+        db.wait_for_status_read(reads);
         db.pause();
         let r = doctor_run.join().expect("doctor thread");
         db.resume();

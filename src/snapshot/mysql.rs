@@ -46,8 +46,9 @@ pub struct Mysql {
     pub variables: BTreeMap<String, Variable>,
 
     /// Share of InnoDB page reads served from the buffer pool over the window
-    /// (`1 − Innodb_buffer_pool_reads / Innodb_buffer_pool_read_requests`, deltas); absent when
-    /// nothing was read in the window.
+    /// (`1 − Innodb_buffer_pool_reads / Innodb_buffer_pool_read_requests`, deltas, clamped to
+    /// 0–100); absent when nothing was read in the window. MariaDB counts read-ahead pages in
+    /// `Innodb_buffer_pool_reads`, so a scan that thrashes the pool reads 0 here.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub buffer_pool_hit_rate_pct: Option<f64>,
     /// The same since the server started (totals).

@@ -89,6 +89,10 @@ impl MariaDb {
             .arg("--skip-test-db")
             // A small redo log: the installer writes the whole file, 96 MiB by default.
             .arg("--innodb-log-file-size=8M")
+            // The bootstrap's temporary tables in this server's own directory, not the shared
+            // /tmp (seen failing there with "Could not remove temporary table" when several
+            // servers were installed at once).
+            .arg(format!("--tmpdir={}", dir.path().display()))
             .output()
             .expect("run mariadb-install-db");
         assert!(
@@ -242,6 +246,32 @@ impl MariaDb {
         parse_pair(&out, name)
             .parse()
             .unwrap_or_else(|e| panic!("status {name} is not a number: {e}"))
+    }
+
+    /// One status value read from `information_schema.GLOBAL_STATUS`, which (unlike
+    /// [`global_status`](Self::global_status)) does not count as a `SHOW STATUS`: poll
+    /// `Com_show_status` with it to see when another client has read the status.
+    pub fn global_status_quiet(&self, name: &str) -> i64 {
+        let out = self.sql(&format!(
+            "SELECT VARIABLE_VALUE FROM information_schema.GLOBAL_STATUS \
+             WHERE VARIABLE_NAME = UPPER('{name}')"
+        ));
+        out.trim()
+            .parse()
+            .unwrap_or_else(|e| panic!("status {name} is not a number: {e}"))
+    }
+
+    /// Waits until some client has run `SHOW GLOBAL STATUS` since `Com_show_status` was
+    /// `before`: doctor's start reading of the window is then done.
+    pub fn wait_for_status_read(&self, before: i64) {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while self.global_status_quiet("Com_show_status") <= before {
+            assert!(
+                Instant::now() < deadline,
+                "nobody read SHOW GLOBAL STATUS within 20 s"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
     }
 
     /// One value of `SHOW GLOBAL VARIABLES`, as text.
