@@ -46,7 +46,7 @@ pub struct WindowArgs {
 
 /// Which sources to read besides the host, and how to reach them. Each source's flags live here
 /// so `check` and `snapshot` accept the same ones.
-#[derive(Debug, Clone, Default, Args)]
+#[derive(Debug, Clone, Args)]
 pub struct SourceArgs {
     /// Do not read Docker containers. Otherwise doctor asks the engine at `DOCKER_HOST` (or
     /// /var/run/docker.sock) for the running containers, their stats and their output.
@@ -74,6 +74,49 @@ pub struct SourceArgs {
     /// Repeatable.
     #[arg(long = "patterns", value_name = "DIR")]
     pub pattern_dirs: Vec<PathBuf>,
+    /// The MySQL/MariaDB server to read (the help text is the `help` string, which clippy's
+    /// Markdown lint leaves alone).
+    #[arg(
+        long,
+        value_name = "URL",
+        help_heading = "MySQL",
+        help = "The MySQL/MariaDB server to read: mysql://user:password@host:port, or \
+                mysql://user@localhost?socket=/path (also ?ssl-mode=REQUIRED|VERIFY_CA|VERIFY_IDENTITY \
+                and &ssl-ca=FILE). Without it doctor finds the server as the mysql client does: \
+                ~/.my.cnf [client], MYSQL_HOST, MYSQL_TCP_PORT, MYSQL_UNIX_PORT, MYSQL_PWD, USER, \
+                then the default socket and 127.0.0.1:3306 (no server there: the section is \
+                skipped). A password in the URL is visible to other users in ps; prefer ~/.my.cnf \
+                or MYSQL_PWD"
+    )]
+    pub mysql: Option<String>,
+    /// Do not read MySQL/MariaDB at all.
+    #[arg(long, conflicts_with_all = ["mysql", "defaults_file"], help_heading = "MySQL")]
+    pub no_mysql: bool,
+    /// Read the MySQL client options ([client] group) from this file instead of ~/.my.cnf,
+    /// like the mysql client's --defaults-file.
+    #[arg(long, value_name = "PATH", help_heading = "MySQL")]
+    pub defaults_file: Option<PathBuf>,
+    /// How long connecting to MySQL may take (e.g. 3s, 500ms).
+    #[arg(long, value_name = "DURATION", default_value = "3s", value_parser = parse_timeout, help_heading = "MySQL")]
+    pub mysql_connect_timeout: Duration,
+    /// How long one MySQL query may wait for an answer before the server counts as hung.
+    #[arg(long, value_name = "DURATION", default_value = "5s", value_parser = parse_timeout, help_heading = "MySQL")]
+    pub mysql_read_timeout: Duration,
+}
+
+/// The defaults are the flags' own defaults, parsed from an empty command line, so they are
+/// written once (in the `#[arg]` attributes) and cannot drift apart.
+impl Default for SourceArgs {
+    fn default() -> Self {
+        use clap::{FromArgMatches, error::ErrorKind};
+        let matches = SourceArgs::augment_args(clap::Command::new("doctor"))
+            .try_get_matches_from(["doctor"])
+            .expect("every source flag has a default");
+        SourceArgs::from_arg_matches(&matches).unwrap_or_else(|e| {
+            debug_assert_ne!(e.kind(), ErrorKind::MissingRequiredArgument);
+            panic!("source flag defaults do not parse: {e}")
+        })
+    }
 }
 
 #[derive(Debug, Clone, Args)]
@@ -188,6 +231,20 @@ pub fn parse_interval(s: &str) -> Result<Duration, String> {
     Ok(d)
 }
 
+/// Parses a timeout such as `3s`, `500ms`, `1m`; a bare number is seconds. 10 ms to 10 minutes.
+pub fn parse_timeout(s: &str) -> Result<Duration, String> {
+    let d = match s.parse::<f64>() {
+        Ok(secs) if secs.is_finite() && secs >= 0.0 => Duration::from_secs_f64(secs),
+        Ok(_) => return Err(format!("`{s}` is not a duration")),
+        Err(_) => humantime::parse_duration(s)
+            .map_err(|e| format!("`{s}` is not a duration ({e}); try 3s or 500ms"))?,
+    };
+    if d < Duration::from_millis(10) || d > Duration::from_secs(600) {
+        return Err(format!("a timeout must be between 10ms and 10m, not {s}"));
+    }
+    Ok(d)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -227,5 +284,27 @@ mod tests {
         assert!(parse_look_back("2d").is_err());
         assert!(parse_look_back("-1").is_err());
         assert!(parse_look_back("recently").is_err());
+    }
+
+    #[test]
+    fn mysql_flags() {
+        let cli = Cli::try_parse_from([
+            "doctor",
+            "snapshot",
+            "--mysql",
+            "mysql://u@h",
+            "--mysql-read-timeout",
+            "750ms",
+        ])
+        .unwrap();
+        let Some(Command::Snapshot(a)) = cli.command else {
+            panic!("snapshot")
+        };
+        assert_eq!(a.sources.mysql.as_deref(), Some("mysql://u@h"));
+        assert_eq!(a.sources.mysql_read_timeout, Duration::from_millis(750));
+        assert_eq!(a.sources.mysql_connect_timeout, Duration::from_secs(3));
+        assert!(Cli::try_parse_from(["doctor", "--no-mysql", "--mysql", "mysql://u@h"]).is_err());
+        assert!(Cli::try_parse_from(["doctor", "--mysql-connect-timeout", "0"]).is_err());
+        assert_eq!(parse_timeout("2"), Ok(Duration::from_secs(2)));
     }
 }

@@ -16,6 +16,7 @@ declare -A provides=(
   [netstat]=net-tools [mariadbd]=mariadb-server [mariadb-install-db]=mariadb-server
   [dockerd]=docker.io [docker]=docker.io [mysqltuner]=mysqltuner [/usr/bin/time]=time [busybox]=busybox-static
   [nsenter]=util-linux [setpriv]=util-linux [ip]=iproute2
+  [mariadb]=mariadb-client [openssl]=openssl [lsblk]=util-linux [findmnt]=util-linux
 )
 missing=()
 for cmd in "${!provides[@]}"; do

@@ -23,6 +23,12 @@ pub trait Remote: Send + 'static {
     fn lead(&self) -> Duration {
         Duration::ZERO
     }
+
+    /// Caveats gathered while collecting (a missing privilege, a part switched off), put in the
+    /// section's `notes` whatever its status.
+    fn notes(&mut self) -> Vec<String> {
+        Vec::new()
+    }
 }
 
 /// A running remote collector.
@@ -59,7 +65,7 @@ pub fn spawn<R: Remote>(
                 r
             });
             // The receiver is gone when the deadline passed: nobody wants the answer any more.
-            let _ = tx.send(section(result, cost));
+            let _ = tx.send(section(result, cost).with_notes(collector.notes()));
         });
     if let Err(e) = spawned {
         let (tx, rx2) = mpsc::channel();
