@@ -5,6 +5,9 @@
 //!
 //! Ports 33101–33103.
 
+mod support;
+use support::disk_by_util_linux;
+
 #[path = "support/mariadb.rs"]
 mod mariadb;
 
@@ -25,36 +28,6 @@ const DOCTOR_GRANTS: [&str; 4] = [
 
 fn count(db: &MariaDb, sql: &str) -> i64 {
     db.sql(sql).trim().parse().expect("a count")
-}
-
-/// The whole disk holding `path` according to `findmnt` and `lsblk` (util-linux), which read
-/// the mount table and sysfs on their own.
-fn disk_by_util_linux(path: &std::path::Path) -> (String, bool) {
-    let out = std::process::Command::new("findmnt")
-        .args(["--noheadings", "--output", "MAJ:MIN", "--target"])
-        .arg(path)
-        .output()
-        .expect("findmnt runs");
-    let majmin = String::from_utf8(out.stdout).unwrap().trim().to_owned();
-    let out = std::process::Command::new("lsblk")
-        .args(["--pairs", "--output", "MAJ:MIN,KNAME,PKNAME,TYPE,ROTA"])
-        .output()
-        .expect("lsblk runs");
-    let text = String::from_utf8(out.stdout).unwrap();
-    let row = text
-        .lines()
-        .find(|l| l.starts_with(&format!("MAJ:MIN=\"{majmin}\"")))
-        .unwrap_or_else(|| panic!("lsblk does not list {majmin}"));
-    let field = |key: &str| {
-        let start = row.find(&format!(" {key}=\"")).unwrap() + key.len() + 3;
-        row[start..].split('"').next().unwrap().to_owned()
-    };
-    let disk = if field("TYPE") == "part" {
-        field("PKNAME")
-    } else {
-        field("KNAME")
-    };
-    (disk, field("ROTA") == "1")
 }
 
 /// Where the data lives: the private datadir, on the disk util-linux names.

@@ -112,15 +112,19 @@ impl<S> Pending<S> {
     fn finish<T>(self, read: impl FnOnce(S) -> Result<T, Failure>) -> Section<T> {
         let t = Instant::now();
         let result = self.state.and_then(read);
-        let cost = self.cost + t.elapsed();
-        match result {
-            Ok(data) => Section::ok(data, cost),
-            Err(Failure::Skipped(m)) => Section {
-                elapsed_ms: round_ms(cost),
-                ..Section::skipped(m)
-            },
-            Err(Failure::Error(m)) => Section::error(m, cost),
-        }
+        into_section(result, self.cost + t.elapsed())
+    }
+}
+
+/// A collector's result and what it cost, as its section.
+fn into_section<T>(result: Result<T, Failure>, cost: Duration) -> Section<T> {
+    match result {
+        Ok(data) => Section::ok(data, cost),
+        Err(Failure::Skipped(m)) => Section {
+            elapsed_ms: round_ms(cost),
+            ..Section::skipped(m)
+        },
+        Err(Failure::Error(m)) => Section::error(m, cost),
     }
 }
 

@@ -3,7 +3,7 @@
 //! snapshot still comes out.
 
 use super::Failure;
-use crate::snapshot::{Section, round_ms};
+use crate::snapshot::Section;
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
@@ -65,7 +65,7 @@ pub fn spawn<R: Remote>(
                 r
             });
             // The receiver is gone when the deadline passed: nobody wants the answer any more.
-            let _ = tx.send(section(result, cost).with_notes(collector.notes()));
+            let _ = tx.send(super::into_section(result, cost).with_notes(collector.notes()));
         });
     if let Err(e) = spawned {
         let (tx, rx2) = mpsc::channel();
@@ -80,17 +80,6 @@ pub fn spawn<R: Remote>(
         };
     }
     Pending { name, started, rx }
-}
-
-fn section<T>(result: Result<T, Failure>, cost: Duration) -> Section<T> {
-    match result {
-        Ok(data) => Section::ok(data, cost),
-        Err(Failure::Skipped(m)) => Section {
-            elapsed_ms: round_ms(cost),
-            ..Section::skipped(m)
-        },
-        Err(Failure::Error(m)) => Section::error(m, cost),
-    }
 }
 
 impl<T> Pending<T> {
