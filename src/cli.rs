@@ -77,12 +77,21 @@ pub struct WindowArgs {
 
 /// Which sources to read besides the host, and how to reach them. Each source's flags live here
 /// so `check` and `snapshot` accept the same ones.
-#[derive(Debug, Clone, Default, Args)]
+#[derive(Debug, Clone, Args)]
 pub struct SourceArgs {
     /// Do not read Docker containers. Otherwise doctor asks the engine at `DOCKER_HOST` (or
-    /// /var/run/docker.sock) for the running containers and their stats.
+    /// /var/run/docker.sock) for the running containers, their stats and their output.
     #[arg(long)]
     pub no_docker: bool,
+    /// Scan only this container's output (`docker logs NAME`) for known trouble, not every
+    /// running container's (the default, up to 50). A name as `docker ps` shows it, or an id.
+    /// Repeatable.
+    #[arg(long = "container", value_name = "NAME", conflicts_with = "no_docker")]
+    pub containers: Vec<String>,
+    /// How far back before the window containers' output is read (e.g. 10m, 1h, 0s): lines
+    /// from then to the window's start are the history, counted apart from the window.
+    #[arg(long, value_name = "DURATION", default_value = "10m", value_parser = parse_look_back)]
+    pub container_log_since: Duration,
     /// Scan this log for known trouble (DB pool exhausted, too many connections, connection
     /// resets, upstream timeouts, OOM kills). Repeatable; globs allowed (quote them:
     /// --log '/var/log/nginx/*.log'). Lines written during the window are counted apart from
@@ -96,6 +105,49 @@ pub struct SourceArgs {
     /// Repeatable.
     #[arg(long = "patterns", value_name = "DIR")]
     pub pattern_dirs: Vec<PathBuf>,
+    /// The MySQL/MariaDB server to read (the help text is the `help` string, which clippy's
+    /// Markdown lint leaves alone).
+    #[arg(
+        long,
+        value_name = "URL",
+        help_heading = "MySQL",
+        help = "The MySQL/MariaDB server to read: mysql://user:password@host:port, or \
+                mysql://user@localhost?socket=/path (also ?ssl-mode=REQUIRED|VERIFY_CA|VERIFY_IDENTITY \
+                and &ssl-ca=FILE). Without it doctor finds the server as the mysql client does: \
+                ~/.my.cnf [client], MYSQL_HOST, MYSQL_TCP_PORT, MYSQL_UNIX_PORT, MYSQL_PWD, USER, \
+                then the default socket and 127.0.0.1:3306 (no server there: the section is \
+                skipped). A password in the URL is visible to other users in ps; prefer ~/.my.cnf \
+                or MYSQL_PWD"
+    )]
+    pub mysql: Option<String>,
+    /// Do not read MySQL/MariaDB at all.
+    #[arg(long, conflicts_with_all = ["mysql", "defaults_file"], help_heading = "MySQL")]
+    pub no_mysql: bool,
+    /// Read the MySQL client options ([client] group) from this file instead of ~/.my.cnf,
+    /// like the mysql client's --defaults-file.
+    #[arg(long, value_name = "PATH", help_heading = "MySQL")]
+    pub defaults_file: Option<PathBuf>,
+    /// How long connecting to MySQL may take (e.g. 3s, 500ms).
+    #[arg(long, value_name = "DURATION", default_value = "3s", value_parser = parse_timeout, help_heading = "MySQL")]
+    pub mysql_connect_timeout: Duration,
+    /// How long one MySQL query may wait for an answer before the server counts as hung.
+    #[arg(long, value_name = "DURATION", default_value = "5s", value_parser = parse_timeout, help_heading = "MySQL")]
+    pub mysql_read_timeout: Duration,
+}
+
+/// The defaults are the flags' own defaults, parsed from an empty command line, so they are
+/// written once (in the `#[arg]` attributes) and cannot drift apart.
+impl Default for SourceArgs {
+    fn default() -> Self {
+        use clap::{FromArgMatches, error::ErrorKind};
+        let matches = SourceArgs::augment_args(clap::Command::new("doctor"))
+            .try_get_matches_from(["doctor"])
+            .expect("every source flag has a default");
+        SourceArgs::from_arg_matches(&matches).unwrap_or_else(|e| {
+            debug_assert_ne!(e.kind(), ErrorKind::MissingRequiredArgument);
+            panic!("source flag defaults do not parse: {e}")
+        })
+    }
 }
 
 #[derive(Debug, Clone, Args)]
@@ -215,6 +267,21 @@ pub fn parse_bytes(s: &str) -> Result<u64, String> {
     }
 }
 
+/// Parses `10m`, `1h`, `0s`; a bare number is seconds. At most a day: the engine sends every
+/// line since then, and only the tail is kept.
+pub fn parse_look_back(s: &str) -> Result<Duration, String> {
+    let d = match s.parse::<f64>() {
+        Ok(secs) if secs.is_finite() && secs >= 0.0 => Duration::from_secs_f64(secs),
+        Ok(_) => return Err(format!("`{s}` is not a duration")),
+        Err(_) => humantime::parse_duration(s)
+            .map_err(|e| format!("`{s}` is not a duration ({e}); try 10m or 1h"))?,
+    };
+    if d > Duration::from_secs(86_400) {
+        return Err(format!("the look-back must be at most 24h, not {s}"));
+    }
+    Ok(d)
+}
+
 /// Parses `5s`, `1500ms`, `1m`; a bare number is seconds. The window must be 100 ms to 1 hour.
 pub fn parse_interval(s: &str) -> Result<Duration, String> {
     let d = match s.parse::<f64>() {
@@ -225,6 +292,20 @@ pub fn parse_interval(s: &str) -> Result<Duration, String> {
     };
     if d < Duration::from_millis(100) || d > Duration::from_secs(3600) {
         return Err(format!("the window must be between 100ms and 1h, not {s}"));
+    }
+    Ok(d)
+}
+
+/// Parses a timeout such as `3s`, `500ms`, `1m`; a bare number is seconds. 10 ms to 10 minutes.
+pub fn parse_timeout(s: &str) -> Result<Duration, String> {
+    let d = match s.parse::<f64>() {
+        Ok(secs) if secs.is_finite() && secs >= 0.0 => Duration::from_secs_f64(secs),
+        Ok(_) => return Err(format!("`{s}` is not a duration")),
+        Err(_) => humantime::parse_duration(s)
+            .map_err(|e| format!("`{s}` is not a duration ({e}); try 3s or 500ms"))?,
+    };
+    if d < Duration::from_millis(10) || d > Duration::from_secs(600) {
+        return Err(format!("a timeout must be between 10ms and 10m, not {s}"));
     }
     Ok(d)
 }
@@ -258,5 +339,37 @@ mod tests {
         assert!(parse_bytes("0").is_err());
         assert!(parse_bytes("lots").is_err());
         assert!(parse_bytes("5T").is_err());
+    }
+
+    #[test]
+    fn look_backs() {
+        assert_eq!(parse_look_back("10m"), Ok(Duration::from_secs(600)));
+        assert_eq!(parse_look_back("0s"), Ok(Duration::ZERO));
+        assert_eq!(parse_look_back("90"), Ok(Duration::from_secs(90)));
+        assert!(parse_look_back("2d").is_err());
+        assert!(parse_look_back("-1").is_err());
+        assert!(parse_look_back("recently").is_err());
+    }
+
+    #[test]
+    fn mysql_flags() {
+        let cli = Cli::try_parse_from([
+            "doctor",
+            "snapshot",
+            "--mysql",
+            "mysql://u@h",
+            "--mysql-read-timeout",
+            "750ms",
+        ])
+        .unwrap();
+        let Some(Command::Snapshot(a)) = cli.command else {
+            panic!("snapshot")
+        };
+        assert_eq!(a.sources.mysql.as_deref(), Some("mysql://u@h"));
+        assert_eq!(a.sources.mysql_read_timeout, Duration::from_millis(750));
+        assert_eq!(a.sources.mysql_connect_timeout, Duration::from_secs(3));
+        assert!(Cli::try_parse_from(["doctor", "--no-mysql", "--mysql", "mysql://u@h"]).is_err());
+        assert!(Cli::try_parse_from(["doctor", "--mysql-connect-timeout", "0"]).is_err());
+        assert_eq!(parse_timeout("2"), Ok(Duration::from_secs(2)));
     }
 }

@@ -484,7 +484,8 @@ fn listen_overflows_inside_a_container_stay_out_of_the_host_view() {
 
 /// A private dockerd: answered, then hung (SIGSTOP), then stopped. A hung engine is an `error`
 /// with the reason inside the deadline, a stopped one an `error` saying so, and the rest of the
-/// snapshot comes out either way; `--no-docker` skips the section.
+/// snapshot comes out either way — the `logs` section too, with its files read and a note that
+/// the containers' output was not; `--no-docker` skips the section.
 #[test]
 fn private_daemon_answers_then_hangs_then_stops() {
     let _one = exclusive();
@@ -508,8 +509,26 @@ fn private_daemon_answers_then_hangs_then_stops() {
     );
     assert_eq!(section["containers"], serde_json::json!([]));
 
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("app.log");
+    std::fs::write(&log, "Error: Queue limit reached.\n").unwrap();
+    let log_args = ["--log", log.to_str().unwrap()];
+    let logs_still_read = |snap: &Value| {
+        let logs = &snap["logs"];
+        assert_eq!(logs["status"], "ok", "{logs}");
+        assert_eq!(logs["patterns"]["mysql-queue-limit"]["count"], 1, "{logs}");
+        assert!(
+            logs["notes"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|n| n.as_str().unwrap().starts_with("container output not read")),
+            "{logs}"
+        );
+    };
+
     d.signal("STOP");
-    let (snap, wall, _) = snapshot("300ms", &env, &[]);
+    let (snap, wall, _) = snapshot("300ms", &env, &log_args);
     d.signal("CONT");
     let section = &snap["containers"];
     assert_eq!(section["status"], "error", "{section}");
@@ -521,9 +540,10 @@ fn private_daemon_answers_then_hangs_then_stops() {
     // 0.3 s window + 5 s grace is the deadline; the engine call gives up at 4 s.
     assert!(wall < Duration::from_millis(5_300 + 1_500), "took {wall:?}");
     assert_eq!(snap["cpu"]["status"], "ok", "the rest still comes out");
+    logs_still_read(&snap);
 
     d.stop();
-    let (snap, wall, _) = snapshot("300ms", &env, &[]);
+    let (snap, wall, _) = snapshot("300ms", &env, &log_args);
     let section = &snap["containers"];
     assert_eq!(section["status"], "error", "{section}");
     let message = section["message"].as_str().unwrap();
@@ -536,6 +556,7 @@ fn private_daemon_answers_then_hangs_then_stops() {
         wall < Duration::from_secs(3),
         "a stopped daemon is told at once: {wall:?}"
     );
+    logs_still_read(&snap);
 
     let (snap, _, _) = snapshot("300ms", &env, &["--no-docker"]);
     assert_eq!(snap["containers"]["status"], "skipped");

@@ -8,7 +8,7 @@ use serde_json::Value;
 use std::collections::BTreeMap;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
-use support::{disk_of, require, run, snapshot_json};
+use support::{disk_by_util_linux, require, run, snapshot_json};
 
 /// The tests that put load on the machine and compare rates run one at a time: two busy loops
 /// and fio at once on a 2-core box would starve each other and measure the contention.
@@ -160,7 +160,7 @@ fn disk_figures_match_iostat() {
     require("iostat", "sysstat");
     require("fio", "fio");
     let dir = tempfile::tempdir_in(std::env::temp_dir()).unwrap();
-    let disk = disk_of(dir.path());
+    let (disk, _) = disk_by_util_linux(dir.path());
     let file = dir.path().join("load");
     // Lay out the file first so the measured phase is only the steady reads.
     run(
@@ -425,4 +425,15 @@ fn busiest_thread_matches_pidstat() {
         "doctor {ours}%, pidstat {main_thread}%"
     );
     assert!(p["threads"].as_u64().unwrap() >= 4);
+}
+
+/// doctor's path → disk mapping (used for MySQL's datadir) agrees with util-linux for the disk
+/// under this crate's directory.
+#[test]
+fn blockdev_matches_lsblk() {
+    let here = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let (disk, rotational) = disk_by_util_linux(here);
+    let dev = doctor::collect::blockdev::of_path(here).expect("the crate lives on a block device");
+    assert_eq!(dev.name, disk);
+    assert_eq!(dev.rotational, Some(rotational));
 }

@@ -1,9 +1,14 @@
-//! The logs section through the real binary: secrets never reach any output, bad pattern files are
-//! a usage error naming file and line, and counts agree with `grep -c`.
+//! The logs section through the real binary: secrets never reach any output (from a file or from a
+//! container's output), bad pattern files are a usage error naming file and line, and counts agree
+//! with `grep -c`. The file-only tests pass `--no-docker`, so other tests' containers running on
+//! the same engine do not add to their totals.
+
+mod support;
 
 use assert_cmd::Command;
 use std::fmt::Write as _;
 use std::path::Path;
+use std::time::Duration;
 
 /// Secrets as they turn up in real application logs, each on a line matched by a pattern of its
 /// own (so every line is some pattern's sample) — and the secret strings that must never be printed.
@@ -68,11 +73,36 @@ fn secrets_in_logs_reach_no_output() {
     let log = dir.path().join("app.log");
     let lines: Vec<&str> = SECRETS.iter().map(|(l, _)| *l).collect();
     std::fs::write(&log, lines.join("\n") + "\n").unwrap();
-    let snap = dir.path().join("snap.json");
+    let log = log.to_str().unwrap();
+    assert_no_secret_anywhere(&["--no-docker", "--log", log], log, dir.path());
+}
 
+/// The same lines written by a container to its stdout, read through the engine's logs API.
+#[test]
+fn secrets_in_container_output_reach_no_output() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("app.log");
+    let lines: Vec<&str> = SECRETS.iter().map(|(l, _)| *l).collect();
+    std::fs::write(&log, lines.join("\n") + "\n").unwrap();
+    let mount = format!("{}:/secrets.log:ro", log.display());
+    let c = support::docker::Container::run(
+        "clogs-secrets",
+        &["-v", &mount],
+        &["sh", "-c", "cat /secrets.log; echo ready; exec sleep 600"],
+    );
+    support::docker::wait_until("the container wrote", Duration::from_secs(20), || {
+        support::docker::docker(&["logs", &c.name]).ends_with("ready")
+    });
+    assert_no_secret_anywhere(&["--container", &c.name], &c.name, dir.path());
+}
+
+/// Snapshot, `check` in every format and `analyze` of the snapshot with `source_args`: the source
+/// named `source` has every line as a redacted sample, and no secret is in any output.
+fn assert_no_secret_anywhere(source_args: &[&str], source: &str, dir: &Path) {
+    let snap = dir.join("snap.json");
     let out = doctor()
-        .args(["snapshot", "-q", "-i", "200ms", "--log"])
-        .arg(&log)
+        .args(["snapshot", "-q", "-i", "200ms"])
+        .args(source_args)
         .arg("-o")
         .arg(&snap)
         .output()
@@ -83,7 +113,12 @@ fn secrets_in_logs_reach_no_output() {
     assert_clean("the snapshot file", &json);
     // The lines were read and each one is a sample, redacted.
     let v: serde_json::Value = serde_json::from_slice(&json).unwrap();
-    let src = &v["logs"]["sources"][0];
+    let src = v["logs"]["sources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["name"] == source)
+        .unwrap_or_else(|| panic!("{source} not in {}", v["logs"]));
     assert_eq!(src["status"], "ok", "{src}");
     assert_eq!(src["matched_lines"], SECRETS.len(), "{src}");
     let matches = src["matches"].as_object().unwrap();
@@ -102,9 +137,17 @@ fn secrets_in_logs_reach_no_output() {
         assert!(out.status.success(), "{format}: {out:?}");
         assert_clean(&format!("analyze --format {format}"), &out.stdout);
         let out = doctor()
-            .args(["check", "-q", "-i", "200ms", "--fail-on", "never"])
-            .args(["--format", format, "--log"])
-            .arg(&log)
+            .args([
+                "check",
+                "-q",
+                "-i",
+                "200ms",
+                "--fail-on",
+                "never",
+                "--format",
+                format,
+            ])
+            .args(source_args)
             .output()
             .unwrap();
         assert!(out.status.success(), "{format}: {out:?}");
@@ -171,7 +214,7 @@ samples = ["ERROR payment gateway timed out after 30000 ms"]
     }
     std::fs::write(&log, &text).unwrap();
     let out = doctor()
-        .args(["snapshot", "-q", "-i", "200ms", "--patterns"])
+        .args(["snapshot", "-q", "-i", "200ms", "--no-docker", "--patterns"])
         .arg(dir.path())
         .arg("--log")
         .arg(&log)
@@ -213,7 +256,7 @@ samples = ["ERROR payment gateway timed out after 30000 ms"]
 #[test]
 fn without_logs_the_section_says_how_to_get_one() {
     let out = doctor()
-        .args(["snapshot", "-q", "-i", "200ms"])
+        .args(["snapshot", "-q", "-i", "200ms", "--no-docker"])
         .output()
         .unwrap();
     assert!(out.status.success());

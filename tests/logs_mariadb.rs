@@ -148,7 +148,7 @@ fn aborted_connections_in_a_real_mariadb_error_log() {
     let deadline = Duration::from_secs(5);
     let started = Instant::now();
     let mut doctor = Command::new(env!("CARGO_BIN_EXE_doctor"))
-        .args(["snapshot", "-q", "-i", "6s", "--log"])
+        .args(["snapshot", "-q", "-i", "6s", "--no-docker", "--log"])
         .arg(server.log())
         .stdout(Stdio::piped())
         .spawn()

@@ -18,6 +18,7 @@ declare -A provides=(
   [pidstat]=sysstat [perl]=perl-base [mkswap]=util-linux [swapon]=util-linux
   [node]=nodejs [npm]=npm [mariadb]=mariadb-client
   [nsenter]=util-linux [setpriv]=util-linux [ip]=iproute2
+  [mariadb]=mariadb-client [openssl]=openssl [lsblk]=util-linux [findmnt]=util-linux
 )
 missing=()
 for cmd in "${!provides[@]}"; do

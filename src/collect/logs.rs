@@ -8,26 +8,34 @@
 //! cannot be turned into a read of `/etc/shadow` or of another tree by a link planted there.
 //! Only regular files are read (a FIFO or a device would block or never end).
 //!
+//! Containers' output is read by the Docker collector, which has the engine connection and the
+//! list of running containers (`docker::logs`); its sources join the files' here
+//! ([`FromContainers`], [`complete`]), so the section's totals cover both.
+//!
 //! Rotation: a file whose inode changed during the window was rotated (renamed and recreated):
 //! the new file is scanned, all of it inside the window. One that shrank was truncated (or
 //! rotated by copytruncate): what it holds now is all inside the window. Both are noted.
 
 use super::Failure;
+use super::docker::LogsRead;
 use crate::scan::{ScanOptions, Scanner, YearHint, failed_source};
-use crate::snapshot::{LogSource, Logs, SourceKind, Status};
+use crate::snapshot::{LogSource, Logs, Section, SourceKind, Status};
 use std::fs::{File, Metadata};
 use std::io::{Read, Seek, SeekFrom};
 use std::os::unix::fs::MetadataExt;
 use std::path::{Component, Path, PathBuf};
-use std::time::Instant;
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
 
 /// Default bytes read from the end of each source.
 pub const DEFAULT_TAIL_BYTES: u64 = 64 * 1024 * 1024;
+/// Default look-back for containers' output: history from this long before the window.
+pub const DEFAULT_CONTAINER_SINCE: Duration = Duration::from_secs(600);
 /// At most this many files are read (globs can match a lot); the rest are listed in a note.
 pub const MAX_FILES: usize = 64;
 
 /// What to scan.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct Request {
     /// The compiled patterns; `None` switches the collector off.
     pub scanner: Option<Scanner>,
@@ -37,6 +45,70 @@ pub struct Request {
     pub mysql_error_log: Option<PathBuf>,
     /// `--log-tail-bytes`; 0 means the default.
     pub tail_bytes: u64,
+    /// `--container`: the containers whose output is read; empty means every running one.
+    pub containers: Vec<String>,
+    /// `--container-log-since`: how long before the window containers' output is read from.
+    pub container_since: Duration,
+}
+
+impl Default for Request {
+    fn default() -> Self {
+        Request {
+            scanner: None,
+            paths: Vec::new(),
+            mysql_error_log: None,
+            tail_bytes: 0,
+            containers: Vec::new(),
+            container_since: DEFAULT_CONTAINER_SINCE,
+        }
+    }
+}
+
+impl Request {
+    /// The tail read per source.
+    pub fn tail(&self) -> u64 {
+        if self.tail_bytes == 0 {
+            DEFAULT_TAIL_BYTES
+        } else {
+            self.tail_bytes
+        }
+    }
+}
+
+/// What the Docker collector gives the `logs` section.
+#[derive(Debug)]
+pub enum FromContainers {
+    /// Not asked for (`--no-docker`).
+    Off,
+    /// No Docker engine here (the `containers` section is skipped): nothing to add.
+    Absent(String),
+    /// The Docker collector failed or hung: why.
+    Failed(String),
+    /// The containers' output, scanned.
+    Read(LogsRead),
+    /// The containers' output, still being read on the Docker collector's logs thread.
+    Pending(mpsc::Receiver<LogsRead>),
+}
+
+impl FromContainers {
+    /// Waits for output still being read, until `deadline`.
+    fn settle(self, deadline: Instant) -> Self {
+        let FromContainers::Pending(rx) = self else {
+            return self;
+        };
+        let started = Instant::now();
+        match rx.recv_timeout(deadline.saturating_duration_since(started)) {
+            Ok(read) => FromContainers::Read(read),
+            Err(mpsc::RecvTimeoutError::Timeout) => FromContainers::Failed(
+                "the Docker engine did not send it before the snapshot's deadline (hung or \
+                 overloaded?)"
+                    .to_owned(),
+            ),
+            Err(mpsc::RecvTimeoutError::Disconnected) => {
+                FromContainers::Failed("its reader crashed".to_owned())
+            }
+        }
+    }
 }
 
 /// One file between the two readings.
@@ -67,6 +139,17 @@ pub struct Start {
     failed: Vec<LogSource>,
     notes: Vec<String>,
     started: Instant,
+    /// `--container` names, for the error sources when the engine could not be read.
+    containers: Vec<String>,
+}
+
+/// The files scanned at the window's end, waiting for the containers' output.
+#[derive(Debug)]
+pub struct Scanned {
+    scanner: Scanner,
+    sources: Vec<LogSource>,
+    notes: Vec<String>,
+    containers: Vec<String>,
 }
 
 /// Expands the `--log` arguments and records each file's size: the window's start.
@@ -76,15 +159,12 @@ pub fn begin(req: &Request) -> Result<Start, Failure> {
     };
     let mut start = Start {
         scanner,
-        tail_bytes: if req.tail_bytes == 0 {
-            DEFAULT_TAIL_BYTES
-        } else {
-            req.tail_bytes
-        },
+        tail_bytes: req.tail(),
         targets: Vec::new(),
         failed: Vec::new(),
         notes: Vec::new(),
         started: Instant::now(),
+        containers: req.containers.clone(),
     };
     let slow = start.scanner.slow_patterns();
     if !slow.is_empty() {
@@ -189,30 +269,128 @@ fn regular(path: &Path, m: &Metadata) -> Result<(), String> {
     }
 }
 
-/// Scans every file's tail: the window's end. Also returns the section's notes (files left
-/// out, symlinks not followed), which stand whether or not anything could be read.
-pub fn finish(start: Start) -> (Result<Logs, Failure>, Vec<String>) {
-    if start.targets.is_empty() && start.failed.is_empty() {
-        let e = Failure::Skipped(
-            "no log to scan: name application, proxy or database logs with --log PATH".into(),
-        );
-        return (Err(e), start.notes);
-    }
+/// Scans every file's tail: the window's end for files. The containers' output joins them in
+/// [`complete`].
+pub fn scan(start: Start) -> Scanned {
     let hint = YearHint::now();
     let mut sources = start.failed;
     for t in start.targets {
         sources.push(scan_target(&start.scanner, t, start.tail_bytes, hint));
     }
+    Scanned {
+        scanner: start.scanner,
+        sources,
+        notes: start.notes,
+        containers: start.containers,
+    }
+}
+
+/// The section from the files and the containers' output. Also returns the section's notes
+/// (files left out, symlinks not followed, containers not read), which stand whether or not
+/// anything could be read.
+pub fn complete(
+    scanned: Scanned,
+    containers: FromContainers,
+) -> (Result<Logs, Failure>, Vec<String>) {
+    let Scanned {
+        scanner,
+        mut sources,
+        mut notes,
+        containers: named,
+    } = scanned;
+    // Only `section` hands over output still being read, after waiting for it.
+    let containers = containers.settle(Instant::now());
+    let unread = |why: &str, sources: &mut Vec<LogSource>| {
+        for name in &named {
+            sources.push(failed_source(
+                name,
+                SourceKind::Container,
+                None,
+                format!("container output not read: {why}"),
+            ));
+        }
+    };
+    match containers {
+        FromContainers::Off => {}
+        // No engine and no container named: nothing was expected, nothing to say.
+        FromContainers::Absent(why) => unread(&why, &mut sources),
+        FromContainers::Failed(why) => {
+            if named.is_empty() {
+                notes.push(format!("container output not read: {why}"));
+            }
+            unread(&why, &mut sources);
+        }
+        FromContainers::Read(read) => {
+            sources.extend(read.sources);
+            notes.extend(read.notes);
+        }
+        FromContainers::Pending(_) => unreachable!("settled above"),
+    }
+    if sources.is_empty() {
+        let e = Failure::Skipped(
+            "no log to scan: name application, proxy or database logs with --log PATH (the \
+             output of running containers is read when Docker answers)"
+                .into(),
+        );
+        return (Err(e), notes);
+    }
     sources.sort_by(|a, b| a.name.cmp(&b.name));
     if !sources.iter().any(|s| s.status == Status::Ok) {
         let why: Vec<String> = sources
             .iter()
-            .map(|s| s.message.clone().unwrap_or_default())
+            .map(|s| format!("{}: {}", s.name, s.message.clone().unwrap_or_default()))
             .collect();
         let e = Failure::Error(format!("no log could be read: {}", why.join("; ")));
-        return (Err(e), start.notes);
+        return (Err(e), notes);
     }
-    (Ok(start.scanner.summarize(sources)), start.notes)
+    (Ok(scanner.summarize(sources)), notes)
+}
+
+/// Files only: [`scan`] then [`complete`] without containers.
+pub fn finish(start: Start) -> (Result<Logs, Failure>, Vec<String>) {
+    complete(scan(start), FromContainers::Off)
+}
+
+/// The `logs` section from the files' section (its time and status) and the containers' output,
+/// waited for until `deadline`.
+pub fn section(
+    files: Section<Scanned>,
+    containers: FromContainers,
+    deadline: Instant,
+) -> Section<Logs> {
+    let containers = containers.settle(deadline);
+    let reading = match &containers {
+        FromContainers::Read(read) => read.elapsed,
+        _ => Duration::ZERO,
+    };
+    let Section {
+        status,
+        message,
+        mut notes,
+        elapsed_ms,
+        data,
+    } = files;
+    let Some(scanned) = data else {
+        return Section {
+            status,
+            message,
+            notes,
+            elapsed_ms,
+            data: None,
+        };
+    };
+    let (result, more) = complete(scanned, containers);
+    notes.extend(more);
+    let section = match result {
+        Ok(logs) => Section::ok(logs, Duration::ZERO),
+        Err(Failure::Skipped(m)) => Section::skipped(m),
+        Err(Failure::Error(m)) => Section::error(m, Duration::ZERO),
+    };
+    Section {
+        notes,
+        elapsed_ms: elapsed_ms + crate::snapshot::round_ms(reading),
+        ..section
+    }
 }
 
 fn scan_target(scanner: &Scanner, t: Target, tail_bytes: u64, hint: YearHint) -> LogSource {
@@ -606,5 +784,71 @@ mod tests {
             e.notes
         );
         assert_eq!(logs.categories["db-connection-aborted"].count, 2);
+    }
+
+    #[test]
+    fn container_sources_join_the_files_or_say_why_they_are_missing() {
+        let dir = tempfile::tempdir().unwrap();
+        let app = dir.path().join("app.log");
+        append(&app, "Error: Queue limit reached.\n");
+        let scanner = Scanner::builtin().unwrap();
+        let container = scanner
+            .scan(
+                &b"2025-01-03T10:09:19.000000000Z Error: Queue limit reached.\n"[..],
+                ScanOptions {
+                    window_from: Some(0),
+                    ..ScanOptions::default()
+                },
+            )
+            .unwrap()
+            .into_source("backend_prod", SourceKind::Container, None);
+        let read = FromContainers::Read(LogsRead {
+            sources: vec![container],
+            notes: vec!["60 containers run".into()],
+            ..LogsRead::default()
+        });
+        let (logs, notes) = complete(scan(begin(&request(&[&app])).unwrap()), read);
+        let logs = logs.unwrap();
+        assert_eq!(logs.sources.len(), 2);
+        assert_eq!(
+            logs.patterns["mysql-queue-limit"].count, 2,
+            "files and containers"
+        );
+        assert_eq!(logs.categories["db-pool-exhausted"].in_window, 1);
+        assert_eq!(notes, ["60 containers run"]);
+
+        // No engine: nothing added, nothing said, unless a container was named.
+        let (logs, notes) = complete(
+            scan(begin(&request(&[&app])).unwrap()),
+            FromContainers::Absent("no Docker daemon here".into()),
+        );
+        assert_eq!(logs.unwrap().sources.len(), 1);
+        assert!(notes.is_empty(), "{notes:?}");
+        let mut named = request(&[]);
+        named.containers = vec!["backend_prod".into()];
+        let (logs, _) = complete(
+            scan(begin(&named).unwrap()),
+            FromContainers::Absent("no Docker daemon here".into()),
+        );
+        let err = logs.unwrap_err().to_string();
+        assert!(
+            err.contains("backend_prod: container output not read: no Docker daemon here"),
+            "{err}"
+        );
+
+        // A failed engine is a note beside the files that were read.
+        let (logs, notes) = complete(
+            scan(begin(&request(&[&app])).unwrap()),
+            FromContainers::Failed("containers did not answer".into()),
+        );
+        assert_eq!(logs.unwrap().sources.len(), 1);
+        assert_eq!(
+            notes,
+            ["container output not read: containers did not answer"]
+        );
+
+        // Nothing at all: skipped, saying how to get a log.
+        let (logs, _) = complete(scan(begin(&request(&[])).unwrap()), FromContainers::Off);
+        assert!(matches!(logs, Err(Failure::Skipped(m)) if m.contains("--log PATH")));
     }
 }

@@ -4,6 +4,7 @@
 //! sleeps (sampling a few cheap gauges on each tick), and every collector reads again at the end.
 //! A collector that fails becomes an `error` section with the reason; the others carry on.
 
+pub mod blockdev;
 mod cpu;
 mod disk;
 pub mod docker;
@@ -11,6 +12,7 @@ mod hostinfo;
 mod listeners;
 pub mod logs;
 mod memory;
+pub mod mysql;
 mod overhead;
 pub mod parse;
 mod pressure;
@@ -19,7 +21,9 @@ pub mod remote;
 mod sockdiag;
 mod tcp;
 
-use crate::snapshot::{HostFacts, Overhead, SCHEMA_VERSION, Section, Snapshot, Window, round_ms};
+use crate::snapshot::{
+    HostFacts, Overhead, SCHEMA_VERSION, Section, Snapshot, SourceKind, Window, round_ms,
+};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 /// Why a collector produced no data.
@@ -60,6 +64,8 @@ pub struct Options {
     pub grace: Duration,
     /// Read the Docker engine's containers (`--no-docker` turns it off).
     pub docker: bool,
+    /// Whether and how to read MySQL/MariaDB.
+    pub mysql: mysql::connect::Settings,
     /// Which logs to scan (off when it has no scanner).
     pub logs: logs::Request,
 }
@@ -71,6 +77,7 @@ impl Default for Options {
             tick: Duration::from_millis(250),
             grace: Duration::from_secs(5),
             docker: true,
+            mysql: mysql::connect::Settings::default(),
             logs: logs::Request::default(),
         }
     }
@@ -105,16 +112,47 @@ impl<S> Pending<S> {
     fn finish<T>(self, read: impl FnOnce(S) -> Result<T, Failure>) -> Section<T> {
         let t = Instant::now();
         let result = self.state.and_then(read);
-        let cost = self.cost + t.elapsed();
-        match result {
-            Ok(data) => Section::ok(data, cost),
-            Err(Failure::Skipped(m)) => Section {
-                elapsed_ms: round_ms(cost),
-                ..Section::skipped(m)
-            },
-            Err(Failure::Error(m)) => Section::error(m, cost),
-        }
+        into_section(result, self.cost + t.elapsed())
     }
+}
+
+/// A collector's result and what it cost, as its section.
+fn into_section<T>(result: Result<T, Failure>, cost: Duration) -> Section<T> {
+    match result {
+        Ok(data) => Section::ok(data, cost),
+        Err(Failure::Skipped(m)) => Section {
+            elapsed_ms: round_ms(cost),
+            ..Section::skipped(m)
+        },
+        Err(Failure::Error(m)) => Section::error(m, cost),
+    }
+}
+
+/// Starts the Docker collector, which also reads the containers' output for `logs`.
+fn spawn_docker(
+    opts: &Options,
+    start_wall: SystemTime,
+    window_end: Instant,
+) -> remote::Pending<docker::Collected> {
+    // Each engine call gets most of the grace, so a hung engine is reported with its own
+    // reason before the deadline abandons the thread.
+    let budget = opts.grace.mul_f64(0.8).max(Duration::from_secs(1));
+    let mut collector = docker::Collector::new(budget, opts.interval);
+    // The containers' output, read at the end with the containers' list, for `logs`. Its
+    // window starts at `window.start`, the time the snapshot shows.
+    if let Some(scanner) = &opts.logs.scanner {
+        collector = collector.with_logs(docker::LogRequest {
+            scanner: scanner.clone(),
+            names: opts.logs.containers.clone(),
+            look_back: opts.logs.container_since,
+            tail_bytes: opts.logs.tail(),
+            window_start: start_wall,
+            // Reading stops here; scanning what was read fits before the logs section's
+            // deadline (window end + grace).
+            deadline: window_end + opts.grace.mul_f64(0.6),
+        });
+    }
+    remote::spawn("containers", collector, window_end)
 }
 
 /// Takes one snapshot of this host. `on_tick` is called with the time elapsed in the window, for
@@ -123,7 +161,6 @@ pub fn snapshot(opts: &Options, on_tick: &mut dyn FnMut(Duration)) -> Snapshot {
     let started = Instant::now();
     let host = hostinfo::read();
     let start_wall = SystemTime::now();
-
     let mut cpu = Pending::begin(cpu::begin);
     let memory = Pending::begin(memory::begin);
     let disks = Pending::begin(disk::begin);
@@ -131,21 +168,26 @@ pub fn snapshot(opts: &Options, on_tick: &mut dyn FnMut(Duration)) -> Snapshot {
     let mut listeners = Pending::begin(listeners::begin);
     let mut processes = Pending::begin(processes::begin);
     let pressure = Pending::begin(pressure::begin);
-    let logs = Pending::begin(|| logs::begin(&opts.logs));
+    let mut logs = Pending::begin(|| logs::begin(&opts.logs));
     let window_start = Instant::now();
     let window_end = window_start + opts.interval;
     // Remote collectors are spawned here with `remote::spawn(name, collector, window_end)`: their
     // connect and start reading overlap the window; they are collected with
     // `wait(window_end + opts.grace)` after the host ones and measure their own window.
-    let containers = opts.docker.then(|| {
-        // Each engine call gets most of the grace, so a hung engine is reported with its own
-        // reason before the deadline abandons the thread.
-        let budget = opts.grace.mul_f64(0.8).max(Duration::from_secs(1));
-        remote::spawn(
-            "containers",
-            docker::Collector::new(budget, opts.interval),
-            window_end,
-        )
+    let containers = opts
+        .docker
+        .then(|| spawn_docker(opts, start_wall, window_end));
+    // The MySQL collector hands the server's error log (`log_error`, when it is on this machine)
+    // to the logs collector during the window.
+    let (error_log_tx, error_log_rx) = std::sync::mpsc::channel::<std::path::PathBuf>();
+    let mysql = opts.mysql.enabled.then(|| {
+        let host = mysql::Host {
+            hostname: host.hostname.clone(),
+            memory_bytes: host.memory_bytes,
+        };
+        let collector =
+            mysql::Collector::new(opts.mysql.clone(), host).with_error_log(error_log_tx);
+        remote::spawn("mysql", collector, window_end)
     });
 
     let deadline = window_end;
@@ -160,10 +202,16 @@ pub fn snapshot(opts: &Options, on_tick: &mut dyn FnMut(Duration)) -> Snapshot {
         if window_start.elapsed() >= opts.interval / 2 {
             processes.tick(processes::sample_midway);
         }
+        for path in error_log_rx.try_iter() {
+            logs.tick(|s| s.add(&path, SourceKind::MysqlErrorLog));
+        }
         on_tick(window_start.elapsed());
     }
 
     let seconds = window_start.elapsed().as_secs_f64();
+    for path in error_log_rx.try_iter() {
+        logs.tick(|s| s.add(&path, SourceKind::MysqlErrorLog));
+    }
     let cpu = cpu.finish(|s| cpu::finish(s, seconds));
     let memory = memory.finish(|s| memory::finish(s, seconds));
     let disks = disks.finish(|s| disk::finish(s, seconds));
@@ -171,20 +219,25 @@ pub fn snapshot(opts: &Options, on_tick: &mut dyn FnMut(Duration)) -> Snapshot {
     let listeners = listeners.finish(listeners::finish);
     let processes = processes.finish(|s| processes::finish(s, seconds));
     let pressure = pressure.finish(|s| pressure::finish(s, seconds));
+    let mysql = match mysql {
+        Some(pending) => pending.wait(window_end + opts.grace),
+        None => Section::skipped("switched off with --no-mysql"),
+    };
     // Logs last: scanning takes longer than reading counters, and the counters' window ends above.
-    let mut log_notes = Vec::new();
-    let logs = logs.finish(|s| {
-        let (result, notes) = logs::finish(s);
-        log_notes = notes;
-        result
-    });
-    let logs = logs.with_notes(log_notes);
+    // Files are scanned while the Docker collector reads the containers' output.
+    let log_files = logs.finish(|s| Ok(logs::scan(s)));
     // The window is measured from the first to the last reading, which is what the rates divide by.
     let elapsed_ms = round_ms(Duration::from_secs_f64(seconds));
-    let containers = containers.map_or_else(
-        || Section::skipped("switched off with --no-docker"),
-        |p| docker::section(p.wait(window_end + opts.grace)),
+    let (containers, container_logs) = containers.map_or_else(
+        || {
+            (
+                Section::skipped("switched off with --no-docker"),
+                logs::FromContainers::Off,
+            )
+        },
+        |p| docker::split(p.wait(window_end + opts.grace)),
     );
+    let logs = logs::section(log_files, container_logs, window_end + opts.grace);
 
     let start_unix_ms = start_wall
         .duration_since(UNIX_EPOCH)
@@ -213,6 +266,7 @@ pub fn snapshot(opts: &Options, on_tick: &mut dyn FnMut(Duration)) -> Snapshot {
         processes,
         pressure,
         containers,
+        mysql,
         logs,
     }
 }

@@ -40,6 +40,11 @@ struct ThreadProbe {
 /// How many processes get their threads probed.
 const PROBED: usize = 3;
 
+/// At most this many threads are read in all (each is read twice): a database server with 2000
+/// threads would otherwise cost more than every other collector together. A process with more
+/// threads than what is left is passed over for a smaller one.
+const PROBED_THREADS: u32 = 512;
+
 fn read_tasks(pid: i32) -> BTreeMap<i32, (String, u64, u64)> {
     let Ok(process) = procfs::process::Process::new(pid) else {
         return BTreeMap::new();
@@ -79,8 +84,17 @@ pub fn sample_midway(start: &mut Start) {
         .collect();
     busy.sort_unstable_by(|a, b| b.cmp(a));
     let at = Instant::now();
+    let mut budget = PROBED_THREADS;
     let tasks = busy
         .iter()
+        .filter(|(_, pid)| {
+            let threads = start.procs.get(pid).map_or(u32::MAX, |r| r.threads);
+            let fits = threads <= budget;
+            if fits {
+                budget -= threads;
+            }
+            fits
+        })
         .take(PROBED)
         .map(|(_, pid)| (*pid, read_tasks(*pid)))
         .collect();

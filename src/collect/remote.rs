@@ -3,7 +3,7 @@
 //! snapshot still comes out.
 
 use super::Failure;
-use crate::snapshot::{Section, round_ms};
+use crate::snapshot::Section;
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
@@ -22,6 +22,12 @@ pub trait Remote: Send + 'static {
     /// late (the Docker engine answers stats at its own 1 s cadence); asked after `begin`.
     fn lead(&self) -> Duration {
         Duration::ZERO
+    }
+
+    /// Caveats gathered while collecting (a missing privilege, a part switched off), put in the
+    /// section's `notes` whatever its status.
+    fn notes(&mut self) -> Vec<String> {
+        Vec::new()
     }
 }
 
@@ -59,7 +65,7 @@ pub fn spawn<R: Remote>(
                 r
             });
             // The receiver is gone when the deadline passed: nobody wants the answer any more.
-            let _ = tx.send(section(result, cost));
+            let _ = tx.send(super::into_section(result, cost).with_notes(collector.notes()));
         });
     if let Err(e) = spawned {
         let (tx, rx2) = mpsc::channel();
@@ -74,17 +80,6 @@ pub fn spawn<R: Remote>(
         };
     }
     Pending { name, started, rx }
-}
-
-fn section<T>(result: Result<T, Failure>, cost: Duration) -> Section<T> {
-    match result {
-        Ok(data) => Section::ok(data, cost),
-        Err(Failure::Skipped(m)) => Section {
-            elapsed_ms: round_ms(cost),
-            ..Section::skipped(m)
-        },
-        Err(Failure::Error(m)) => Section::error(m, cost),
-    }
 }
 
 impl<T> Pending<T> {

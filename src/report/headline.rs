@@ -50,6 +50,7 @@ pub fn headline(s: &Snapshot) -> Vec<Figure> {
     processes(s, &mut out);
     containers(s, &mut out);
     logs(s, &mut out);
+    mysql(s, &mut out);
     out
 }
 
@@ -384,6 +385,115 @@ fn logs(s: &Snapshot, out: &mut Vec<Figure>) {
     }
 }
 
+fn mysql(s: &Snapshot, out: &mut Vec<Figure>) {
+    let Some(m) = s.mysql.get() else {
+        return;
+    };
+    let flavor = match m.flavor {
+        crate::snapshot::Flavor::Mariadb => "MariaDB",
+        crate::snapshot::Flavor::Mysql => "MySQL",
+    };
+    out.push(fig(
+        "mysql",
+        "server",
+        format!(
+            "{flavor} {}.{}.{}, up {}, {} {}",
+            m.version_major,
+            m.version_minor,
+            m.version_patch,
+            humantime::format_duration(std::time::Duration::from_secs(
+                m.uptime_s.max(0).unsigned_abs()
+            )),
+            m.connection.via,
+            m.connection.address
+        ),
+        "mysql.version",
+    ));
+    let total = |k: &str| m.global_status.get(k).map(|c| c.total);
+    let delta = |k: &str| {
+        m.global_status
+            .get(k)
+            .and_then(|c| c.delta)
+            .map_or_else(|| "n/a".to_owned(), |d| d.to_string())
+    };
+    let var = |k: &str| m.variables.get(k).map(ToString::to_string);
+    let mut conns = format!(
+        "{} of {} ({}), max used {}",
+        total("Threads_connected").map_or_else(|| "n/a".into(), |t| t.to_string()),
+        var("max_connections").unwrap_or_else(|| "n/a".into()),
+        opt(m.connections_used_pct, "%"),
+        total("Max_used_connections").map_or_else(|| "n/a".into(), |t| t.to_string()),
+    );
+    if let Some(p) = &m.processlist {
+        let _ = write!(conns, "; {} sleeping", p.sleeping);
+        if let Some(idle) = p.sleeping_max_idle_s {
+            let _ = write!(conns, ", longest idle {idle} s");
+        }
+    }
+    if let Some(w) = var("wait_timeout") {
+        let _ = write!(conns, " (wait_timeout {w})");
+    }
+    out.push(fig(
+        "mysql",
+        "connections",
+        conns,
+        "mysql.global_status.Threads_connected",
+    ));
+    out.push(fig(
+        "mysql",
+        "refused / aborted connects / aborted clients",
+        format!(
+            "{} / {} / {} in {:.1} s",
+            delta("Connection_errors_max_connections"),
+            delta("Aborted_connects"),
+            delta("Aborted_clients"),
+            s.window.seconds()
+        ),
+        "mysql.global_status.Aborted_connects.delta",
+    ));
+    mysql_storage(m, out);
+}
+
+/// The buffer pool, where the data lives, and the round trip.
+fn mysql_storage(m: &crate::snapshot::Mysql, out: &mut Vec<Figure>) {
+    let mut pool = format!(
+        "{} in the window, {} since start",
+        opt(m.buffer_pool_hit_rate_pct, "%"),
+        opt(m.buffer_pool_hit_rate_since_start_pct, "%")
+    );
+    if let Some(size) = m.buffer_pool_size_bytes {
+        let _ = write!(pool, "; pool {}", bytes(size as f64));
+        if let Some(v) = m.buffer_pool_vs_data_pct {
+            let _ = write!(pool, " = {v}% of the InnoDB data");
+        }
+    }
+    out.push(fig(
+        "mysql",
+        "buffer pool hit rate",
+        pool,
+        "mysql.buffer_pool_hit_rate_pct",
+    ));
+    if let Some(d) = &m.datadir {
+        let value = match (&d.device, d.rotational) {
+            (Some(dev), Some(true)) => format!("{} on {dev} (rotational)", d.path),
+            (Some(dev), _) => format!("{} on {dev}", d.path),
+            (None, _) if !d.local => format!("{} (not on this machine)", d.path),
+            (None, _) => format!("{} (disk not determined)", d.path),
+        };
+        out.push(fig("mysql", "datadir", value, "mysql.datadir"));
+    }
+    out.push(fig(
+        "mysql",
+        "SELECT 1 round trip",
+        format!(
+            "{} (slowest {})",
+            opt(m.select1_rtt_ms, " ms"),
+            opt(m.select1_rtt_max_ms, " ms")
+        ),
+        "mysql.select1_rtt_ms",
+    ));
+}
+
 /// At most `n` characters, with an ellipsis when cut.
 fn short(s: &str, n: usize) -> String {
     if s.chars().count() <= n {
@@ -444,6 +554,59 @@ mod tests {
                         .to_owned()
                 ),
             ]
+        );
+    }
+
+    #[test]
+    fn mysql_figures() {
+        let text = r#"{"schema":1,"doctor_version":"0","host":{"hostname":"h","kernel":"k","cpus":2,"memory_bytes":1,"uptime_s":1},
+            "window":{"start":"2025-01-03T10:09:19Z","start_unix_ms":0,"requested_ms":5000,"elapsed_ms":5000},
+            "overhead":{"cpu_ms":1,"max_rss_bytes":1,"wall_ms":1},
+            "mysql":{"status":"ok","elapsed_ms":3,"flavor":"mariadb","version":"10.11.6-MariaDB","version_major":10,
+              "version_minor":11,"version_patch":6,"connection":{"via":"tcp","address":"127.0.0.1:3306","user":"u",
+              "source":"url","tls":false},"uptime_s":3700,
+              "global_status":{"Threads_connected":{"total":121},"Max_used_connections":{"total":151},
+                "Aborted_connects":{"total":20,"delta":11,"per_s":2.2}},
+              "global_status_text":{},"variables":{"max_connections":151,"wait_timeout":28800},
+              "connections_used_pct":80.13,"buffer_pool_hit_rate_pct":93.5,"buffer_pool_size_bytes":134217728,
+              "buffer_pool_vs_data_pct":25.0,"select1_rtt_ms":0.21,"select1_rtt_max_ms":0.4,
+              "processlist":{"threads":120,"by_command":{"Sleep":120},"by_state":{},"by_user":{},"by_host":{},
+                "sleeping":120,"sleeping_max_idle_s":4200.0,"idle_histogram":{"lt_1s":0,"lt_10s":0,"lt_1m":0,
+                "lt_10m":0,"lt_1h":0,"ge_1h":120},"longest_running":[]},
+              "performance_schema":{"enabled":false},
+              "datadir":{"path":"/var/lib/mysql/","local":true,"device":"sda","rotational":true}}}"#;
+        let s =
+            crate::snapshot::from_json(text.as_bytes(), std::path::Path::new("t.json")).unwrap();
+        let figs: Vec<(String, String)> = headline(&s)
+            .into_iter()
+            .filter(|f| f.layer == "mysql")
+            .map(|f| (f.name, f.value))
+            .collect();
+        let want = [
+            (
+                "server",
+                "MariaDB 10.11.6, up 1h 1m 40s, tcp 127.0.0.1:3306",
+            ),
+            (
+                "connections",
+                "121 of 151 (80.13%), max used 151; 120 sleeping, longest idle 4200 s (wait_timeout 28800)",
+            ),
+            (
+                "refused / aborted connects / aborted clients",
+                "n/a / 11 / n/a in 5.0 s",
+            ),
+            (
+                "buffer pool hit rate",
+                "93.5% in the window, n/a since start; pool 128.0 MiB = 25% of the InnoDB data",
+            ),
+            ("datadir", "/var/lib/mysql/ on sda (rotational)"),
+            ("SELECT 1 round trip", "0.21 ms (slowest 0.4 ms)"),
+        ];
+        assert_eq!(
+            figs,
+            want.iter()
+                .map(|(a, b)| ((*a).to_owned(), (*b).to_owned()))
+                .collect::<Vec<_>>()
         );
     }
 

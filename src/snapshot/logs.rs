@@ -40,6 +40,10 @@ pub struct LogSource {
     /// The file read, when the source is a file.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub path: Option<String>,
+    /// The container's id (12 hex digits, as in the `containers` section), when the source is a
+    /// container's output.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub container_id: Option<String>,
     /// `ok`, or `error` when this source could not be read (the others still are).
     pub status: Status,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -51,8 +55,8 @@ pub struct LogSource {
     pub bytes_scanned: u64,
     /// Only the last `--log-tail-bytes` of the source were read.
     pub tail_truncated: bool,
-    /// How much the source grew during the window; absent when unknown (rotated, truncated,
-    /// container output).
+    /// How much the source grew during the window (for a container, the bytes of output it wrote
+    /// during the window, docker's timestamps included); absent when unknown (rotated, truncated).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub window_bytes: Option<u64>,
     /// Lines that matched at least one pattern (what `grep -c` with every pattern would count).

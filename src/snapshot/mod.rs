@@ -9,6 +9,7 @@ mod counter;
 mod disk;
 mod load;
 mod logs;
+mod mysql;
 mod net;
 mod section;
 mod system;
@@ -20,6 +21,11 @@ pub use counter::{Counter, pct, rate, round2};
 pub use disk::{Disk, Disks};
 pub use load::{LoadError, from_json, load};
 pub use logs::{CategoryTotal, LogSource, Logs, PatternMatch, PatternTotal, SourceKind};
+pub use mysql::{
+    Connection as MysqlConnection, Datadir, Digest, FileIo, Flavor, IdleHistogram, Mysql,
+    PerformanceSchema, Processlist, Replica, RunningStatement, SynchWait, UnderlyingDevice,
+    Variable,
+};
 pub use net::{Listener, Listeners, ProcessRef, SysctlValue, Tcp};
 pub use section::{Section, Status, round_ms};
 pub use system::{
@@ -66,6 +72,8 @@ pub struct Snapshot {
     pub containers: Section<Containers>,
     #[serde(default)]
     pub logs: Section<Logs>,
+    #[serde(default)]
+    pub mysql: Section<Mysql>,
 }
 
 impl Snapshot {
@@ -91,6 +99,7 @@ impl Snapshot {
             state("pressure", &self.pressure),
             state("containers", &self.containers),
             state("logs", &self.logs),
+            state("mysql", &self.mysql),
         ]
     }
 }

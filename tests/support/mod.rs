@@ -57,17 +57,40 @@ pub fn snapshot_json(interval: &str) -> serde_json::Value {
     serde_json::from_slice(&out.stdout).expect("snapshot is JSON")
 }
 
-/// The whole disk a path lives on (`vda` for a file on `/dev/vda1`), as `/sys/block` names it.
-pub fn disk_of(path: &Path) -> String {
-    use std::os::unix::fs::MetadataExt;
-    let dev = std::fs::metadata(path).expect("path exists").dev();
-    let (major, minor) = ((dev >> 8) & 0xfff, (dev & 0xff) | ((dev >> 12) & 0xfff00));
-    let sys = std::fs::canonicalize(format!("/sys/dev/block/{major}:{minor}"))
-        .expect("block device in sysfs");
-    let disk = if sys.join("partition").exists() {
-        sys.parent().unwrap().to_path_buf()
-    } else {
-        sys
+/// The whole disk holding `path` and whether it is rotational, according to `findmnt` and
+/// `lsblk` (util-linux), which read the mount table and sysfs on their own: the independent
+/// answer doctor's device mapping is checked against.
+pub fn disk_by_util_linux(path: &Path) -> (String, bool) {
+    require("findmnt", "util-linux");
+    require("lsblk", "util-linux");
+    let majmin = run(
+        "findmnt",
+        &[
+            "--noheadings",
+            "--output",
+            "MAJ:MIN",
+            "--target",
+            &path.display().to_string(),
+        ],
+    );
+    let majmin = majmin.trim();
+    let text = run(
+        "lsblk",
+        &["--pairs", "--output", "MAJ:MIN,KNAME,PKNAME,TYPE,ROTA"],
+    );
+    let row = text
+        .lines()
+        .find(|l| l.starts_with(&format!("MAJ:MIN=\"{majmin}\"")))
+        .unwrap_or_else(|| panic!("lsblk does not list {majmin}:\n{text}"));
+    let field = |key: &str| {
+        let start = row.find(&format!(" {key}=\"")).unwrap() + key.len() + 3;
+        row[start..].split('"').next().unwrap().to_owned()
     };
-    disk.file_name().unwrap().to_string_lossy().into_owned()
+    // A partition's disk is its parent; a disk, LVM volume or md array is itself.
+    let disk = if field("TYPE") == "part" {
+        field("PKNAME")
+    } else {
+        field("KNAME")
+    };
+    (disk, field("ROTA") == "1")
 }

@@ -10,15 +10,19 @@
 //! a hung engine becomes an `error` section with the reason, and the remote-collector deadline
 //! ([`super::remote`]) is the backstop.
 //!
-//! The container logs source reuses [`Engine`]: [`Engine::connect`], then [`Engine::running`]
-//! for the ids and names of the running containers, and [`Engine::block_on`] to drive bollard's
-//! logs API.
+//! With a [`LogRequest`], the end reading also reads the running containers' output through the
+//! logs API ([`logs`]), on the same connection and with the same list of containers; the sources
+//! go to the `logs` section ([`split`]).
 
 mod cgroup;
+mod logs;
 mod netns;
 mod stats;
 
+pub use logs::{LogRequest, LogsRead, MAX_CONTAINERS as MAX_LOG_CONTAINERS};
+
 use super::Failure;
+use super::logs::FromContainers;
 use super::remote::Remote;
 use crate::snapshot::{
     Container, ContainerCgroup, ContainerNet, Containers, Counter, Engine as EngineFacts, Section,
@@ -45,6 +49,7 @@ pub struct Collector {
     budget: Duration,
     interval: Duration,
     lead: Duration,
+    logs: Option<LogRequest>,
 }
 
 impl Collector {
@@ -57,7 +62,15 @@ impl Collector {
             budget,
             interval,
             lead: Duration::ZERO,
+            logs: None,
         }
+    }
+
+    /// Also read the containers' output at the window's end, for the `logs` section.
+    #[must_use]
+    pub fn with_logs(mut self, request: LogRequest) -> Self {
+        self.logs = Some(request);
+        self
     }
 }
 
@@ -67,9 +80,11 @@ impl Collector {
 /// (moby `daemon/stats/collector.go`, `Collector.Run`).
 const ENGINE_STATS_INTERVAL: Duration = Duration::from_secs(1);
 
-/// The section with the collector's notes moved into the envelope.
+/// The `containers` section with the collector's notes moved into the envelope, and what the
+/// `logs` section gets of the containers' output: the sources read, or why there are none (the
+/// engine absent, failed or hung, as the `containers` section says).
 #[must_use]
-pub fn section(s: Section<Collected>) -> Section<Containers> {
+pub fn split(s: Section<Collected>) -> (Section<Containers>, FromContainers) {
     let Section {
         status,
         message,
@@ -77,23 +92,35 @@ pub fn section(s: Section<Collected>) -> Section<Containers> {
         elapsed_ms,
         data,
     } = s;
+    let why = || message.clone().unwrap_or_default();
+    let mut from = match status {
+        crate::snapshot::Status::Ok => FromContainers::Off,
+        crate::snapshot::Status::Skipped => FromContainers::Absent(why()),
+        crate::snapshot::Status::Error => FromContainers::Failed(why()),
+    };
     let data = data.map(|c| {
         notes.extend(c.notes);
+        if let Some(rx) = c.logs {
+            from = FromContainers::Pending(rx);
+        }
         c.containers
     });
-    Section {
+    let section = Section {
         status,
         message,
         notes,
         elapsed_ms,
         data,
-    }
+    };
+    (section, from)
 }
 
-/// The collector's result: the section's fields and the notes for its envelope.
+/// The collector's result: the section's fields, the notes for its envelope, and the containers'
+/// output when it was asked for.
 pub struct Collected {
     containers: Containers,
     notes: Vec<String>,
+    logs: Option<std::sync::mpsc::Receiver<LogsRead>>,
 }
 
 /// Where to reach the engine, decided as the docker CLI decides it.
@@ -363,10 +390,12 @@ impl Engine {
             .collect())
     }
 
-    /// Inspects every running container and reads its stats once, all at the same time.
-    fn observe(&self) -> Result<(Vec<Observed>, Vec<String>), Failure> {
+    /// Inspects every running container and reads its stats once, all at the same time. Also
+    /// returns the whole list of running containers.
+    fn observe(&self) -> Result<Observation, Failure> {
         let deadline = Instant::now() + self.budget;
-        let mut list = self.running(deadline)?;
+        let running = self.running(deadline)?;
+        let mut list = running.clone();
         let mut notes = Vec::new();
         if list.len() > MAX_CONTAINERS {
             list.sort_by(|a, b| a.name.cmp(&b.name));
@@ -416,8 +445,19 @@ impl Engine {
                 }),
             }
         }
-        Ok((observed, notes))
+        Ok(Observation {
+            observed,
+            notes,
+            running,
+        })
     }
+}
+
+/// What one reading of the engine found.
+struct Observation {
+    observed: Vec<Observed>,
+    notes: Vec<String>,
+    running: Vec<ContainerRef>,
 }
 
 /// Orders API versions.
@@ -544,8 +584,12 @@ impl HostContext {
     }
 
     /// Both views of every running container.
-    fn observe(&self, engine: &Engine) -> Result<(Vec<Reading>, Vec<String>), Failure> {
-        let (observed, notes) = engine.observe()?;
+    fn observe(&self, engine: &Engine) -> Result<EndView, Failure> {
+        let Observation {
+            observed,
+            notes,
+            running,
+        } = engine.observe()?;
         let readings = observed
             .into_iter()
             .map(|o| {
@@ -557,8 +601,20 @@ impl HostContext {
                 }
             })
             .collect();
-        Ok((readings, notes))
+        Ok(EndView {
+            readings,
+            notes,
+            running,
+        })
     }
+}
+
+/// One end of the window: both views of every container read, the notes about those left out,
+/// and the whole list of running containers.
+struct EndView {
+    readings: Vec<Reading>,
+    notes: Vec<String>,
+    running: Vec<ContainerRef>,
 }
 
 pub struct Start {
@@ -577,7 +633,7 @@ impl Remote for Collector {
         // Notes about containers that could not be read at the start are not kept: those still
         // running at the end are read then, and say what they lack.
         let t = Instant::now();
-        let (readings, _) = host.observe(&engine)?;
+        let readings = host.observe(&engine)?.readings;
         // The end reading will likely wait as long for the engine as this one did: start it that
         // much before the window's end, so the snapshot is not late by an engine round.
         self.lead = (t.elapsed() + Duration::from_millis(50))
@@ -604,7 +660,11 @@ impl Remote for Collector {
             host,
             readings: mut before,
         } = start;
-        let (after, mut notes) = host.observe(&engine)?;
+        let EndView {
+            readings: after,
+            mut notes,
+            running,
+        } = host.observe(&engine)?;
 
         // One thread per namespace enters it; containers sharing a namespace share the answer.
         let mut entering = BTreeMap::new();
@@ -615,6 +675,18 @@ impl Remote for Collector {
                     .or_insert_with(|| netns::spawn_inside(pid));
             }
         }
+        let engine_facts = EngineFacts {
+            host: engine.target.shown(),
+            version: engine.version.clone(),
+            api_version: version_text(&engine.api_version),
+            cgroup_version: None,
+        };
+        // The output is read right after the end reading, so it reaches the window's end, on a
+        // thread of its own that takes the connection over.
+        let logs = self
+            .logs
+            .take()
+            .map(|req| logs::spawn(engine, running, req));
         let inside: BTreeMap<&u64, Result<netns::Inside, String>> = entering
             .into_iter()
             .map(|(ns, handle)| {
@@ -672,14 +744,13 @@ impl Remote for Collector {
         Ok(Collected {
             containers: Containers {
                 engine: EngineFacts {
-                    host: engine.target.shown(),
-                    version: engine.version.clone(),
-                    api_version: version_text(&engine.api_version),
                     cgroup_version,
+                    ..engine_facts
                 },
                 containers,
             },
             notes,
+            logs,
         })
     }
 }

@@ -1,0 +1,577 @@
+//! The MySQL / MariaDB collector: one connection, `SHOW GLOBAL STATUS` at both ends of the
+//! window, the variables, the processlist summarised, the `performance_schema` top lists, and
+//! where the data lives.
+//!
+//! It runs as a [`Remote`] collector on its own thread with a deadline, so a hung server costs
+//! at most the deadline. Every statement is a read with a `LIMIT` or a server-bounded result;
+//! the connection has connect and read timeouts. A part the account may not read (no `PROCESS`,
+//! no `performance_schema` access, no `SLAVE MONITOR`) is left out and named in
+//! `missing_privileges` and the notes; the rest is still collected.
+
+pub mod connect;
+pub mod derive;
+mod queries;
+
+use super::Failure;
+use super::blockdev;
+use super::remote::Remote;
+use crate::snapshot::{Datadir, Flavor, Mysql, PerformanceSchema, UnderlyingDevice, Variable};
+use connect::{ConnectError, Plan, Settings, Source, Target};
+use mysql::Conn;
+use std::collections::{BTreeMap, BTreeSet};
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+
+pub use connect::{Secret, UrlSpec, parse_url};
+
+/// What the collector knows about the machine it runs on, to tell whether the server is local.
+#[derive(Debug, Clone)]
+pub struct Host {
+    pub hostname: String,
+    pub memory_bytes: u64,
+}
+
+pub struct Collector {
+    settings: Settings,
+    host: Host,
+    notes: Vec<String>,
+    /// This thread's CPU time when `begin` started, ms.
+    cpu_at_begin: Option<f64>,
+    /// Where to hand the server's error log, when it is on this machine (the logs collector).
+    error_log_tx: Option<std::sync::mpsc::Sender<PathBuf>>,
+    /// The error log found, for the snapshot.
+    error_log: Option<PathBuf>,
+}
+
+impl Collector {
+    #[must_use]
+    pub fn new(settings: Settings, host: Host) -> Self {
+        Collector {
+            settings,
+            host,
+            notes: Vec::new(),
+            cpu_at_begin: None,
+            error_log_tx: None,
+            error_log: None,
+        }
+    }
+
+    /// Sends the server's error log path to `tx` as soon as it is known, when the file is on
+    /// this machine, so the logs collector scans it over the same window.
+    #[must_use]
+    pub fn with_error_log(mut self, tx: std::sync::mpsc::Sender<PathBuf>) -> Self {
+        self.error_log_tx = Some(tx);
+        self
+    }
+}
+
+/// The collector between its two readings.
+pub struct Start {
+    conn: Conn,
+    target: Target,
+    variables: Vec<(String, String)>,
+    privileges: BTreeSet<String>,
+    status: Vec<(String, String)>,
+}
+
+impl Remote for Collector {
+    type Start = Start;
+    type Data = Mysql;
+
+    fn begin(&mut self) -> Result<Start, Failure> {
+        self.cpu_at_begin = thread_cpu_ms();
+        let plan = self.plan()?;
+        self.notes.extend(plan.notes.iter().cloned());
+        let (mut conn, target) = self.connect(&plan)?;
+        let rt = self.settings.read_timeout;
+        let fail = |what: &str, e: mysql::Error| {
+            Failure::Error(format!(
+                "{what} failed on {}: {}",
+                target.endpoint,
+                connect::describe(&e, rt)
+            ))
+        };
+        let variables = queries::show_global(&mut conn, "VARIABLES")
+            .map_err(|e| fail("SHOW GLOBAL VARIABLES", e))?;
+        let privileges = match queries::privileges(&mut conn) {
+            Ok(p) => p,
+            Err(e) if is_fatal(&e) => return Err(fail("reading the account's privileges", e)),
+            Err(e) => {
+                self.notes.push(format!(
+                    "cannot read the account's privileges ({}); assuming none",
+                    connect::describe(&e, rt)
+                ));
+                BTreeSet::new()
+            }
+        };
+        self.hand_over_error_log(&target, &variables);
+        // Last, so the window between the two status readings is the one `finish` is told.
+        let status =
+            queries::show_global(&mut conn, "STATUS").map_err(|e| fail("SHOW GLOBAL STATUS", e))?;
+        Ok(Start {
+            conn,
+            target,
+            variables,
+            privileges,
+            status,
+        })
+    }
+
+    fn finish(&mut self, start: Start, seconds: f64) -> Result<Mysql, Failure> {
+        let Start {
+            mut conn,
+            target,
+            variables,
+            privileges,
+            status: status_start,
+        } = start;
+        let rt = self.settings.read_timeout;
+        let fail = |what: &str, e: &mysql::Error| {
+            let why = connect::describe(e, rt);
+            Failure::Error(format!("{what} failed on {}: {why}", target.endpoint))
+        };
+        let status_end = queries::show_global(&mut conn, "STATUS")
+            .map_err(|e| fail("SHOW GLOBAL STATUS", &e))?;
+        let rtts = queries::select1_rtts(&mut conn, 5).map_err(|e| fail("SELECT 1", &e))?;
+
+        let var_text: BTreeMap<&str, &str> = variables
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect();
+        let vtext = |k: &str| var_text.get(k).copied().unwrap_or("");
+        let (flavor, major, minor, patch) =
+            derive::flavor_and_version(vtext("version"), vtext("version_comment"));
+        let server = Server {
+            flavor,
+            version: (major, minor, patch),
+            performance_schema: vtext("performance_schema").eq_ignore_ascii_case("ON"),
+            page_size: vtext("innodb_page_size").parse().unwrap_or(16384),
+            read_timeout: rt,
+        };
+        let mut parts = Parts::default();
+        let processlist = read_processlist(&mut conn, &server, &privileges, &mut parts)?;
+        let performance_schema = read_performance_schema(&mut conn, &server, &mut parts)?;
+        let innodb_data_bytes = read_data_size(&mut conn, &server, &mut parts)?;
+        let replica = read_replica(&mut conn, &server, &mut parts)?;
+        // Done with the server: close now rather than after the local work below.
+        drop(conn);
+
+        let (status, status_text) = derive::split_status(&status_start, &status_end, seconds);
+        let variables: BTreeMap<String, Variable> = variables
+            .iter()
+            .map(|(k, v)| (k.clone(), derive::variable(k, v)))
+            .collect();
+
+        let server_pid = server_pid(vtext("pid_file"));
+        let local = is_local(
+            &target,
+            vtext("hostname"),
+            &self.host.hostname,
+            server_pid,
+            vtext("datadir"),
+        );
+        let datadir = datadir(vtext("datadir"), local, &mut parts.notes);
+        let d = derive::derive(
+            &status,
+            &variables,
+            innodb_data_bytes,
+            local.then_some(self.host.memory_bytes),
+        );
+        let aborted_logged = derive::aborted_connections_logged(flavor, major, minor, &variables);
+        parts
+            .notes
+            .extend(derive::caveats(flavor, aborted_logged, &d));
+        let uptime_s = status.get("Uptime").map_or(0, |c| c.total);
+        parts.missing.sort();
+        parts.missing.dedup();
+        self.notes.append(&mut parts.notes);
+
+        Ok(Mysql {
+            flavor,
+            version: vtext("version").to_owned(),
+            version_major: major,
+            version_minor: minor,
+            version_patch: patch,
+            connection: connect::connection_info(&target),
+            uptime_s,
+            server_pid: if local { server_pid } else { None },
+            global_status: status,
+            global_status_text: status_text,
+            variables,
+            buffer_pool_hit_rate_pct: d.buffer_pool_hit_rate_pct,
+            buffer_pool_hit_rate_since_start_pct: d.buffer_pool_hit_rate_since_start_pct,
+            buffer_pool_size_bytes: d.buffer_pool_size_bytes,
+            innodb_data_bytes,
+            buffer_pool_vs_data_pct: d.buffer_pool_vs_data_pct,
+            buffer_pool_vs_ram_pct: d.buffer_pool_vs_ram_pct,
+            connections_used_pct: d.connections_used_pct,
+            max_used_connections_pct: d.max_used_connections_pct,
+            thread_cache_hit_rate_pct: d.thread_cache_hit_rate_pct,
+            thread_cache_hit_rate_since_start_pct: d.thread_cache_hit_rate_since_start_pct,
+            connection_errors_delta: d.connection_errors_delta,
+            select1_rtt_ms: derive::median(&rtts),
+            select1_rtt_max_ms: derive::max(&rtts),
+            aborted_connections_logged: aborted_logged,
+            processlist,
+            performance_schema,
+            datadir,
+            replica,
+            missing_privileges: parts.missing,
+            error_log: self.error_log.as_ref().map(|p| p.display().to_string()),
+            collector_cpu_ms: thread_cpu_ms()
+                .zip(self.cpu_at_begin)
+                .map(|(end, start)| crate::snapshot::round2(end - start)),
+        })
+    }
+
+    fn notes(&mut self) -> Vec<String> {
+        std::mem::take(&mut self.notes)
+    }
+}
+
+impl Collector {
+    /// Finds the error log from `log_error` and `datadir` and, when the server runs here and
+    /// the file exists, remembers it and sends it to the logs collector.
+    fn hand_over_error_log(&mut self, target: &Target, variables: &[(String, String)]) {
+        let var = |k: &str| {
+            variables
+                .iter()
+                .find(|(n, _)| n == k)
+                .map_or("", |(_, v)| v.as_str())
+        };
+        let local = is_local(
+            target,
+            var("hostname"),
+            &self.host.hostname,
+            server_pid(var("pid_file")),
+            var("datadir"),
+        );
+        let Some(path) = derive::error_log_path(var("log_error"), var("datadir")) else {
+            return;
+        };
+        if !local || !path.is_file() {
+            return;
+        }
+        if let Some(tx) = &self.error_log_tx {
+            let _ = tx.send(path.clone());
+        }
+        self.error_log = Some(path);
+    }
+
+    /// Reads the option file and the environment and decides what to try.
+    fn plan(&mut self) -> Result<Plan, Failure> {
+        let env = connect::Env::from_process();
+        let file = if let Some(path) = &self.settings.defaults_file {
+            let opts = connect::read_option_file(path)
+                .map_err(|e| Failure::Error(format!("--defaults-file {e}")))?;
+            Some((opts, Source::DefaultsFile))
+        } else if let Some(path) = env.home.as_ref().map(|h| h.join(".my.cnf"))
+            && path.exists()
+        {
+            // The client ignores a world-writable option file, and says so; so does doctor.
+            let world_writable =
+                std::fs::metadata(&path).is_ok_and(|m| m.permissions().mode() & 0o002 != 0);
+            if world_writable {
+                self.notes.push(format!(
+                    "{} is world-writable and was ignored, as the mysql client ignores it",
+                    path.display()
+                ));
+                None
+            } else {
+                let opts = connect::read_option_file(&path)
+                    .map_err(|e| Failure::Error(format!("cannot use {e}")))?;
+                Some((opts, Source::MyCnf))
+            }
+        } else {
+            None
+        };
+        connect::plan(
+            self.settings.url.as_ref(),
+            file.as_ref().map(|(o, s)| (o, *s)),
+            &env,
+            &connect::existing_default_sockets(),
+        )
+        .map_err(Failure::Error)
+    }
+
+    fn connect(&mut self, plan: &Plan) -> Result<(Conn, Target), Failure> {
+        let mut tried = Vec::new();
+        for t in &plan.targets {
+            match connect::connect(t, self.settings.connect_timeout, self.settings.read_timeout) {
+                Ok(c) => return Ok((c, t.clone())),
+                Err(ConnectError::NotThere(m)) => tried.push(m),
+                Err(ConnectError::Failed(m)) => return Err(Failure::Error(m)),
+            }
+        }
+        if plan.explicit {
+            Err(Failure::Error(tried.join("; ")))
+        } else {
+            let places: Vec<String> = plan
+                .targets
+                .iter()
+                .map(|t| t.endpoint.to_string())
+                .collect();
+            Err(Failure::Skipped(format!(
+                "no MySQL/MariaDB server found at {}; point doctor at one with \
+                 --mysql mysql://user:password@host:port (or MYSQL_HOST, ~/.my.cnf [client], \
+                 --defaults-file), or pass --no-mysql",
+                places.join(" or ")
+            )))
+        }
+    }
+}
+
+/// What the end reading needs to know about the server.
+struct Server {
+    flavor: Flavor,
+    version: (u32, u32, u32),
+    performance_schema: bool,
+    page_size: u64,
+    read_timeout: std::time::Duration,
+}
+
+fn read_processlist(
+    conn: &mut Conn,
+    server: &Server,
+    privileges: &BTreeSet<String>,
+    parts: &mut Parts,
+) -> Result<Option<crate::snapshot::Processlist>, Failure> {
+    if !privileges.contains("PROCESS") {
+        parts.missing.push("PROCESS".to_owned());
+        parts.notes.push(
+            "the processlist is left out: without the PROCESS privilege the server shows only \
+             this account's own threads (GRANT PROCESS ON *.* TO the account)"
+                .to_owned(),
+        );
+        return Ok(None);
+    }
+    match queries::processlist(conn) {
+        Ok((rows, truncated)) => Ok(Some(derive::summarize(
+            &rows,
+            u64::from(conn.connection_id()),
+            truncated,
+        ))),
+        Err(e) => {
+            parts.left_out("the processlist", "PROCESS", &e, server.read_timeout)?;
+            Ok(None)
+        }
+    }
+}
+
+fn read_performance_schema(
+    conn: &mut Conn,
+    server: &Server,
+    parts: &mut Parts,
+) -> Result<PerformanceSchema, Failure> {
+    let mut p = PerformanceSchema {
+        enabled: server.performance_schema,
+        top_files_by_io_wait: None,
+        top_digests_by_time: None,
+        top_synch_waits: None,
+    };
+    if !server.performance_schema {
+        parts.notes.push(
+            "performance_schema is off (performance_schema=OFF; turning it on needs a restart): \
+             no file I/O, statement digest or wait top lists"
+                .to_owned(),
+        );
+        return Ok(p);
+    }
+    let ps = "SELECT on performance_schema";
+    let rt = server.read_timeout;
+    match queries::top_files_by_io_wait(conn) {
+        Ok(v) => p.top_files_by_io_wait = Some(v),
+        Err(e) => parts.left_out("performance_schema file I/O", ps, &e, rt)?,
+    }
+    match queries::top_digests_by_time(conn) {
+        Ok(v) => p.top_digests_by_time = Some(v),
+        Err(e) => parts.left_out("performance_schema statement digests", ps, &e, rt)?,
+    }
+    match queries::synch_instruments_on(conn) {
+        Ok(true) => match queries::top_synch_waits(conn) {
+            Ok(v) => p.top_synch_waits = Some(v),
+            Err(e) => parts.left_out("performance_schema synch waits", ps, &e, rt)?,
+        },
+        Ok(false) => {
+            p.top_synch_waits = Some(Vec::new());
+            parts.notes.push(
+                "no synch wait instrument is enabled (performance_schema.setup_instruments \
+                 wait/synch/%, off by default): top_synch_waits is empty"
+                    .to_owned(),
+            );
+        }
+        Err(e) => parts.left_out("performance_schema synch waits", ps, &e, rt)?,
+    }
+    Ok(p)
+}
+
+fn read_data_size(
+    conn: &mut Conn,
+    server: &Server,
+    parts: &mut Parts,
+) -> Result<Option<u64>, Failure> {
+    match queries::innodb_data_pages(conn) {
+        Ok(pages) => Ok(Some(pages * server.page_size)),
+        Err(e) => {
+            let privilege = "SELECT on mysql.innodb_table_stats";
+            parts.left_out("the InnoDB data size", privilege, &e, server.read_timeout)?;
+            Ok(None)
+        }
+    }
+}
+
+fn read_replica(
+    conn: &mut Conn,
+    server: &Server,
+    parts: &mut Parts,
+) -> Result<Option<crate::snapshot::Replica>, Failure> {
+    // MariaDB 10.5.2 split SLAVE MONITOR out of REPLICATION CLIENT.
+    let privilege = match server.flavor {
+        Flavor::Mariadb if server.version >= (10, 5, 2) => "SLAVE MONITOR",
+        _ => "REPLICATION CLIENT",
+    };
+    match queries::replica(conn, server.flavor, server.version) {
+        Ok(r) => Ok(Some(r)),
+        Err(e) => {
+            parts.left_out("replication status", privilege, &e, server.read_timeout)?;
+            Ok(None)
+        }
+    }
+}
+
+/// Parts left out, and why.
+#[derive(Default)]
+struct Parts {
+    missing: Vec<String>,
+    notes: Vec<String>,
+}
+
+impl Parts {
+    /// Records an optional part that failed: a missing privilege leaves it out (named in
+    /// `missing_privileges`), another server error leaves it out with the message, and a dead
+    /// connection or hung server ends the whole collection.
+    fn left_out(
+        &mut self,
+        what: &str,
+        privilege: &str,
+        e: &mysql::Error,
+        read_timeout: std::time::Duration,
+    ) -> Result<(), Failure> {
+        let why = connect::describe(e, read_timeout);
+        if is_fatal(e) {
+            return Err(Failure::Error(format!("{what} failed: {why}")));
+        }
+        if is_denied(e) {
+            // One note per privilege: three performance_schema tables denied is one fact.
+            if !self.missing.iter().any(|p| p == privilege) {
+                self.missing.push(privilege.to_owned());
+                self.notes.push(format!(
+                    "{what} left out: the account lacks {privilege} ({why})"
+                ));
+            }
+        } else {
+            self.notes.push(format!("{what} left out: {why}"));
+        }
+        Ok(())
+    }
+}
+
+/// CPU time of the calling thread, ms, from `/proc/thread-self/schedstat` (nanoseconds on the
+/// CPU; kernel Documentation/scheduler/sched-stats.rst), so the collector's own cost is known
+/// apart from the host collectors'.
+fn thread_cpu_ms() -> Option<f64> {
+    let text = std::fs::read_to_string("/proc/thread-self/schedstat").ok()?;
+    let ns: f64 = text.split_whitespace().next()?.parse().ok()?;
+    Some(ns / 1e6)
+}
+
+/// The connection is gone or the server stopped answering: nothing more can be read.
+fn is_fatal(e: &mysql::Error) -> bool {
+    matches!(
+        e,
+        mysql::Error::IoError(_) | mysql::Error::CodecError(_) | mysql::Error::DriverError(_)
+    ) || matches!(e, mysql::Error::TlsError(_))
+}
+
+/// "Access denied" for a table, a database or a global privilege (server error codes 1044,
+/// 1142, 1143, 1227, 1370).
+fn is_denied(e: &mysql::Error) -> bool {
+    matches!(e, mysql::Error::MySqlError(m) if matches!(m.code, 1044 | 1142 | 1143 | 1227 | 1370))
+}
+
+/// The server's pid from its `pid_file`, when that file is on this machine and names a live
+/// `mysqld` or `mariadbd`.
+fn server_pid(pid_file: &str) -> Option<u32> {
+    if pid_file.is_empty() {
+        return None;
+    }
+    let pid: u32 = std::fs::read_to_string(pid_file)
+        .ok()?
+        .trim()
+        .parse()
+        .ok()?;
+    let comm = std::fs::read_to_string(format!("/proc/{pid}/comm")).ok()?;
+    let comm = comm.trim();
+    (comm.contains("mysqld") || comm.contains("mariadbd")).then_some(pid)
+}
+
+/// Whether the server's files are this machine's files. Proven by its pid file naming a live
+/// server process here; otherwise by the server's host name being this machine's and the
+/// datadir existing here. A server in a container reports the container's host name.
+fn is_local(
+    target: &Target,
+    server_hostname: &str,
+    our_hostname: &str,
+    server_pid: Option<u32>,
+    datadir: &str,
+) -> bool {
+    let reachable_locally = match &target.endpoint {
+        connect::Endpoint::Socket(_) => true,
+        connect::Endpoint::Tcp { host, .. } => {
+            host == "localhost"
+                || host
+                    .parse::<std::net::IpAddr>()
+                    .is_ok_and(|ip| ip.is_loopback())
+        }
+    };
+    reachable_locally
+        && (server_pid.is_some()
+            || (server_hostname == our_hostname
+                && !datadir.is_empty()
+                && Path::new(datadir).is_dir()))
+}
+
+/// The datadir and its disk, when the server is local; a note saying why not otherwise.
+fn datadir(path: &str, local: bool, notes: &mut Vec<String>) -> Option<Datadir> {
+    if path.is_empty() {
+        return None;
+    }
+    let mut d = Datadir {
+        path: path.to_owned(),
+        local,
+        device: None,
+        rotational: None,
+        underlying: Vec::new(),
+    };
+    if !local {
+        notes.push(format!(
+            "the server does not run on this machine's filesystem (a container or another host): \
+             its datadir {path} is not here, so its disk is not determined; run doctor where the \
+             files are"
+        ));
+        return Some(d);
+    }
+    match blockdev::of_path(&PathBuf::from(path)) {
+        Ok(dev) => {
+            d.device = Some(dev.name);
+            d.rotational = dev.rotational;
+            d.underlying = dev
+                .underlying
+                .into_iter()
+                .map(|(name, rotational)| UnderlyingDevice { name, rotational })
+                .collect();
+        }
+        Err(e) => notes.push(format!("the datadir's disk is not determined: {e}")),
+    }
+    Some(d)
+}
