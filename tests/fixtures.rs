@@ -5,6 +5,8 @@
 
 #[path = "scenarios/lab.rs"]
 mod lab;
+#[path = "support/mariadb.rs"]
+mod mariadb;
 mod support;
 
 use doctor::engine::{Catalogue, Severity, analyze};

@@ -7,6 +7,8 @@
 
 #[path = "scenarios/lab.rs"]
 mod lab;
+#[path = "support/mariadb.rs"]
+mod mariadb;
 mod support;
 
 use doctor::engine::{Catalogue, Severity, analyze};
@@ -180,6 +182,16 @@ fn live_container_cpu_throttled() {
 #[test]
 fn live_container_accept_queue_overflow() {
     live("container-accept-queue-overflow");
+}
+
+#[test]
+fn live_mysql_sleepers() {
+    live("mysql-sleepers");
+}
+
+#[test]
+fn live_mysql_too_many_connections() {
+    live("mysql-too-many-connections");
 }
 
 #[test]

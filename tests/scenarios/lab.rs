@@ -30,6 +30,11 @@ pub const SCENARIOS: &[(&str, Option<&str>)] = &[
     ("single-core", Some("app-single-core-bound")),
     ("memory-swapping", Some("memory-swapping")),
     ("pool-queue-limit", Some("db-pool-exhausted")),
+    ("mysql-sleepers", Some("mysql-idle-connections")),
+    (
+        "mysql-too-many-connections",
+        Some("mysql-too-many-connections"),
+    ),
     ("container-cpu-throttled", Some("container-cpu-throttled")),
     (
         "container-accept-queue-overflow",
@@ -104,6 +109,8 @@ pub fn start(name: &str, port_base: u16) -> Running {
         "single-core" => single_core(),
         "memory-swapping" => memory_swapping(),
         "pool-queue-limit" => pool_queue_limit(port_base + 20, 33300 + port_base % 100),
+        "mysql-sleepers" => mysql_sleepers(33301 + port_base % 100),
+        "mysql-too-many-connections" => mysql_too_many(33302 + port_base % 100),
         "container-cpu-throttled" => container_cpu_throttled(),
         "container-accept-queue-overflow" => container_accept_queue_overflow(),
         "healthy" => healthy(port_base + 10),
@@ -545,86 +552,6 @@ fn healthy(port: u16) -> Running {
 // ---------------------------------------------------------------------------------------------
 // pool-queue-limit
 
-/// A private MariaDB: its own datadir in a tempdir, its own port (33300–33399) and socket, no
-/// grant tables (nothing but the test can reach 127.0.0.1 here). Stopped and removed on drop.
-pub struct MariaDb {
-    pub port: u16,
-    child: Child,
-    _dir: tempfile::TempDir,
-}
-
-impl MariaDb {
-    pub fn start(port: u16) -> Self {
-        let dir = disk_tempdir();
-        let data = dir.path().join("data");
-        let install = Command::new("mariadb-install-db")
-            .args([
-                "--no-defaults",
-                "--user=root",
-                "--skip-test-db",
-                "--auth-root-authentication-method=normal",
-            ])
-            .arg(format!("--datadir={}", data.display()))
-            .output()
-            .expect("mariadb-install-db runs (apt-get install mariadb-server)");
-        assert!(
-            install.status.success(),
-            "mariadb-install-db failed: {}",
-            String::from_utf8_lossy(&install.stderr)
-        );
-        let log = std::fs::File::create(dir.path().join("mariadbd.log")).unwrap();
-        let child = Command::new("/usr/sbin/mariadbd")
-            .args([
-                "--no-defaults",
-                "--user=root",
-                "--skip-grant-tables",
-                "--skip-log-bin",
-                "--bind-address=127.0.0.1",
-                "--innodb-buffer-pool-size=32M",
-            ])
-            .arg(format!("--datadir={}", data.display()))
-            .arg(format!("--socket={}", dir.path().join("sock").display()))
-            .arg(format!("--port={port}"))
-            .stdout(Stdio::null())
-            .stderr(log)
-            .spawn()
-            .expect("mariadbd runs");
-        let db = MariaDb {
-            port,
-            child,
-            _dir: dir,
-        };
-        wait_until(
-            "MariaDB accepting connections",
-            Duration::from_secs(30),
-            || db.query("SELECT 1").map(|_| ()),
-        );
-        db
-    }
-
-    /// Runs `sql` with the `mariadb` client; returns its tab-separated output.
-    pub fn query(&self, sql: &str) -> Result<String, String> {
-        let out = Command::new("mariadb")
-            .args(["-h127.0.0.1", "-uroot", "-N", "-B", "--connect-timeout=2"])
-            .arg(format!("-P{}", self.port))
-            .args(["-e", sql])
-            .output()
-            .map_err(|e| format!("cannot run the mariadb client: {e}"))?;
-        if out.status.success() {
-            Ok(String::from_utf8_lossy(&out.stdout).into_owned())
-        } else {
-            Err(String::from_utf8_lossy(&out.stderr).into_owned())
-        }
-    }
-}
-
-impl Drop for MariaDb {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
 /// The pool app's folder, with mysql2 installed from its lock file on first use.
 fn pool_app() -> PathBuf {
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/scenarios/pool-app");
@@ -663,7 +590,7 @@ fn grep_count(path: &Path, needle: &str) -> u64 {
 fn pool_queue_limit(port: u16, db_port: u16) -> Running {
     let mut run = Running::new("pool-queue-limit");
     let app_dir = pool_app();
-    let db = MariaDb::start(db_port);
+    let db = crate::mariadb::MariaDb::start(db_port, &[]);
     let logs = disk_tempdir();
     let log_path = logs.path().join("app.log");
     let log = std::fs::File::create(&log_path).unwrap();
@@ -903,4 +830,125 @@ fn nsenter_tool(pid: i32, cmd: &str, args: &[&str]) -> String {
     let mut all = vec!["-t", pid.as_str(), "-n", "--", cmd];
     all.extend_from_slice(args);
     tool("nsenter", &all)
+}
+
+// ---------------------------------------------------------------------------------------------
+// mysql-sleepers and mysql-too-many-connections (the private MariaDB of tests/support/mariadb.rs)
+
+/// `SELECT COUNT(*) FROM information_schema.PROCESSLIST WHERE ...`, as the server counts it.
+fn processlist_count(db: &crate::mariadb::MariaDb, filter: &str) -> u32 {
+    db.sql(&format!(
+        "SELECT COUNT(*) FROM information_schema.PROCESSLIST WHERE {filter}"
+    ))
+    .trim()
+    .parse()
+    .unwrap_or(0)
+}
+
+/// Idle sessions holding most of the slots, the way a pool with a long `wait_timeout` leaves
+/// them: `max_connections` 20, `wait_timeout` 28800 (the default), 16 connections of an `app`
+/// user opened and left idle until the server shows them sleeping for 10 s.
+fn mysql_sleepers(port: u16) -> Running {
+    let mut run = Running::new("mysql-sleepers");
+    let db = crate::mariadb::MariaDb::start(
+        port,
+        &[("max_connections", "20"), ("wait_timeout", "28800")],
+    );
+    db.create_user("app", "app", &[]);
+    let conns: Vec<mysql::Conn> = (0..16)
+        .map(|_| db.connect("app", Some("app")).expect("app connects"))
+        .collect();
+    wait_until("16 sessions idle for 10 s", Duration::from_secs(30), || {
+        let sleeping = processlist_count(&db, "USER = 'app' AND COMMAND = 'Sleep' AND TIME >= 10");
+        if sleeping >= 16 {
+            Ok(())
+        } else {
+            Err(format!(
+                "processlist: {sleeping} of app's sessions asleep for 10 s"
+            ))
+        }
+    });
+    run.doctor_args = vec!["--mysql".into(), db.root_url()];
+    run.on_drop(move || {
+        drop(conns);
+        drop(db);
+    });
+    run
+}
+
+/// Every slot busy and clients refused: `max_connections` 10, ten `app` sessions each running a
+/// 60 s `SELECT SLEEP(60)` (busy, not idle), and a client retrying to connect as `app` and being
+/// refused with "Too many connections". doctor and the checks here come in through MariaDB's
+/// `extra_port` (port + 1), which has its own connection slots for exactly this situation.
+fn mysql_too_many(port: u16) -> Running {
+    let mut run = Running::new("mysql-too-many-connections");
+    let extra = port + 1;
+    let db = Arc::new(crate::mariadb::MariaDb::start(
+        port,
+        &[
+            ("max_connections", "10"),
+            ("extra_port", &extra.to_string()),
+            ("extra_max_connections", "5"),
+        ],
+    ));
+    db.create_user("app", "app", &[]);
+    for _ in 0..10 {
+        let mut conn = db.connect("app", Some("app")).expect("app connects");
+        // Ends when the query does or when the server is stopped at teardown.
+        std::thread::spawn(move || {
+            let _ = mysql::prelude::Queryable::query_drop(&mut conn, "SELECT SLEEP(60)");
+        });
+    }
+    let stop = Arc::new(AtomicBool::new(false));
+    // Refusals as the client sees them: MySQL error 1040 (ER_CON_COUNT_ERROR).
+    let refused = Arc::new(AtomicU64::new(0));
+    let retry = {
+        let (db, stop, refused) = (Arc::clone(&db), Arc::clone(&stop), Arc::clone(&refused));
+        let deadline = Instant::now() + Duration::from_secs(MAX_LIFE_S);
+        std::thread::spawn(move || {
+            while !stop.load(Ordering::Relaxed) && Instant::now() < deadline {
+                if let Err(mysql::Error::MySqlError(e)) = db.connect("app", Some("app")) {
+                    if e.code == 1040 {
+                        refused.fetch_add(1, Ordering::Relaxed);
+                    }
+                }
+                std::thread::sleep(Duration::from_millis(50));
+            }
+        })
+    };
+    // The mariadb client through the extra port: the regular one is full.
+    let query = move |sql: &str| -> i64 {
+        Command::new("mariadb")
+            .args(["-h127.0.0.1", "-uroot", "-N", "-B"])
+            .arg(format!("-P{extra}"))
+            .args(["-e", sql])
+            .output()
+            .map_or(-1, |o| {
+                String::from_utf8_lossy(&o.stdout)
+                    .trim()
+                    .parse()
+                    .unwrap_or(-1)
+            })
+    };
+    wait_until("connections refused", Duration::from_secs(20), || {
+        let refused = refused.load(Ordering::Relaxed);
+        let busy = query(
+            "SELECT COUNT(*) FROM information_schema.PROCESSLIST \
+             WHERE USER = 'app' AND INFO LIKE 'SELECT SLEEP%'",
+        );
+        if refused >= 5 && busy == 10 {
+            Ok(())
+        } else {
+            Err(format!(
+                "the client got error 1040 {refused} times; app sessions running SLEEP: {busy}"
+            ))
+        }
+    });
+    run.doctor_args = vec!["--mysql".into(), format!("mysql://root@127.0.0.1:{extra}")];
+    run.on_drop(move || {
+        stop.store(true, Ordering::Relaxed);
+        let _ = retry.join();
+        drop(db);
+    });
+    run
 }
