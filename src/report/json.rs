@@ -3,7 +3,7 @@
 use super::Report;
 use std::io::Write;
 
-pub fn render(report: &Report<'_>, out: &mut dyn Write) -> std::io::Result<()> {
+pub fn render(report: &Report, out: &mut dyn Write) -> std::io::Result<()> {
     serde_json::to_writer_pretty(&mut *out, report)?;
     writeln!(out)
 }

@@ -1,6 +1,8 @@
-//! The report as Markdown, ready to paste into a GitHub issue.
+//! The report as Markdown, ready to paste into a GitHub issue: the ranked table up front, each
+//! finding's evidence in a collapsible block, the fix as text.
 
 use super::Report;
+use crate::engine::eval::fmt_number;
 use std::io::Write;
 
 /// Table cells cannot hold `|` or newlines.
@@ -8,16 +10,54 @@ fn cell(s: &str) -> String {
     s.replace('|', "\\|").replace('\n', " ")
 }
 
-pub fn render(report: &Report<'_>, out: &mut dyn Write) -> std::io::Result<()> {
+pub fn render(report: &Report, out: &mut dyn Write) -> std::io::Result<()> {
     writeln!(out, "### doctor report: {}", cell(&report.host.hostname))?;
     writeln!(out)?;
     writeln!(
         out,
-        "Kernel {}, {:.1} s window from {}.",
+        "Kernel {}, {} CPUs, {:.1} s window from {}, doctor {}.",
         cell(&report.host.kernel),
+        report.host.cpus,
         report.window.elapsed_ms / 1000.0,
-        report.window.start
+        report.window.start,
+        report.doctor_version
     )?;
+    writeln!(out)?;
+    if report.findings.is_empty() {
+        writeln!(out, "**{}**", cell(&report.healthy_line()))?;
+    } else {
+        writeln!(out, "| # | severity | cause | score | key evidence |")?;
+        writeln!(out, "| --- | --- | --- | --- | --- |")?;
+        for f in &report.findings {
+            let cause = if f.explained_by.is_some() {
+                format!("↳ `{}`", f.id)
+            } else {
+                format!("`{}`", f.id)
+            };
+            writeln!(
+                out,
+                "| {} | **{}** | {cause} | {} | {} |",
+                f.rank,
+                f.severity,
+                fmt_number(f.score),
+                cell(&f.summary)
+            )?;
+        }
+        for f in &report.findings {
+            writeln!(out)?;
+            finding(f, out)?;
+        }
+    }
+    if !report.not_checked.is_empty() {
+        writeln!(out)?;
+        writeln!(out, "#### Not checked")?;
+        writeln!(out)?;
+        for n in &report.not_checked {
+            writeln!(out, "- `{}`: {}", n.id, cell(&n.reason))?;
+        }
+    }
+    writeln!(out)?;
+    writeln!(out, "<details><summary>Figures</summary>")?;
     writeln!(out)?;
     writeln!(out, "| layer | figure | value |")?;
     writeln!(out, "| --- | --- | --- |")?;
@@ -31,6 +71,8 @@ pub fn render(report: &Report<'_>, out: &mut dyn Write) -> std::io::Result<()> {
         )?;
     }
     writeln!(out)?;
+    writeln!(out, "</details>")?;
+    writeln!(out)?;
     writeln!(out, "<details><summary>Collectors</summary>")?;
     writeln!(out)?;
     for c in &report.collectors {
@@ -41,11 +83,62 @@ pub fn render(report: &Report<'_>, out: &mut dyn Write) -> std::io::Result<()> {
             c.status.as_str(),
             c.elapsed_ms
         )?;
-        if let Some(m) = c.message {
+        if let Some(m) = &c.message {
             write!(out, ": {}", cell(m))?;
         }
         writeln!(out)?;
     }
     writeln!(out)?;
     writeln!(out, "</details>")
+}
+
+fn finding(f: &crate::engine::Finding, out: &mut dyn Write) -> std::io::Result<()> {
+    writeln!(out, "#### {}. `{}`: {}", f.rank, f.id, f.title)?;
+    writeln!(out)?;
+    write!(
+        out,
+        "**{}**, score {}, {} {}",
+        f.severity,
+        fmt_number(f.score),
+        f.layer.as_str(),
+        f.kind.as_str()
+    )?;
+    if let Some(cause) = &f.explained_by {
+        write!(out, ", explained by `{cause}`")?;
+    }
+    if !f.explains.is_empty() {
+        write!(
+            out,
+            ", explains {}",
+            f.explains
+                .iter()
+                .map(|e| format!("`{e}`"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        )?;
+    }
+    writeln!(out, ".")?;
+    writeln!(out)?;
+    writeln!(out, "<details><summary>Evidence</summary>")?;
+    writeln!(out)?;
+    writeln!(out, "| evidence | value | threshold |")?;
+    writeln!(out, "| --- | --- | --- |")?;
+    for e in &f.evidence {
+        writeln!(
+            out,
+            "| {} | {} | {} |",
+            cell(&e.label),
+            cell(&e.value),
+            cell(e.threshold.as_deref().unwrap_or(""))
+        )?;
+    }
+    writeln!(out)?;
+    writeln!(out, "</details>")?;
+    writeln!(out)?;
+    writeln!(out, "Fix:")?;
+    writeln!(out)?;
+    writeln!(out, "```text")?;
+    writeln!(out, "{}", f.fix)?;
+    writeln!(out, "```")?;
+    Ok(())
 }

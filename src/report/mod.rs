@@ -1,5 +1,6 @@
-//! Turning a snapshot into what the user reads. Building the [`Report`] is pure (no I/O);
-//! the renderers write it to any `impl Write` as a table, JSON or Markdown.
+//! Turning a snapshot into what the user reads. Building the [`Report`] is pure (no I/O): it runs
+//! the rule engine and gathers the headline figures; the renderers write it to any `impl Write`
+//! as a table, JSON or Markdown.
 
 mod headline;
 mod json;
@@ -11,30 +12,108 @@ pub use json::render as render_json;
 pub use markdown::render as render_markdown;
 pub use table::render as render_table;
 
-use crate::snapshot::{CollectorState, Snapshot};
+use crate::engine::{self, Catalogue, Finding, NotChecked, Severity};
+use crate::snapshot::{HostFacts, Snapshot, Status, Window};
+use schemars::JsonSchema;
 use serde::Serialize;
 
-/// Everything a renderer needs, derived from one snapshot.
-#[derive(Debug, Serialize)]
-pub struct Report<'a> {
-    pub host: &'a crate::snapshot::HostFacts,
-    pub window: &'a crate::snapshot::Window,
+/// Everything a renderer needs, derived from one snapshot. Its JSON form is `--format json`;
+/// `doctor schema --report` prints its schema.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct Report {
+    /// The doctor that made the report.
+    pub doctor_version: String,
+    pub host: HostFacts,
+    pub window: Window,
+    /// Firing rules, most likely cause first; a symptom follows the root cause that explains it
+    /// (its `explained_by`).
+    pub findings: Vec<Finding>,
+    /// Rules that could not be evaluated (a section missing, a field absent), with the reason.
+    /// Never counted as fine.
+    pub not_checked: Vec<NotChecked>,
+    /// Ids of rules evaluated that found nothing.
+    pub passed: Vec<String>,
+    /// How each collector fared.
+    pub collectors: Vec<Collector>,
     /// The headline figures per layer.
     pub headline: Vec<Figure>,
-    /// How each collector fared.
-    pub collectors: Vec<CollectorState<'a>>,
 }
 
-impl<'a> Report<'a> {
+/// One collector's status, as recorded in the snapshot.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct Collector {
+    pub name: String,
+    pub status: Status,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<String>,
+    pub elapsed_ms: f64,
+}
+
+impl Report {
     #[must_use]
-    pub fn new(snapshot: &'a Snapshot) -> Self {
+    pub fn new(snapshot: &Snapshot, catalogue: &Catalogue) -> Self {
+        let analysis = engine::analyze(catalogue, snapshot);
         Report {
-            host: &snapshot.host,
-            window: &snapshot.window,
+            doctor_version: env!("CARGO_PKG_VERSION").to_owned(),
+            host: snapshot.host.clone(),
+            window: snapshot.window.clone(),
+            findings: analysis.findings,
+            not_checked: analysis.not_checked,
+            passed: analysis.passed,
+            collectors: snapshot
+                .collectors()
+                .into_iter()
+                .map(|c| Collector {
+                    name: c.name.to_owned(),
+                    status: c.status,
+                    message: c.message.map(ToOwned::to_owned),
+                    notes: c.notes.to_vec(),
+                    elapsed_ms: c.elapsed_ms,
+                })
+                .collect(),
             headline: headline(snapshot),
-            collectors: snapshot.collectors(),
         }
     }
+
+    /// The most severe finding, if any.
+    #[must_use]
+    pub fn worst(&self) -> Option<Severity> {
+        self.findings.iter().map(|f| f.severity).max()
+    }
+
+    /// "no bottleneck found in a 5.0 s window; checked: ..." — said when nothing fired.
+    #[must_use]
+    pub fn healthy_line(&self) -> String {
+        let mut line = format!(
+            "no bottleneck found in a {:.1} s window; checked: {}",
+            self.window.elapsed_ms / 1000.0,
+            if self.passed.is_empty() {
+                "nothing".to_owned()
+            } else {
+                self.passed.join(", ")
+            }
+        );
+        if !self.not_checked.is_empty() {
+            line.push_str("; not checked: ");
+            line.push_str(
+                &self
+                    .not_checked
+                    .iter()
+                    .map(|n| n.id.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", "),
+            );
+        }
+        line
+    }
+}
+
+/// The JSON Schema of `--format json`, as `doctor schema --report` prints it.
+#[must_use]
+pub fn json_schema() -> schemars::Schema {
+    schemars::schema_for!(Report)
 }
 
 /// Whether to colour the terminal output. Decided once by the caller (TTY and `NO_COLOR`), so the

@@ -1,13 +1,53 @@
-//! The report for a terminal.
+//! The report for a terminal: the ranked table, each finding's evidence and fix, what was not
+//! checked, the headline figures and the collectors' status.
 
 use super::{Color, Report};
+use crate::engine::{Finding, Severity};
 use crate::snapshot::Status;
 use comfy_table::{ContentArrangement, Table, presets::UTF8_FULL_CONDENSED};
 use owo_colors::OwoColorize;
 use std::io::Write;
 
+fn severity(s: Severity, color: Color) -> String {
+    match (color, s) {
+        (Color::Never, s) => s.as_str().to_owned(),
+        (Color::Always, Severity::Critical) => s.as_str().red().bold().to_string(),
+        (Color::Always, Severity::Warning) => s.as_str().yellow().bold().to_string(),
+        (Color::Always, Severity::Info) => s.as_str().cyan().to_string(),
+    }
+}
+
+fn heading(text: &str, color: Color) -> String {
+    match color {
+        Color::Never => text.to_owned(),
+        Color::Always => text.bold().to_string(),
+    }
+}
+
+fn table(width: Option<u16>) -> Table {
+    let mut t = Table::new();
+    t.load_style(UTF8_FULL_CONDENSED);
+    if let Some(w) = width {
+        t.set_content_arrangement(ContentArrangement::Dynamic)
+            .set_width(w);
+    }
+    t
+}
+
+/// Writes `text` indented by `pad`, line by line.
+fn indented(out: &mut dyn Write, pad: &str, text: &str) -> std::io::Result<()> {
+    for line in text.lines() {
+        if line.is_empty() {
+            writeln!(out)?;
+        } else {
+            writeln!(out, "{pad}{line}")?;
+        }
+    }
+    Ok(())
+}
+
 pub fn render(
-    report: &Report<'_>,
+    report: &Report,
     color: Color,
     width: Option<u16>,
     out: &mut dyn Write,
@@ -21,21 +61,54 @@ pub fn render(
         report.window.start
     )?;
     writeln!(out)?;
-    let mut table = Table::new();
-    table
-        .load_style(UTF8_FULL_CONDENSED)
-        .set_header(["layer", "figure", "value"]);
-    if let Some(w) = width {
-        table
-            .set_content_arrangement(ContentArrangement::Dynamic)
-            .set_width(w);
+
+    if report.findings.is_empty() {
+        writeln!(out, "{}", heading(&report.healthy_line(), color))?;
+    } else {
+        let mut t = table(width);
+        t.set_header(["#", "severity", "cause", "score", "key evidence"]);
+        for f in &report.findings {
+            let cause = if f.explained_by.is_some() {
+                format!("↳ {}", f.id)
+            } else {
+                f.id.clone()
+            };
+            t.add_row([
+                f.rank.to_string(),
+                severity(f.severity, color),
+                cause,
+                crate::engine::eval::fmt_number(f.score),
+                f.summary.clone(),
+            ]);
+        }
+        writeln!(out, "{t}")?;
+        for f in &report.findings {
+            writeln!(out)?;
+            finding(f, color, out)?;
+        }
     }
-    for f in &report.headline {
-        table.add_row([f.layer, f.name.as_str(), f.value.as_str()]);
+
+    if !report.not_checked.is_empty() {
+        writeln!(out)?;
+        writeln!(out, "{}", heading("not checked:", color))?;
+        for n in &report.not_checked {
+            writeln!(out, "  {}: {}", n.id, n.reason)?;
+        }
     }
-    writeln!(out, "{table}")?;
+
+    if !report.headline.is_empty() {
+        writeln!(out)?;
+        writeln!(out, "{}", heading("figures:", color))?;
+        let mut t = table(width);
+        t.set_header(["layer", "figure", "value"]);
+        for f in &report.headline {
+            t.add_row([f.layer, f.name.as_str(), f.value.as_str()]);
+        }
+        writeln!(out, "{t}")?;
+    }
+
     writeln!(out)?;
-    writeln!(out, "collectors:")?;
+    writeln!(out, "{}", heading("collectors:", color))?;
     for c in &report.collectors {
         let status = match (color, c.status) {
             (Color::Never, s) => s.as_str().to_owned(),
@@ -44,13 +117,43 @@ pub fn render(
             (Color::Always, Status::Error) => c.status.as_str().red().to_string(),
         };
         write!(out, "  {:<10} {status} ({} ms)", c.name, c.elapsed_ms)?;
-        if let Some(m) = c.message {
+        if let Some(m) = &c.message {
             write!(out, ": {m}")?;
         }
         writeln!(out)?;
-        for n in c.notes {
+        for n in &c.notes {
             writeln!(out, "             note: {n}")?;
         }
     }
     Ok(())
+}
+
+fn finding(f: &Finding, color: Color, out: &mut dyn Write) -> std::io::Result<()> {
+    writeln!(
+        out,
+        "{}. {} {} — score {}, {} {}",
+        f.rank,
+        severity(f.severity, color),
+        heading(&f.id, color),
+        crate::engine::eval::fmt_number(f.score),
+        f.layer.as_str(),
+        f.kind.as_str()
+    )?;
+    writeln!(out, "   {}", f.title)?;
+    if let Some(cause) = &f.explained_by {
+        writeln!(out, "   explained by {cause} (above)")?;
+    }
+    if !f.explains.is_empty() {
+        writeln!(out, "   explains {}", f.explains.join(", "))?;
+    }
+    writeln!(out, "   evidence:")?;
+    for e in &f.evidence {
+        write!(out, "     - {}: {}", e.label, e.value)?;
+        if let Some(t) = &e.threshold {
+            write!(out, "  [{t}]")?;
+        }
+        writeln!(out)?;
+    }
+    writeln!(out, "   fix:")?;
+    indented(out, "     ", &f.fix)
 }

@@ -61,13 +61,14 @@ fn binary(name: &str) -> PathBuf {
 }
 
 impl MariaDb {
-    /// Installs and starts a server on `port` (33100–33199) with extra server variables, given
-    /// as `mariadbd` spells them on its command line (`max_connections`, `innodb_buffer_pool_size`
-    /// ...; `-` and `_` are the same). Panics with the server's error log if it does not come up.
+    /// Installs and starts a server on `port` (33100–33199 for the MySQL tests, 33300–33399 for
+    /// the scenario lab in `tests/scenarios/`) with extra server variables, given as `mariadbd`
+    /// spells them on its command line (`max_connections`, `innodb_buffer_pool_size` ...; `-` and
+    /// `_` are the same). Panics with the server's error log if it does not come up.
     pub fn start(port: u16, variables: &[(&str, &str)]) -> MariaDb {
         assert!(
-            (33100..=33199).contains(&port),
-            "the MariaDB tests own ports 33100-33199, not {port}"
+            (33100..=33199).contains(&port) || (33300..=33399).contains(&port),
+            "the MariaDB tests own ports 33100-33199 and the scenario lab 33300-33399, not {port}"
         );
         if let Ok(s) = std::net::TcpStream::connect(("127.0.0.1", port)) {
             drop(s);

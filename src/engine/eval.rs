@@ -1,0 +1,550 @@
+//! Evaluating the compiled rules against one snapshot.
+//!
+//! The snapshot is handed to CEL as its JSON (the names a user sees are the names a rule reads),
+//! with one simplification: **every number is a CEL `double`**. CEL does not mix `int` and
+//! `double` in arithmetic (`cpu.busy_pct / cpu.cores` would be an error), so rule authors write
+//! number literals used in arithmetic as `2.0`; comparisons accept `> 90` either way.
+//!
+//! A field that is absent (a section that was not collected, a counter the kernel lacks) makes
+//! the expression fail with `NoSuchKey`: the rule is then *not checked*, with that reason — never
+//! quietly false. Rules test optional fields with `has(...)` or `x.?y.orValue(0.0)`.
+
+use super::compile::{Catalogue, Expr, Part, Rule, Template};
+use super::rank;
+use super::{Kind, Layer, Severity};
+use crate::snapshot::{Snapshot, Status};
+use cel::objects::{Key, Map};
+use cel::{Context, ExecutionError, Value};
+use schemars::JsonSchema;
+use serde::Serialize;
+use std::collections::HashMap;
+use std::sync::Arc;
+
+/// What the rules found in one snapshot.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct Analysis {
+    /// Firing rules, ranked: a root cause comes before the symptoms it explains.
+    pub findings: Vec<Finding>,
+    /// Rules that could not be evaluated, with why.
+    pub not_checked: Vec<NotChecked>,
+    /// Ids of the rules that were evaluated and did not fire.
+    pub passed: Vec<String>,
+}
+
+/// One firing rule.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct Finding {
+    /// 1 is the most likely cause.
+    pub rank: u32,
+    pub id: String,
+    pub title: String,
+    pub layer: Layer,
+    pub kind: Kind,
+    pub severity: Severity,
+    /// 0–100: how strong the evidence is.
+    pub score: f64,
+    /// The observed value and the limit, in one line.
+    pub summary: String,
+    pub evidence: Vec<Evidence>,
+    /// What to do, with this machine's values filled in.
+    pub fix: String,
+    /// Ids of the firing symptoms this root cause explains; they follow it in `findings`.
+    pub explains: Vec<String>,
+    /// The root cause this symptom is shown under, if one fired.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub explained_by: Option<String>,
+}
+
+/// A value the rule looked at.
+#[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
+pub struct Evidence {
+    pub label: String,
+    /// The value in this snapshot, or `n/a (why)` when it could not be read.
+    pub value: String,
+    /// The limit it is judged against, with its source.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub threshold: Option<String>,
+    /// The CEL expression the value comes from (snapshot field names).
+    pub expr: String,
+}
+
+/// A rule that could not be evaluated on this snapshot.
+#[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
+pub struct NotChecked {
+    pub id: String,
+    pub title: String,
+    pub layer: Layer,
+    pub reason: String,
+}
+
+/// Runs every rule of the catalogue on the snapshot.
+#[must_use]
+pub fn analyze(catalogue: &Catalogue, snapshot: &Snapshot) -> Analysis {
+    let json = serde_json::to_value(snapshot).unwrap_or_default();
+    let mut ctx = Context::with_env(Arc::clone(&catalogue.env));
+    functions::register(&mut ctx);
+    if let serde_json::Value::Object(top) = &json {
+        for (k, v) in top {
+            ctx.add_variable_from_value(k.clone(), to_cel(v));
+        }
+    }
+    let statuses: HashMap<&str, (Status, Option<&str>)> = snapshot
+        .collectors()
+        .into_iter()
+        .map(|c| (c.name, (c.status, c.message)))
+        .collect();
+
+    let mut fired = Vec::new();
+    let mut not_checked = Vec::new();
+    let mut passed = Vec::new();
+    for rule in &catalogue.rules {
+        match evaluate(rule, &ctx, &statuses) {
+            Outcome::Fired(f) => fired.push(f),
+            Outcome::Quiet => passed.push(rule.id.clone()),
+            Outcome::NotChecked(reason) => not_checked.push(NotChecked {
+                id: rule.id.clone(),
+                title: rule.title.clone(),
+                layer: rule.layer,
+                reason,
+            }),
+        }
+    }
+    let explains: HashMap<&str, &[String]> = catalogue
+        .rules
+        .iter()
+        .map(|r| (r.id.as_str(), r.explains.as_slice()))
+        .collect();
+    Analysis {
+        findings: rank::rank(fired, &explains),
+        not_checked,
+        passed,
+    }
+}
+
+enum Outcome {
+    Fired(Finding),
+    Quiet,
+    NotChecked(String),
+}
+
+fn evaluate(
+    rule: &Rule,
+    root: &Context<'_, '_>,
+    statuses: &HashMap<&str, (Status, Option<&str>)>,
+) -> Outcome {
+    for section in &rule.requires {
+        match statuses.get(section.as_str()) {
+            Some((Status::Ok, _)) => {}
+            Some((status, message)) => {
+                return Outcome::NotChecked(format!(
+                    "needs `{section}`, which was {}: {}",
+                    match status {
+                        Status::Skipped => "skipped",
+                        _ => "not collected (error)",
+                    },
+                    message.unwrap_or("no reason given")
+                ));
+            }
+            None => {
+                return Outcome::NotChecked(format!(
+                    "needs `{section}`, which this snapshot lacks"
+                ));
+            }
+        }
+    }
+    let mut ctx = root.new_inner_scope();
+    // The lets `when` needs first; the others (evidence and text) only for a firing rule, so a
+    // quiet rule costs little.
+    for (needed, (name, expr)) in rule.when_needs.iter().zip(&rule.lets) {
+        if *needed {
+            match run(expr, &ctx) {
+                Ok(v) => ctx.add_variable_from_value(name.clone(), v),
+                Err(e) => return Outcome::NotChecked(reason(&format!("let.{name}"), expr, &e)),
+            }
+        }
+    }
+    match run(&rule.when, &ctx) {
+        Ok(Value::Bool(true)) => {}
+        Ok(Value::Bool(false)) => return Outcome::Quiet,
+        Ok(other) => {
+            return Outcome::NotChecked(format!(
+                "`when` must be true or false, it gave {}",
+                display(&other)
+            ));
+        }
+        Err(e) => return Outcome::NotChecked(reason("when", &rule.when, &e)),
+    }
+    for (needed, (name, expr)) in rule.when_needs.iter().zip(&rule.lets) {
+        if !*needed {
+            match run(expr, &ctx) {
+                Ok(v) => ctx.add_variable_from_value(name.clone(), v),
+                Err(e) => return Outcome::NotChecked(reason(&format!("let.{name}"), expr, &e)),
+            }
+        }
+    }
+    let score = match run(&rule.score, &ctx).map(|v| number(&v)) {
+        // Whole points: a score is a ranking aid, not a measurement.
+        Ok(Some(s)) if s.is_finite() => s.clamp(0.0, 100.0).round(),
+        Ok(other) => {
+            return Outcome::NotChecked(format!(
+                "`score` must be a finite number, it gave {}",
+                other.map_or_else(|| "a non-number".to_owned(), |n| n.to_string())
+            ));
+        }
+        Err(e) => return Outcome::NotChecked(reason("score", &rule.score, &e)),
+    };
+    let evidence = rule
+        .evidence
+        .iter()
+        .map(|e| Evidence {
+            label: e.label.clone(),
+            value: match run(&e.expr, &ctx) {
+                Ok(v) => display(&v),
+                Err(err) => format!("n/a ({err})"),
+            },
+            threshold: e.threshold.clone(),
+            expr: e.expr.source.clone(),
+        })
+        .collect();
+    Outcome::Fired(Finding {
+        rank: 0,
+        id: rule.id.clone(),
+        title: rule.title.clone(),
+        layer: rule.layer,
+        kind: rule.kind,
+        severity: rule.severity(score),
+        score,
+        summary: render(&rule.summary, &ctx).trim().to_owned(),
+        evidence,
+        fix: tidy(&render(&rule.fix, &ctx)),
+        explains: Vec::new(),
+        explained_by: None,
+    })
+}
+
+/// Evaluates; errors in words a rule author acts on.
+fn run(expr: &Expr, ctx: &Context<'_, '_>) -> Result<Value, String> {
+    // What `cel::Program::execute` does with its expression.
+    Value::resolve(&expr.program, ctx).map_err(|e| describe(&e))
+}
+
+fn reason(key: &str, expr: &Expr, e: &str) -> String {
+    format!("`{key}` ({}) could not be evaluated: {e}", expr.source)
+}
+
+/// An evaluation error in words a rule author acts on.
+fn describe(e: &ExecutionError) -> String {
+    match e {
+        ExecutionError::NoSuchKey(k) => format!("the snapshot has no `{k}`"),
+        ExecutionError::UndeclaredReference(name) => format!("unknown name or function `{name}`"),
+        other => other.to_string(),
+    }
+}
+
+/// Fills a template's placeholders; one that cannot be evaluated shows as `n/a`.
+fn render(t: &Template, ctx: &Context<'_, '_>) -> String {
+    let mut out = String::new();
+    for part in &t.parts {
+        match part {
+            Part::Text(s) => out.push_str(s),
+            Part::Expr(e) => match run(e, ctx) {
+                Ok(v) => out.push_str(&display(&v)),
+                Err(_) => out.push_str("n/a"),
+            },
+        }
+    }
+    out
+}
+
+/// Placeholders that render empty (a branch that does not apply) leave blank lines; keep at
+/// most one in a row and none at the ends.
+fn tidy(text: &str) -> String {
+    let mut out: Vec<&str> = Vec::new();
+    for line in text.lines().map(str::trim_end) {
+        if line.trim().is_empty() && out.last().is_none_or(|l| l.trim().is_empty()) {
+            continue;
+        }
+        out.push(line);
+    }
+    while out.last().is_some_and(|l| l.trim().is_empty()) {
+        out.pop();
+    }
+    out.join("\n")
+}
+
+fn number(v: &Value) -> Option<f64> {
+    match v {
+        Value::Float(f) => Some(*f),
+        Value::Int(i) => Some(*i as f64),
+        Value::UInt(u) => Some(*u as f64),
+        _ => None,
+    }
+}
+
+/// A value as a person reads it: `128`, `2.5`, `vda`, `a, b`.
+#[must_use]
+pub fn display(v: &Value) -> String {
+    match v {
+        Value::Float(f) => fmt_number(*f),
+        Value::Int(i) => i.to_string(),
+        Value::UInt(u) => u.to_string(),
+        Value::String(s) => s.to_string(),
+        Value::Bool(b) => b.to_string(),
+        Value::Null => "n/a".to_owned(),
+        Value::List(items) => items.iter().map(display).collect::<Vec<_>>().join(", "),
+        Value::Map(m) => {
+            let mut entries: Vec<(String, String)> = m
+                .map
+                .iter()
+                .map(|(k, v)| (key_text(k), display(v)))
+                .collect();
+            entries.sort();
+            entries
+                .into_iter()
+                .map(|(k, v)| format!("{k}: {v}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        }
+        other => format!("{other:?}"),
+    }
+}
+
+fn key_text(k: &Key) -> String {
+    match k {
+        Key::Int(i) => i.to_string(),
+        Key::Uint(u) => u.to_string(),
+        Key::Bool(b) => b.to_string(),
+        Key::String(s) => s.to_string(),
+    }
+}
+
+/// Whole numbers without a fraction, others with at most two decimals.
+#[must_use]
+pub fn fmt_number(f: f64) -> String {
+    if !f.is_finite() {
+        return "n/a".to_owned();
+    }
+    let r = crate::snapshot::round2(f);
+    if r.fract() == 0.0 && r.abs() < 1e15 {
+        format!("{}", r as i64)
+    } else {
+        let s = format!("{r:.2}");
+        s.trim_end_matches('0').to_owned()
+    }
+}
+
+/// JSON → CEL, every number as a double (see the module doc).
+fn to_cel(v: &serde_json::Value) -> Value {
+    match v {
+        serde_json::Value::Null => Value::Null,
+        serde_json::Value::Bool(b) => Value::Bool(*b),
+        serde_json::Value::Number(n) => Value::Float(n.as_f64().unwrap_or(f64::NAN)),
+        serde_json::Value::String(s) => Value::String(Arc::new(s.clone())),
+        serde_json::Value::Array(a) => Value::List(Arc::new(a.iter().map(to_cel).collect())),
+        serde_json::Value::Object(o) => {
+            let map: HashMap<Key, Value> = o
+                .iter()
+                .map(|(k, v)| (Key::String(Arc::new(k.clone())), to_cel(v)))
+                .collect();
+            Value::Map(Map { map: Arc::new(map) })
+        }
+    }
+}
+
+/// The functions doctor adds to CEL for scores: all take numbers of any CEL kind.
+mod functions {
+    use cel::extractors::Arguments;
+    use cel::{Context, ExecutionError, FunctionContext, Value};
+    use std::sync::Arc;
+
+    pub fn register(ctx: &mut Context<'_, '_>) {
+        // Names are not in CEL's standard library, so registering cannot conflict.
+        let _ = ctx.add_function("max", |Arguments(a): Arguments| fold(&a, f64::max));
+        let _ = ctx.add_function("min", |Arguments(a): Arguments| fold(&a, f64::min));
+        let _ = ctx.add_function("sum", |Arguments(a): Arguments| fold(&a, |x, y| x + y));
+        let _ = ctx.add_function("clamp", clamp);
+        let _ = ctx.add_function("ramp", ramp);
+        let _ = ctx.add_function("take", take);
+        let _ = ctx.add_function("fmt", |v: Value| {
+            Value::String(Arc::new(super::display(&v)))
+        });
+    }
+
+    /// `take(list, n)`: the first `n` items (all of them when there are fewer).
+    fn take(ftx: &FunctionContext, list: Value, n: Value) -> Result<Value, ExecutionError> {
+        let Value::List(items) = list else {
+            return Err(ftx.error("take: expected a list"));
+        };
+        let n = num(&n)?.max(0.0) as usize;
+        Ok(Value::List(Arc::new(
+            items.iter().take(n).cloned().collect(),
+        )))
+    }
+
+    fn num(v: &Value) -> Result<f64, ExecutionError> {
+        super::number(v).ok_or_else(|| {
+            ExecutionError::function_error("number", format!("expected a number, got {v:?}"))
+        })
+    }
+
+    /// `max(a, b, ...)` or `max(list)`; an empty list is an error (nothing to compare).
+    fn fold(args: &Arc<Vec<Value>>, f: fn(f64, f64) -> f64) -> Result<Value, ExecutionError> {
+        let items: Vec<Value> = match args.as_slice() {
+            [Value::List(l)] => l.as_ref().clone(),
+            other => other.to_vec(),
+        };
+        let mut it = items.iter();
+        let Some(first) = it.next() else {
+            return Err(ExecutionError::function_error(
+                "max/min/sum",
+                "empty list (no values to compare)",
+            ));
+        };
+        let mut acc = num(first)?;
+        for v in it {
+            acc = f(acc, num(v)?);
+        }
+        Ok(Value::Float(acc))
+    }
+
+    /// `clamp(x, lo, hi)`
+    fn clamp(
+        ftx: &FunctionContext,
+        x: Value,
+        lo: Value,
+        hi: Value,
+    ) -> Result<Value, ExecutionError> {
+        let (x, lo, hi) = (num(&x)?, num(&lo)?, num(&hi)?);
+        if lo > hi {
+            return Err(ftx.error("clamp: lo is above hi"));
+        }
+        Ok(Value::Float(x.clamp(lo, hi)))
+    }
+
+    /// `ramp(x, lo, hi)`: 0 at or below `lo`, 1 at or above `hi`, linear between. Scores are
+    /// written as `50.0 + 50.0 * ramp(rate, warn, crit)`.
+    fn ramp(
+        ftx: &FunctionContext,
+        x: Value,
+        lo: Value,
+        hi: Value,
+    ) -> Result<Value, ExecutionError> {
+        let (x, lo, hi) = (num(&x)?, num(&lo)?, num(&hi)?);
+        if lo >= hi {
+            return Err(ftx.error("ramp: lo must be below hi"));
+        }
+        Ok(Value::Float(((x - lo) / (hi - lo)).clamp(0.0, 1.0)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rule_on_healthy(when: &str) -> Analysis {
+        use crate::engine::rules::Source;
+        let text = format!(
+            "id = \"x\"\ntitle = \"t\"\nlayer = \"cpu\"\nkind = \"root-cause\"\nwhen = \"{when}\"\n\
+             score = \"60\"\nsummary = \"{{{{detail}}}}\"\nfix = \"f\"\n[let]\ncores = \"cpu.cores\"\n\
+             detail = \"cpu.no_such_field\"\n"
+        );
+        let cat = Catalogue::from_sources(&[Source {
+            path: "x.toml".into(),
+            text,
+            doc: None,
+            builtin: false,
+        }])
+        .unwrap();
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/healthy.json");
+        analyze(&cat, &crate::snapshot::load(&path).unwrap())
+    }
+
+    /// `when` is decided with only the lets it needs; the others are evaluated for a firing rule
+    /// only, where a failure still makes it "not checked".
+    #[test]
+    fn lets_when_does_not_need_are_evaluated_only_when_firing() {
+        let quiet = rule_on_healthy("cores < 1.0");
+        assert_eq!(quiet.passed, ["x"]);
+        let firing = rule_on_healthy("cores >= 1.0");
+        assert!(firing.findings.is_empty());
+        assert!(
+            firing.not_checked[0].reason.contains("`let.detail`")
+                && firing.not_checked[0].reason.contains("no_such_field"),
+            "{:?}",
+            firing.not_checked
+        );
+    }
+
+    #[test]
+    fn tidy_collapses_blank_lines() {
+        assert_eq!(tidy("\n\na\n\n \n\nb  \n\n"), "a\n\nb");
+    }
+
+    #[test]
+    fn numbers_read_naturally() {
+        assert_eq!(fmt_number(128.0), "128");
+        assert_eq!(fmt_number(2.5), "2.5");
+        assert_eq!(fmt_number(601.599), "601.6");
+        assert_eq!(fmt_number(0.125), "0.13");
+        assert_eq!(fmt_number(f64::NAN), "n/a");
+        assert_eq!(fmt_number(-3.0), "-3");
+    }
+
+    fn eval(src: &str, json: &serde_json::Value) -> Result<Value, ExecutionError> {
+        let env = Arc::new(cel::Env::stdlib());
+        let mut ctx = Context::with_env(Arc::clone(&env));
+        functions::register(&mut ctx);
+        for (k, v) in json.as_object().unwrap() {
+            ctx.add_variable_from_value(k.clone(), to_cel(v));
+        }
+        env.compile(src).unwrap().execute(&ctx)
+    }
+
+    #[test]
+    fn every_number_is_a_double_and_missing_fields_are_errors() {
+        let j = serde_json::json!({"cpu": {"cores": 2, "busy_pct": 95.5}, "tcp": {"status": "skipped"}});
+        assert_eq!(
+            eval("cpu.busy_pct / cpu.cores", &j),
+            Ok(Value::Float(47.75))
+        );
+        assert_eq!(eval("cpu.cores > 1", &j), Ok(Value::Bool(true)));
+        assert!(matches!(
+            eval("tcp.counters.X.delta > 0.0", &j),
+            Err(ExecutionError::NoSuchKey(_))
+        ));
+        assert_eq!(
+            eval("tcp.?counters.?X.?delta.orValue(0.0)", &j),
+            Ok(Value::Float(0.0))
+        );
+    }
+
+    #[test]
+    fn score_functions() {
+        let j = serde_json::json!({"l": [1, 5.5, 3]});
+        assert_eq!(eval("max(l)", &j), Ok(Value::Float(5.5)));
+        assert_eq!(eval("min(2, 1.5)", &j), Ok(Value::Float(1.5)));
+        assert_eq!(eval("sum(l)", &j), Ok(Value::Float(9.5)));
+        assert_eq!(eval("ramp(3, 1, 5)", &j), Ok(Value::Float(0.5)));
+        assert_eq!(eval("ramp(9, 1, 5)", &j), Ok(Value::Float(1.0)));
+        assert_eq!(eval("clamp(150, 0, 100)", &j), Ok(Value::Float(100.0)));
+        assert!(eval("max([])", &j).is_err());
+        assert_eq!(display(&eval("take(l, 2)", &j).unwrap()), "1, 5.5");
+        assert_eq!(display(&eval("take(l, 9.0)", &j).unwrap()), "1, 5.5, 3");
+        assert_eq!(
+            eval("fmt(119.9914566)", &j),
+            Ok(Value::String(Arc::new("119.99".into())))
+        );
+        assert_eq!(
+            eval("fmt(4096.0) + '/' + fmt('x')", &j),
+            Ok(Value::String(Arc::new("4096/x".into())))
+        );
+        assert!(eval("ramp(1, 5, 5)", &j).is_err());
+    }
+
+    #[test]
+    fn values_display() {
+        let j = serde_json::json!({"l": ["vda", "sdb"], "m": {"b": 2, "a": 1.5}});
+        assert_eq!(display(&eval("l", &j).unwrap()), "vda, sdb");
+        assert_eq!(display(&eval("m", &j).unwrap()), "a: 1.5, b: 2");
+    }
+}

@@ -1,0 +1,255 @@
+//! Guards on the rule catalogue, the way clippy and ruff guard theirs: every built-in rule
+//! compiles, has its documentation with the fixed headings, names real rules in `explains`,
+//! fires on at least one recorded scenario and stays quiet on the healthy one. Plus the `rules`
+//! commands and `--rules DIR`.
+
+use assert_cmd::Command;
+use doctor::engine::{Catalogue, Kind, analyze, rules::BUILTIN};
+use std::collections::BTreeSet;
+use std::path::PathBuf;
+
+const HEADINGS: &[&str] = &[
+    "## What it detects",
+    "## Why it matters",
+    "## How to fix",
+    "## References",
+];
+
+fn fixtures() -> Vec<(String, doctor::snapshot::Snapshot)> {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("fixtures");
+    let mut out: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "json"))
+        .map(|p| {
+            let name = p.file_stem().unwrap().to_string_lossy().into_owned();
+            (name, doctor::snapshot::load(&p).unwrap())
+        })
+        .collect();
+    out.sort_by(|a, b| a.0.cmp(&b.0));
+    out
+}
+
+#[test]
+fn every_rule_compiles_and_is_documented() {
+    let cat = Catalogue::load(None).unwrap();
+    let files: BTreeSet<&str> = BUILTIN
+        .iter()
+        .filter(|(p, _)| {
+            std::path::Path::new(p)
+                .extension()
+                .is_some_and(|e| e == "toml")
+        })
+        .map(|(p, _)| *p)
+        .collect();
+    assert_eq!(files.len(), cat.rules.len(), "one rule per file");
+    let ids: BTreeSet<&str> = cat.rules.iter().map(|r| r.id.as_str()).collect();
+    assert_eq!(ids.len(), cat.rules.len(), "ids are unique");
+    for r in &cat.rules {
+        let doc = r
+            .doc
+            .as_deref()
+            .unwrap_or_else(|| panic!("{} has no rules/{}.md", r.id, r.id));
+        assert!(
+            doc.starts_with(&format!("# {}\n", r.id)),
+            "{}.md starts with its id",
+            r.id
+        );
+        for h in HEADINGS {
+            assert!(doc.contains(h), "{}.md lacks `{h}`", r.id);
+        }
+        let refs = doc.split("## References").nth(1).unwrap();
+        assert!(refs.contains("- "), "{}.md lists no reference", r.id);
+        assert!(!r.evidence.is_empty(), "{} shows no evidence", r.id);
+        assert!(r.title.len() <= 100, "{} title is too long", r.id);
+        for target in &r.explains {
+            let t = cat
+                .get(target)
+                .unwrap_or_else(|| panic!("{} explains unknown {target}", r.id));
+            assert_eq!(
+                t.kind,
+                Kind::Symptom,
+                "{} explains {target}, not a symptom",
+                r.id
+            );
+        }
+    }
+}
+
+#[test]
+fn every_rule_fires_on_a_fixture_and_is_quiet_on_healthy() {
+    let cat = Catalogue::load(None).unwrap();
+    let fixtures = fixtures();
+    assert!(
+        fixtures.iter().any(|(n, _)| n == "healthy"),
+        "fixtures/healthy.json is missing"
+    );
+    for r in &cat.rules {
+        let fired_on: Vec<&str> = fixtures
+            .iter()
+            .filter(|(_, s)| analyze(&cat, s).findings.iter().any(|f| f.id == r.id))
+            .map(|(n, _)| n.as_str())
+            .collect();
+        assert!(!fired_on.is_empty(), "{} fires on no fixture", r.id);
+        assert!(!fired_on.contains(&"healthy"), "{} fires on healthy", r.id);
+    }
+}
+
+fn doctor() -> Command {
+    Command::cargo_bin("doctor").unwrap()
+}
+
+fn fixture_path(name: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("fixtures")
+        .join(format!("{name}.json"))
+}
+
+#[test]
+fn rules_list_and_explain() {
+    let cat = Catalogue::load(None).unwrap();
+    let out = doctor().args(["rules", "list"]).assert().success();
+    let text = String::from_utf8(out.get_output().stdout.clone()).unwrap();
+    assert_eq!(text.lines().count(), cat.rules.len());
+    for r in &cat.rules {
+        assert!(text.contains(&r.id), "{} missing from the list", r.id);
+    }
+    let out = doctor()
+        .args(["rules", "explain", "tcp-accept-queue-overflow"])
+        .assert()
+        .success();
+    let text = String::from_utf8(out.get_output().stdout.clone()).unwrap();
+    for needle in [
+        "## What it detects",
+        "## References",
+        "when: overflows > 0.0",
+        "Netdata",
+    ] {
+        assert!(text.contains(needle), "explain lacks {needle}:\n{text}");
+    }
+    doctor()
+        .args(["rules", "explain", "no-such-rule"])
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains("there is no rule `no-such-rule`"));
+}
+
+#[test]
+fn fail_on_sets_the_exit_code() {
+    let overflow = fixture_path("accept-queue-overflow");
+    doctor().arg("analyze").arg(&overflow).assert().code(1);
+    doctor()
+        .arg("analyze")
+        .arg(&overflow)
+        .args(["--fail-on", "never"])
+        .assert()
+        .code(0);
+    doctor()
+        .arg("analyze")
+        .arg(fixture_path("healthy"))
+        .assert()
+        .code(0);
+    doctor()
+        .arg("analyze")
+        .arg(fixture_path("healthy"))
+        .args(["--fail-on", "bogus"])
+        .assert()
+        .code(2);
+}
+
+#[test]
+fn rules_dir_adds_and_overrides() {
+    let dir = tempfile::tempdir().unwrap();
+    // Overrides the built-in rule with one that always fires.
+    std::fs::write(
+        dir.path().join("cpu-saturation.toml"),
+        "id = \"cpu-saturation\"\ntitle = \"always\"\nlayer = \"cpu\"\nkind = \"root-cause\"\n\
+         when = \"cpu.cores > 0\"\nscore = \"60\"\nsummary = \"{{cpu.cores}} cores\"\nfix = \"none\"\n",
+    )
+    .unwrap();
+    let out = doctor()
+        .arg("analyze")
+        .arg(fixture_path("healthy"))
+        .args(["--format", "json", "--rules"])
+        .arg(dir.path())
+        .assert()
+        .code(1);
+    let v: serde_json::Value = serde_json::from_slice(&out.get_output().stdout).unwrap();
+    assert_eq!(v["findings"][0]["id"], "cpu-saturation");
+    assert_eq!(v["findings"][0]["title"], "always");
+    assert_eq!(v["findings"][0]["severity"], "warning");
+}
+
+#[test]
+fn malformed_rule_file_names_file_line_and_problem() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("my-rule.toml");
+    std::fs::write(
+        &file,
+        "id = \"my-rule\"\ntitle = \"t\"\nlayer = \"cpu\"\nkind = \"symptom\"\n\
+         when = \"cpu.busy_pct >\"\nscore = \"1\"\nsummary = \"s\"\nfix = \"f\"\n",
+    )
+    .unwrap();
+    doctor()
+        .arg("analyze")
+        .arg(fixture_path("healthy"))
+        .arg("--rules")
+        .arg(dir.path())
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains(format!("{}:5:", file.display())))
+        .stderr(predicates::str::contains("`when`: Syntax error"));
+    std::fs::write(&file, "id = \"my-rule\"\ntitle = [\n").unwrap();
+    doctor()
+        .args(["rules", "list", "--rules"])
+        .arg(dir.path())
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains(format!("{}:", file.display())));
+}
+
+/// doctor parses CEL with cel's Pratt parser (fast) rather than its ANTLR one (the reference):
+/// both must build the same tree, up to node ids, for every expression of every built-in rule.
+#[test]
+fn pratt_parser_builds_the_same_tree_as_the_reference_parser() {
+    use doctor::engine::compile::{Part, parse_cel};
+    fn without_ids(e: &cel::IdedExpr) -> String {
+        let text = format!("{e:?}");
+        let mut out = String::with_capacity(text.len());
+        let mut rest = text.as_str();
+        while let Some(i) = rest.find("id: ") {
+            out.push_str(&rest[..i + 4]);
+            rest = rest[i + 4..].trim_start_matches(|c: char| c.is_ascii_digit());
+        }
+        out.push_str(rest);
+        out
+    }
+    let cat = Catalogue::load(None).unwrap();
+    let env = cel::Env::stdlib();
+    let mut checked = 0;
+    for r in &cat.rules {
+        let mut sources: Vec<&str> = r.lets.iter().map(|(_, e)| e.source.as_str()).collect();
+        sources.extend([r.when.source.as_str(), r.score.source.as_str()]);
+        sources.extend(r.evidence.iter().map(|e| e.expr.source.as_str()));
+        for t in [&r.summary, &r.fix] {
+            sources.extend(t.parts.iter().filter_map(|p| match p {
+                Part::Expr(e) => Some(e.source.as_str()),
+                Part::Text(_) => None,
+            }));
+        }
+        for src in sources {
+            let reference = env
+                .compile(src)
+                .unwrap_or_else(|e| panic!("{}: `{src}`: {e}", r.id));
+            let pratt = parse_cel(src).unwrap();
+            assert_eq!(
+                without_ids(&pratt),
+                without_ids(reference.expression()),
+                "{}: `{src}`",
+                r.id
+            );
+            checked += 1;
+        }
+    }
+    assert!(checked > 50, "only {checked} expressions");
+}

