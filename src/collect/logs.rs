@@ -388,7 +388,9 @@ pub fn section(
     };
     Section {
         notes,
-        elapsed_ms: elapsed_ms + crate::snapshot::round_ms(reading),
+        elapsed_ms: crate::snapshot::round_ms(
+            Duration::from_secs_f64(elapsed_ms / 1000.0) + reading,
+        ),
         ..section
     }
 }

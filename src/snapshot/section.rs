@@ -260,6 +260,17 @@ mod tests {
         assert_eq!(back.message.as_deref(), Some("connection refused"));
     }
 
+    /// A replayed snapshot must print exactly what the live one printed, so every float has to
+    /// survive the trip through JSON bit for bit (`serde_json`'s `float_roundtrip`).
+    #[test]
+    fn floats_round_trip_exactly() {
+        let mut s = Section::ok(Data { answer: 1 }, Duration::ZERO);
+        s.elapsed_ms = 0.013 + 0.013;
+        let back: Section<Data> =
+            serde_json::from_str(&serde_json::to_string(&s).unwrap()).unwrap();
+        assert_eq!(back.elapsed_ms.to_bits(), s.elapsed_ms.to_bits());
+    }
+
     #[test]
     fn malformed_data_names_the_field() {
         let err = serde_json::from_str::<Section<Data>>(r#"{"status":"ok","answer":"many"}"#)
