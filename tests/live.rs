@@ -200,6 +200,11 @@ fn live_mysql_small_buffer_pool() {
 }
 
 #[test]
+fn live_mysql_connection_churn() {
+    live("mysql-connection-churn");
+}
+
+#[test]
 fn live_healthy() {
     live("healthy");
 }

@@ -39,6 +39,7 @@ pub const SCENARIOS: &[(&str, Option<&str>)] = &[
         "mysql-small-buffer-pool",
         Some("mysql-buffer-pool-too-small"),
     ),
+    ("mysql-connection-churn", Some("mysql-connection-churn")),
     ("container-cpu-throttled", Some("container-cpu-throttled")),
     (
         "container-accept-queue-overflow",
@@ -116,6 +117,7 @@ pub fn start(name: &str, port_base: u16) -> Running {
         "mysql-sleepers" => mysql_sleepers(33301 + port_base % 100),
         "mysql-too-many-connections" => mysql_too_many(33302 + port_base % 100),
         "mysql-small-buffer-pool" => mysql_small_buffer_pool(33304 + port_base % 100),
+        "mysql-connection-churn" => mysql_connection_churn(33305 + port_base % 100),
         "container-cpu-throttled" => container_cpu_throttled(),
         "container-accept-queue-overflow" => container_accept_queue_overflow(),
         "healthy" => healthy(port_base + 10),
@@ -1023,6 +1025,49 @@ fn mysql_small_buffer_pool(port: u16) -> Running {
     run.on_drop(move || {
         stop.store(true, Ordering::Relaxed);
         let _ = reader.join();
+        drop(db);
+    });
+    run
+}
+
+// ---------------------------------------------------------------------------------------------
+// mysql-connection-churn
+
+/// A client that connects, runs `SELECT 1` and disconnects in a loop (a few ms apart), the way
+/// an app without a pool does; `thread_cache_size` 0, so every connection gets a new thread.
+fn mysql_connection_churn(port: u16) -> Running {
+    let mut run = Running::new("mysql-connection-churn");
+    let db = Arc::new(crate::mariadb::MariaDb::start(
+        port,
+        &[("thread_cache_size", "0")],
+    ));
+    let stop = Arc::new(AtomicBool::new(false));
+    let client = {
+        let (db, stop) = (Arc::clone(&db), Arc::clone(&stop));
+        let deadline = Instant::now() + Duration::from_secs(MAX_LIFE_S);
+        std::thread::spawn(move || {
+            while !stop.load(Ordering::Relaxed) && Instant::now() < deadline {
+                if let Ok(mut conn) = db.connect("root", None) {
+                    let _ = mysql::prelude::Queryable::query_drop(&mut conn, "SELECT 1");
+                }
+                std::thread::sleep(Duration::from_millis(3));
+            }
+        })
+    };
+    wait_until("connection churn", Duration::from_secs(20), || {
+        let a = db.global_status_quiet("Connections");
+        std::thread::sleep(Duration::from_secs(1));
+        let per_s = db.global_status_quiet("Connections") - a;
+        if per_s >= 50 {
+            Ok(())
+        } else {
+            Err(format!("SHOW GLOBAL STATUS: Connections +{per_s}/s"))
+        }
+    });
+    run.doctor_args = vec!["--mysql".into(), db.root_url()];
+    run.on_drop(move || {
+        stop.store(true, Ordering::Relaxed);
+        let _ = client.join();
         drop(db);
     });
     run
