@@ -182,3 +182,22 @@ fn json_report_has_the_documented_shape() {
         );
     }
 }
+
+/// A replayed snapshot must give the very report `check` printed: `serde_json`'s default float
+/// parser is not correctly rounded (`0.021` came back as `0.020999999999999998` in a replay), so
+/// the crate enables its `float_roundtrip` feature. This guards that choice.
+#[test]
+#[allow(clippy::float_cmp)] // exactness is what is tested
+fn json_numbers_parse_exactly() {
+    for text in ["0.021", "0.020999999999999998", "601.6", "1e-7", "5000.356"] {
+        let parsed: f64 = serde_json::from_str(text).unwrap();
+        assert_eq!(parsed, text.parse::<f64>().unwrap(), "{text}");
+        assert_eq!(
+            serde_json::to_string(&parsed)
+                .unwrap()
+                .parse::<f64>()
+                .unwrap(),
+            parsed
+        );
+    }
+}

@@ -195,6 +195,16 @@ fn live_mysql_too_many_connections() {
 }
 
 #[test]
+fn live_mysql_small_buffer_pool() {
+    live("mysql-small-buffer-pool");
+}
+
+#[test]
+fn live_mysql_connection_churn() {
+    live("mysql-connection-churn");
+}
+
+#[test]
 fn live_healthy() {
     live("healthy");
 }

@@ -35,6 +35,11 @@ pub const SCENARIOS: &[(&str, Option<&str>)] = &[
         "mysql-too-many-connections",
         Some("mysql-too-many-connections"),
     ),
+    (
+        "mysql-small-buffer-pool",
+        Some("mysql-buffer-pool-too-small"),
+    ),
+    ("mysql-connection-churn", Some("mysql-connection-churn")),
     ("container-cpu-throttled", Some("container-cpu-throttled")),
     (
         "container-accept-queue-overflow",
@@ -111,6 +116,8 @@ pub fn start(name: &str, port_base: u16) -> Running {
         "pool-queue-limit" => pool_queue_limit(port_base + 20, 33300 + port_base % 100),
         "mysql-sleepers" => mysql_sleepers(33301 + port_base % 100),
         "mysql-too-many-connections" => mysql_too_many(33302 + port_base % 100),
+        "mysql-small-buffer-pool" => mysql_small_buffer_pool(33304 + port_base % 100),
+        "mysql-connection-churn" => mysql_connection_churn(33305 + port_base % 100),
         "container-cpu-throttled" => container_cpu_throttled(),
         "container-accept-queue-overflow" => container_accept_queue_overflow(),
         "healthy" => healthy(port_base + 10),
@@ -948,6 +955,119 @@ fn mysql_too_many(port: u16) -> Running {
     run.on_drop(move || {
         stop.store(true, Ordering::Relaxed);
         let _ = retry.join();
+        drop(db);
+    });
+    run
+}
+
+// ---------------------------------------------------------------------------------------------
+// mysql-small-buffer-pool
+
+/// `SELECT ... WHERE id IN (n random ids)` over the 16 Ki rows of `w.t` (a small LCG, no rand).
+fn point_lookups(seed: &mut u64, n: usize) -> String {
+    let ids: Vec<String> = (0..n)
+        .map(|_| {
+            *seed = seed.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1);
+            ((*seed >> 33) % 16_384 + 1).to_string()
+        })
+        .collect();
+    format!(
+        "SELECT SUM(LENGTH(pad)) FROM w.t WHERE id IN ({})",
+        ids.join(",")
+    )
+}
+
+/// A 6 MiB buffer pool under random point lookups over 16 MiB of rows: most pages are evicted
+/// before they are read again, so InnoDB reads them from disk (the OS page cache, here) all the
+/// time.
+fn mysql_small_buffer_pool(port: u16) -> Running {
+    let mut run = Running::new("mysql-small-buffer-pool");
+    let db = Arc::new(crate::mariadb::MariaDb::start(
+        port,
+        &[("innodb_buffer_pool_size", "6M")],
+    ));
+    db.sql(
+        "CREATE DATABASE w; CREATE TABLE w.t (id INT AUTO_INCREMENT PRIMARY KEY, pad VARCHAR(1000)) ENGINE=InnoDB; \
+         INSERT INTO w.t (pad) VALUES (REPEAT('x', 1000));",
+    );
+    for _ in 0..14 {
+        db.sql("INSERT INTO w.t (pad) SELECT pad FROM w.t");
+    }
+    db.sql("ANALYZE TABLE w.t");
+    let stop = Arc::new(AtomicBool::new(false));
+    let reader = {
+        let (db, stop) = (Arc::clone(&db), Arc::clone(&stop));
+        let deadline = Instant::now() + Duration::from_secs(MAX_LIFE_S);
+        std::thread::spawn(move || {
+            let mut conn = db.connect("root", None).expect("root connects");
+            let mut seed = 1_u64;
+            while !stop.load(Ordering::Relaxed) && Instant::now() < deadline {
+                let _ =
+                    mysql::prelude::Queryable::query_drop(&mut conn, point_lookups(&mut seed, 500));
+            }
+        })
+    };
+    wait_until("buffer pool misses", Duration::from_secs(20), || {
+        let a = db.global_status_quiet("Innodb_buffer_pool_reads");
+        let ra = db.global_status_quiet("Innodb_buffer_pool_read_requests");
+        std::thread::sleep(Duration::from_secs(1));
+        let misses = db.global_status_quiet("Innodb_buffer_pool_reads") - a;
+        let requests = db.global_status_quiet("Innodb_buffer_pool_read_requests") - ra;
+        if misses >= 100 && requests > 0 && (misses as f64) / (requests as f64) > 0.02 {
+            Ok(())
+        } else {
+            Err(format!(
+                "SHOW GLOBAL STATUS: Innodb_buffer_pool_reads +{misses}/s of +{requests} read requests"
+            ))
+        }
+    });
+    run.doctor_args = vec!["--mysql".into(), db.root_url()];
+    run.on_drop(move || {
+        stop.store(true, Ordering::Relaxed);
+        let _ = reader.join();
+        drop(db);
+    });
+    run
+}
+
+// ---------------------------------------------------------------------------------------------
+// mysql-connection-churn
+
+/// A client that connects, runs `SELECT 1` and disconnects in a loop (a few ms apart), the way
+/// an app without a pool does; `thread_cache_size` 0, so every connection gets a new thread.
+fn mysql_connection_churn(port: u16) -> Running {
+    let mut run = Running::new("mysql-connection-churn");
+    let db = Arc::new(crate::mariadb::MariaDb::start(
+        port,
+        &[("thread_cache_size", "0")],
+    ));
+    let stop = Arc::new(AtomicBool::new(false));
+    let client = {
+        let (db, stop) = (Arc::clone(&db), Arc::clone(&stop));
+        let deadline = Instant::now() + Duration::from_secs(MAX_LIFE_S);
+        std::thread::spawn(move || {
+            while !stop.load(Ordering::Relaxed) && Instant::now() < deadline {
+                if let Ok(mut conn) = db.connect("root", None) {
+                    let _ = mysql::prelude::Queryable::query_drop(&mut conn, "SELECT 1");
+                }
+                std::thread::sleep(Duration::from_millis(3));
+            }
+        })
+    };
+    wait_until("connection churn", Duration::from_secs(20), || {
+        let a = db.global_status_quiet("Connections");
+        std::thread::sleep(Duration::from_secs(1));
+        let per_s = db.global_status_quiet("Connections") - a;
+        if per_s >= 50 {
+            Ok(())
+        } else {
+            Err(format!("SHOW GLOBAL STATUS: Connections +{per_s}/s"))
+        }
+    });
+    run.doctor_args = vec!["--mysql".into(), db.root_url()];
+    run.on_drop(move || {
+        stop.store(true, Ordering::Relaxed);
+        let _ = client.join();
         drop(db);
     });
     run
