@@ -6,6 +6,7 @@
 //! and the key, not a rule that silently never fires.
 
 use super::rules::{self, RawRule, RuleError, Source, Thresholds};
+use super::view::Reads;
 use super::{Kind, Layer, Severity};
 use cel::Env;
 use cel::common::ast::{EntryExpr, Expr as Ast, IdedExpr};
@@ -85,6 +86,20 @@ pub struct Rule {
 }
 
 impl Rule {
+    /// Every expression of the rule: lets, `when`, `score`, evidence, placeholders.
+    pub fn exprs(&self) -> impl Iterator<Item = &Expr> {
+        let placeholders = self.summary.parts.iter().chain(&self.fix.parts);
+        self.lets
+            .iter()
+            .map(|(_, e)| e)
+            .chain([&self.when, &self.score])
+            .chain(self.evidence.iter().map(|e| &e.expr))
+            .chain(placeholders.filter_map(|p| match p {
+                Part::Expr(e) => Some(e),
+                Part::Text(_) => None,
+            }))
+    }
+
     #[must_use]
     pub fn severity(&self, score: f64) -> Severity {
         if score >= self.thresholds.critical {
@@ -101,6 +116,8 @@ impl Rule {
 pub struct Catalogue {
     pub rules: Vec<Rule>,
     pub env: Arc<Env>,
+    /// The parts of the snapshot the rules read: only those are turned into CEL values.
+    pub reads: Reads,
 }
 
 impl std::fmt::Debug for Catalogue {
@@ -176,9 +193,16 @@ impl Catalogue {
                 }
             }
         }
+        let mut reads = Reads::default();
+        for rule in &compiled {
+            for expr in rule.exprs() {
+                reads.record(&expr.program, &|name| names.is_known(name));
+            }
+        }
         Ok(Catalogue {
             rules: compiled,
             env,
+            reads,
         })
     }
 
@@ -366,11 +390,12 @@ impl Compiler<'_> {
         offset_in_value: usize,
     ) -> Result<Expr, RuleError> {
         let source = self.source;
-        let (line0, col0) = content_start(source, value.span().start);
-        let before = &value.get_ref()[..offset_in_value.min(value.get_ref().len())];
-        let extra_lines = before.matches('\n').count();
-        let last_col = before.rsplit('\n').next().map_or(0, |l| l.chars().count());
+        // Only for an error: finding the line and column scans the file up to the expression.
         let locate = |line: usize, col: usize| -> (usize, usize) {
+            let (line0, col0) = content_start(source, value.span().start);
+            let before = &value.get_ref()[..offset_in_value.min(value.get_ref().len())];
+            let extra_lines = before.matches('\n').count();
+            let last_col = before.rsplit('\n').next().map_or(0, |l| l.chars().count());
             // CEL positions are 1-based within `text`.
             let line_in_file = line0 + extra_lines + line.saturating_sub(1);
             let column = match (line <= 1, extra_lines == 0) {
