@@ -202,7 +202,9 @@ fn render(snap: &Snapshot, rules: &Catalogue, output: &OutputArgs) -> Result<u8>
     let report = Report::new(snap, rules);
     let stdout = std::io::stdout();
     let tty = stdout.is_terminal();
-    let mut out = stdout.lock();
+    // One write at the end: stdout is line-buffered, and a report is hundreds of lines (one
+    // system call each).
+    let mut out = std::io::BufWriter::with_capacity(64 * 1024, stdout.lock());
     match output.format() {
         Format::Json => report::render_json(&report, &mut out),
         Format::Markdown => report::render_markdown(&report, &mut out),
