@@ -174,6 +174,55 @@ mod tests {
         ));
     }
 
+    /// The messages for a wrong section, as doctor gave them before sections were read in one
+    /// pass (commit 154a8ac, `doctor analyze` on these files).
+    #[test]
+    fn a_wrong_section_is_named_as_before() {
+        let healthy: serde_json::Value = serde_json::from_slice(&fixture("healthy.json")).unwrap();
+        let cases: [(&str, serde_json::Value, &str); 5] = [
+            (
+                "busy_pct",
+                "x".into(),
+                "at `cpu`: busy_pct: invalid type: string \"x\", expected f64",
+            ),
+            (
+                "message",
+                5.into(),
+                "at `cpu`: message: expected a string, found 5",
+            ),
+            (
+                "status",
+                "bogus".into(),
+                "at `cpu`: status: unknown variant `bogus`, expected one of `ok`, `skipped`, `error`",
+            ),
+            (
+                "cores",
+                serde_json::Value::Null,
+                "at `cpu`: missing field `cores`",
+            ),
+            (
+                "",
+                "x".into(),
+                "at `cpu`: invalid type: string \"x\", expected a map",
+            ),
+        ];
+        for (field, value, expected) in cases {
+            let mut v = healthy.clone();
+            match field {
+                "" => v["cpu"] = value,
+                "cores" => {
+                    v["cpu"].as_object_mut().unwrap().remove("cores");
+                }
+                _ => v["cpu"][field] = value,
+            }
+            let text = serde_json::to_vec_pretty(&v).unwrap();
+            let e = from_json(&text, Path::new("t.json"))
+                .unwrap_err()
+                .to_string();
+            assert_eq!(e, format!("t.json: {expected}"));
+        }
+    }
+
     #[test]
     fn files_the_one_pass_reads_are_read_as_before() {
         let text = String::from_utf8(fixture("healthy.json")).unwrap();
@@ -185,6 +234,19 @@ mod tests {
             "\"status\": \"ok\"",
             "\"status\": \"error\", \"status\": \"ok\"",
             1,
+        );
+        // an envelope key given twice in a section in doctor's order: the last one counts
+        // an envelope key given twice in a section in doctor's order: the last one counts
+        let envelope_twice = text.replacen(
+            "\"status\": \"ok\",\n    \"elapsed_ms\": 2.002,",
+            "\"status\": \"ok\",\n    \"elapsed_ms\": 99, \"elapsed_ms\": 2.002,",
+            1,
+        );
+        assert_ne!(envelope_twice, text);
+        assert!(one_pass(envelope_twice.as_bytes()).is_none());
+        assert_eq!(
+            from_json(envelope_twice.as_bytes(), Path::new("t.json")).unwrap(),
+            from_json(text.as_bytes(), Path::new("t.json")).unwrap()
         );
         for case in [reordered, twice] {
             assert_ne!(case, text);
