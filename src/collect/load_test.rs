@@ -10,6 +10,7 @@ use crate::snapshot::{LoadTarget, LoadTest, rate};
 use netlink_packet_sock_diag::inet::StateFlags;
 use std::collections::HashMap;
 use std::net::IpAddr;
+use std::time::Instant;
 
 /// What the user declared on the command line.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -42,19 +43,46 @@ fn states() -> StateFlags {
 const LISTEN: u8 = 10;
 const ESTABLISHED: u8 = 1;
 
+/// Sampling stays under this share of the time: a dump that took `d` is not repeated for
+/// `d × DUTY`. With a few hundred connections a dump takes well under a millisecond and every
+/// tick samples; with tens of thousands, ticks are skipped rather than loading the server.
+const DUTY: u32 = 20;
+
 pub struct Start {
     port: Option<u16>,
-    follow: Option<(sockdiag::Diag, Tracker)>,
+    follow: Option<Follow>,
+}
+
+struct Follow {
+    diag: sockdiag::Diag,
+    port: u16,
+    tracker: Tracker,
+    /// No tick samples before this (see [`DUTY`]).
+    next: Instant,
+}
+
+impl Follow {
+    fn observe(&mut self, first: bool) -> Result<(), Failure> {
+        let t = Instant::now();
+        let sockets = self.diag.dump_port(states(), self.port)?;
+        self.tracker.observe(&sockets, first);
+        self.next = Instant::now() + t.elapsed() * DUTY;
+        Ok(())
+    }
 }
 
 pub fn begin(request: Request) -> Result<Start, Failure> {
     let follow = match request.port {
         None => None,
         Some(port) => {
-            let diag = sockdiag::Diag::open()?;
-            let mut tracker = Tracker::default();
-            tracker.observe(&diag.dump_port(states(), port)?, true);
-            Some((diag, tracker))
+            let mut follow = Follow {
+                diag: sockdiag::Diag::open()?,
+                port,
+                tracker: Tracker::default(),
+                next: Instant::now(),
+            };
+            follow.observe(true)?;
+            Some(follow)
         }
     };
     Ok(Start {
@@ -64,21 +92,21 @@ pub fn begin(request: Request) -> Result<Start, Failure> {
 }
 
 pub fn sample(start: &mut Start) {
-    if let Some((diag, tracker)) = &mut start.follow
-        && let Some(port) = start.port
-        && let Ok(sockets) = diag.dump_port(states(), port)
+    if let Some(follow) = &mut start.follow
+        && Instant::now() >= follow.next
     {
-        tracker.observe(&sockets, false);
+        // A failed sample is a sample less; the end reading reports a lasting failure.
+        let _ = follow.observe(false);
     }
 }
 
 /// The section, and notes a reader needs (nothing listens on the port; too many connections).
 pub fn finish(start: Start, seconds: f64) -> Result<(LoadTest, Vec<String>), Failure> {
     let mut notes = Vec::new();
-    let target = match (start.follow, start.port) {
-        (Some((diag, mut tracker)), Some(port)) => {
-            let sockets = diag.dump_port(states(), port)?;
-            tracker.observe(&sockets, false);
+    let target = match start.follow {
+        Some(mut follow) => {
+            follow.observe(false)?;
+            let (tracker, port) = (follow.tracker, follow.port);
             let target = tracker.summary(seconds);
             if target.listeners == 0 {
                 notes.push(format!(
@@ -95,7 +123,7 @@ pub fn finish(start: Start, seconds: f64) -> Result<(LoadTest, Vec<String>), Fai
             }
             Some(target)
         }
-        _ => None,
+        None => None,
     };
     Ok((
         LoadTest {
@@ -120,7 +148,6 @@ struct Seen {
 #[derive(Debug, Default)]
 pub struct Tracker {
     seen: HashMap<(IpAddr, IpAddr, u16), Seen>,
-    at_start: u32,
     established_start: u32,
     established_max: u32,
     established_last: u32,
@@ -150,7 +177,6 @@ impl Tracker {
                 seen.last = received;
             } else if self.seen.len() < MAX_CONNECTIONS {
                 let base = if first {
-                    self.at_start += 1;
                     received
                 } else {
                     self.new += 1;
