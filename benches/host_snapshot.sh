@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # What one host snapshot costs, beside the hand-run command set a person would type for the same
-# facts (`vmstat 1 2; iostat -x 1 2; netstat -s; ss -lnt; sysctl -a`).
+# facts (`vmstat 1 2; iostat -x 1 2; netstat -s; ss -lnt; sysctl -a`). The host collectors only
+# (`--no-docker --no-mysql`, no `--log`): the services have their own benchmarks.
 #
 #   bash benches/host_snapshot.sh [runs=5] [interval_s=5]
 #
@@ -37,7 +38,7 @@ d, h, collect, hwm = [], [], [], []
 with tempfile.TemporaryDirectory() as tmp:
     out = os.path.join(tmp, "s.json")
     for _ in range(runs):
-        d.append(measure([doctor, "snapshot", "--interval", f"{interval}s", "--quiet", "--out", out]))
+        d.append(measure([doctor, "snapshot", "--interval", f"{interval}s", "--quiet", "--no-docker", "--no-mysql", "--out", out]))
         overhead = json.load(open(out))["overhead"]
         collect.append(overhead["cpu_ms"])
         hwm.append(overhead["max_rss_bytes"] / 2**20)

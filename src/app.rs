@@ -112,6 +112,9 @@ fn take(window: &WindowArgs, sources: &SourceArgs) -> Result<Snapshot> {
             containers: sources.containers.clone(),
             container_since: sources.container_log_since,
         },
+        load_test: sources
+            .under_load
+            .map(|port| collect::load_test::Request { port }),
         ..collect::Options::default()
     };
     let bar = if window.quiet || !std::io::stderr().is_terminal() {

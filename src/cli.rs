@@ -133,6 +133,16 @@ pub struct SourceArgs {
     /// How long one MySQL query may wait for an answer before the server counts as hung.
     #[arg(long, value_name = "DURATION", default_value = "5s", value_parser = parse_timeout, help_heading = "MySQL")]
     pub mysql_read_timeout: Duration,
+    /// A load test (k6, wrk, ab, ...) is running during the window: doctor then also checks
+    /// whether the load reaches this server at all (rule `load-not-reaching-server`). With PORT,
+    /// the port the load targets: doctor follows the connections to it and what they receive.
+    #[arg(
+        long,
+        value_name = "PORT",
+        num_args = 0..=1,
+        value_parser = clap::value_parser!(u16).range(1..)
+    )]
+    pub under_load: Option<Option<u16>>,
 }
 
 /// The defaults are the flags' own defaults, parsed from an empty command line, so they are
@@ -371,5 +381,34 @@ mod tests {
         assert!(Cli::try_parse_from(["doctor", "--no-mysql", "--mysql", "mysql://u@h"]).is_err());
         assert!(Cli::try_parse_from(["doctor", "--mysql-connect-timeout", "0"]).is_err());
         assert_eq!(parse_timeout("2"), Ok(Duration::from_secs(2)));
+    }
+
+    #[test]
+    fn under_load_takes_an_optional_port() {
+        let sources = |args: &[&str]| {
+            let cli = Cli::try_parse_from(args)?;
+            Ok::<_, clap::Error>(match cli.command {
+                Some(Command::Check(a)) => a.sources.under_load,
+                Some(Command::Snapshot(a)) => a.sources.under_load,
+                _ => cli.check.sources.under_load,
+            })
+        };
+        assert_eq!(sources(&["doctor"]).unwrap(), None);
+        assert_eq!(sources(&["doctor", "--under-load"]).unwrap(), Some(None));
+        assert_eq!(
+            sources(&["doctor", "check", "--under-load", "3000", "-i", "2s"]).unwrap(),
+            Some(Some(3000))
+        );
+        assert_eq!(
+            sources(&["doctor", "snapshot", "--under-load", "--interval", "2s"]).unwrap(),
+            Some(None)
+        );
+        assert_eq!(
+            sources(&["doctor", "--under-load=8080"]).unwrap(),
+            Some(Some(8080))
+        );
+        for bad in ["0", "70000", "http"] {
+            assert!(sources(&["doctor", "--under-load", bad]).is_err(), "{bad}");
+        }
     }
 }

@@ -353,3 +353,56 @@ fn terminal_gets_progress_and_colour_unless_no_color() {
     );
     assert!(plain.contains("collectors:"));
 }
+
+/// `--under-load` is recorded in the snapshot. Without it the `load_test` section is skipped
+/// with how to declare a load test; with a port that nothing listens on, the port is followed
+/// (no connection, nothing received) and a note says that nothing listens there.
+#[test]
+fn under_load_is_recorded_in_the_snapshot() {
+    let snapshot = |args: &[&str]| -> serde_json::Value {
+        let out = doctor()
+            .args(["snapshot", "-i", "200ms", "-q", "--no-mysql", "--no-docker"])
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        serde_json::from_slice(&out.stdout).unwrap()
+    };
+    let undeclared = snapshot(&[])["load_test"].clone();
+    assert_eq!(undeclared["status"], "skipped");
+    assert!(
+        undeclared["message"]
+            .as_str()
+            .unwrap()
+            .contains("--under-load"),
+        "{undeclared}"
+    );
+    let declared = snapshot(&["--under-load"])["load_test"].clone();
+    assert_eq!(declared["status"], "ok", "{declared}");
+    assert!(declared.get("port").is_none() && declared.get("target").is_none());
+
+    // A port the kernel just handed out and that is closed again: nothing listens there.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let named = snapshot(&["--under-load", &port.to_string()])["load_test"].clone();
+    assert_eq!(named["port"], port, "{named}");
+    let target = &named["target"];
+    assert_eq!(target["listeners"], 0, "{named}");
+    assert_eq!(target["connections_max"], 0, "{named}");
+    assert_eq!(target["data_segs_in_per_s"], 0.0, "{named}");
+    assert!(target["samples"].as_u64().unwrap() >= 2, "{named}");
+    assert!(
+        named["notes"][0]
+            .as_str()
+            .unwrap()
+            .contains(&format!("nothing listens on port {port}")),
+        "{named}"
+    );
+}

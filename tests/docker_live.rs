@@ -269,9 +269,19 @@ fn quota_throttling_memory_limit_and_oom_kills_from_the_cgroup() {
     let periods = cg["nr_periods"]["delta"].as_i64().unwrap();
     let nr_throttled = &cg["nr_throttled"];
     assert!(periods >= 20, "{periods} periods of 100 ms in a 3 s window");
+    // On an idle machine the spinning shell is throttled in nearly every period; when other work
+    // competes for the CPUs it gets less than its quota and is throttled less often. What must
+    // hold either way: it is throttled, far above the 25% the rule warns at, and the share is the
+    // one cpu.stat's own counters give.
+    let pct = f64_of(&cg["throttled_periods_pct"]);
+    let throttled_delta = nr_throttled["delta"].as_i64().unwrap();
     assert!(
-        f64_of(&cg["throttled_periods_pct"]) >= 80.0,
-        "a spinning shell under a half-core quota is throttled in nearly every period: {cg}"
+        pct >= 40.0,
+        "a spinning shell under a half-core quota is throttled: {cg}"
+    );
+    assert!(
+        (pct - 100.0 * throttled_delta as f64 / periods as f64).abs() < 0.01,
+        "throttled_periods_pct is not nr_throttled/nr_periods over the window: {cg}"
     );
     let total = nr_throttled["total"].as_i64().unwrap();
     assert!(

@@ -11,7 +11,7 @@ mod support;
 
 use doctor::engine::{Catalogue, Severity, analyze};
 use doctor::report::{self, Color, Report};
-use doctor::snapshot::{Section, Snapshot};
+use doctor::snapshot::{LoadTest, Section, Snapshot};
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -120,6 +120,91 @@ fn missing_field_is_not_checked() {
     assert!(
         nc.reason
             .contains("the snapshot has no `TcpExtListenOverflows`"),
+        "{}",
+        nc.reason
+    );
+}
+
+/// `--under-load` only declares that a load test runs; the figures are the machine's. So the
+/// other scenarios' recordings, declared under load (set in memory: the flag changes nothing
+/// else in a snapshot), must still rank their own cause first, and `load-not-reaching-server`
+/// must stay quiet wherever the server is busy or the load arrives. It fires on exactly one of
+/// them: `mysql-sleepers`, where nothing arrives and the server is idle — and it ranks below
+/// the idle sessions there.
+#[test]
+fn under_load_other_scenarios_keep_their_cause() {
+    let rules = rules();
+    let declared = || {
+        Section::ok(
+            LoadTest {
+                port: None,
+                target: None,
+            },
+            Duration::ZERO,
+        )
+    };
+    for (name, expected) in lab::SCENARIOS {
+        if *name == "load-not-reaching-server" {
+            continue;
+        }
+        let mut snap = fixture(name);
+        snap.load_test = declared();
+        let a = analyze(&rules, &snap);
+        let ranked: Vec<_> = a
+            .findings
+            .iter()
+            .map(|f| (f.id.as_str(), f.score))
+            .collect();
+        if let Some(id) = expected {
+            assert_eq!(a.findings[0].id, *id, "{name} under load: {ranked:?}");
+        }
+        let fired = a
+            .findings
+            .iter()
+            .any(|f| f.id == "load-not-reaching-server");
+        assert_eq!(
+            fired,
+            *name == "mysql-sleepers",
+            "{name} under load: {ranked:?}"
+        );
+        assert!(
+            !a.not_checked
+                .iter()
+                .any(|n| n.id == "load-not-reaching-server"),
+            "{name}: {:?}",
+            a.not_checked
+        );
+    }
+}
+
+/// Without `--under-load` the rule is "not checked", with a reason that says how to check it;
+/// a snapshot from before the flag existed says why too.
+#[test]
+fn load_rule_is_not_checked_without_the_flag() {
+    let mut snap = fixture("load-not-reaching-server");
+    snap.load_test = Section::skipped(doctor::collect::load_test::NOT_DECLARED);
+    let a = analyze(&rules(), &snap);
+    let nc = a
+        .not_checked
+        .iter()
+        .find(|n| n.id == "load-not-reaching-server")
+        .expect("not checked");
+    assert!(
+        nc.reason
+            .starts_with("needs `load_test`, which was skipped: no load test declared")
+            && nc.reason.contains("--under-load"),
+        "{}",
+        nc.reason
+    );
+    let old = fixture("healthy");
+    let a = analyze(&rules(), &old);
+    let nc = a
+        .not_checked
+        .iter()
+        .find(|n| n.id == "load-not-reaching-server")
+        .expect("not checked on a snapshot without the section");
+    assert!(
+        nc.reason.contains("without this collector"),
         "{}",
         nc.reason
     );

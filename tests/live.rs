@@ -1,7 +1,8 @@
 //! Live end-to-end: `doctor check --format json` run *during* each real scenario of the lab
 //! (`tests/scenarios/lab.rs`) must rank the expected cause first, and report nothing at warning
 //! or above on the healthy baseline. Scenarios run one at a time (they measure the whole
-//! machine); each takes a few seconds to set up and a 3 s window.
+//! machine); each takes a few seconds to set up and a 3 s window. doctor saves the snapshot it
+//! judged (`--out`), so a test can check it against the scenario's own records.
 //!
 //! `record` (ignored; run by `tests/scenarios/record.sh`) re-records `fixtures/<scenario>.json`.
 
@@ -39,13 +40,29 @@ fn expected(name: &str) -> Option<&'static str> {
 /// (more runnable tasks than the scenario makes), the measurement is taken again, up to three
 /// times, and the test then fails with what vmstat saw.
 fn check_during(name: &str) -> (serde_json::Value, i32) {
+    check_during_with(name, |_| Vec::new(), |_, _| ())
+}
+
+/// [`check_during`], with arguments for doctor made from the running scenario (`extra`), and
+/// `inspect` called with the scenario and the snapshot doctor saved before the scenario is torn
+/// down (for cross-checks against the scenario's own records).
+fn check_during_with(
+    name: &str,
+    extra: impl Fn(&lab::Running) -> Vec<String>,
+    mut inspect: impl FnMut(&lab::Running, &doctor::snapshot::Snapshot),
+) -> (serde_json::Value, i32) {
     let _machine = MACHINE.lock().unwrap_or_else(PoisonError::into_inner);
     // Runnable tasks the scenario itself adds, beyond vmstat reading /proc/stat.
     let own_load = match name {
         "single-core" => Some(1),
-        "healthy" => Some(0),
+        "healthy" | "load-not-reaching-server" => Some(0),
         _ => None,
     };
+    // The idle-server scenario also needs the CPUs idle (the rule reads `cpu.busy_pct`): a
+    // sample above this us+sy counts as another workload.
+    let max_busy = (name == "load-not-reaching-server").then_some(25);
+    let out_dir = tempfile::tempdir().unwrap();
+    let saved = out_dir.path().join("snapshot.json");
     let mut seen = Vec::new();
     for _ in 0..3 {
         lab::wait_for_quiet_machine(Duration::from_secs(90));
@@ -60,10 +77,20 @@ fn check_during(name: &str) -> (serde_json::Value, i32) {
         let out = Command::new(env!("CARGO_BIN_EXE_doctor"))
             .args(["check", "--format", "json", "--interval", "3s", "--quiet"])
             .args(&running.doctor_args)
+            .args(extra(&running))
+            .arg("--out")
+            .arg(&saved)
             .output()
             .expect("doctor runs");
         let samples = watch
             .map(|w| String::from_utf8_lossy(&w.wait_with_output().unwrap().stdout).into_owned());
+        let snapshot = doctor::snapshot::load(&saved).unwrap_or_else(|e| {
+            panic!(
+                "{e}; doctor's stderr: {}",
+                String::from_utf8_lossy(&out.stderr)
+            )
+        });
+        inspect(&running, &snapshot);
         drop(running);
         let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
             panic!(
@@ -76,8 +103,15 @@ fn check_during(name: &str) -> (serde_json::Value, i32) {
             (Some(own), Some(text)) => text
                 .lines()
                 .skip(3) // two headers and the since-boot line
-                .filter_map(|l| l.split_whitespace().next()?.parse::<u32>().ok())
-                .any(|r| r > own + 2),
+                .filter_map(|l| {
+                    // r b swpd free buff cache si so bi bo in cs us sy ...
+                    let f: Vec<u32> = l
+                        .split_whitespace()
+                        .filter_map(|x| x.parse().ok())
+                        .collect();
+                    Some((*f.first()?, f.get(12)? + f.get(13)?))
+                })
+                .any(|(r, us_sy)| r > own + 2 || max_busy.is_some_and(|m| us_sy >= m)),
             _ => false,
         };
         if !busy {
@@ -141,6 +175,17 @@ fn live(name: &str) {
             .filter(|n| !n["reason"].as_str().unwrap().contains("was skipped"))
             .collect();
         assert!(unexpected.is_empty(), "{unexpected:?}");
+        // Without --under-load the load rule is not checked, and says how to check it.
+        let load = report["not_checked"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|n| n["id"] == "load-not-reaching-server")
+            .expect("load-not-reaching-server is not checked without --under-load");
+        assert!(
+            load["reason"].as_str().unwrap().contains("--under-load"),
+            "{load}"
+        );
     }
 }
 
@@ -207,6 +252,98 @@ fn live_mysql_connection_churn() {
 #[test]
 fn live_healthy() {
     live("healthy");
+}
+
+/// A client-bound k6 run (1 VU, sleep(1)) against an idle server, with `--under-load PORT`:
+/// `load-not-reaching-server` ranks first, and what doctor says reached the port matches the
+/// server's own request log over doctor's window and `ss`'s one keep-alive connection.
+#[test]
+fn live_load_not_reaching_server() {
+    let mut checked = false;
+    let (report, code) = check_during_with(
+        "load-not-reaching-server",
+        |_| Vec::new(),
+        |running, snap| {
+            let target = snap.load_test.get().and_then(|l| l.target.as_ref());
+            let target = target.expect("load_test.target with --under-load PORT");
+            let start = snap.window.start_unix_ms;
+            let end = start + snap.window.elapsed_ms as u64;
+            let arrived = lab::request_times(running.request_log.as_ref().unwrap())
+                .into_iter()
+                .filter(|t| (start..end).contains(t))
+                .count() as f64;
+            let seen = target
+                .data_segs_in_per_s
+                .expect("Linux 4.6+ counts data segments")
+                * snap.window.seconds();
+            // One request is one data segment; a request at either edge of the window may
+            // fall on either side of doctor's first or last reading.
+            assert!(
+                (seen - arrived).abs() <= 1.5,
+                "doctor: {seen} data segments on the port in the window; the server logged {arrived} requests"
+            );
+            assert!(arrived >= 2.0, "the server logged {arrived} requests");
+            assert_eq!(target.listeners, 1);
+            // k6's one VU keeps one keep-alive connection, open before the window and after.
+            let ss = lab::ss_established(running.port.unwrap());
+            assert_eq!(ss, 1, "ss -tn state established sport = :PORT");
+            assert_eq!(target.connections_end as usize, ss);
+            assert_eq!(target.new_connections, 0);
+            checked = true;
+        },
+    );
+    assert!(checked);
+    let findings = report["findings"].as_array().unwrap();
+    assert_eq!(
+        findings.first().map(|f| f["id"].as_str().unwrap()),
+        Some("load-not-reaching-server"),
+        "doctor ranked:\n{}",
+        summary(&report)
+    );
+    assert_eq!(findings[0]["severity"], "warning");
+    assert_eq!(code, 1);
+}
+
+/// The contrast: the pool scenario's k6 load does reach its server (20 VUs, the pool app
+/// refusing what its pool cannot take) while the CPUs stay mostly idle. Told a load test runs
+/// against the app's port, doctor still ranks the pool first and does not say the load is
+/// missing.
+#[test]
+fn live_under_load_reaching_the_server() {
+    let mut arrived = 0.0;
+    let (report, _) = check_during_with(
+        "pool-queue-limit",
+        |running| vec!["--under-load".into(), running.port.unwrap().to_string()],
+        |_, snap| {
+            arrived = snap
+                .load_test
+                .get()
+                .and_then(|l| l.target.as_ref())
+                .and_then(|t| t.data_segs_in_per_s)
+                .expect("the app's port followed");
+        },
+    );
+    assert!(
+        arrived >= 20.0,
+        "only {arrived} data segments/s reached the app"
+    );
+    let ids: Vec<&str> = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        ids.first(),
+        Some(&"db-pool-exhausted"),
+        "{}",
+        summary(&report)
+    );
+    assert!(
+        !ids.contains(&"load-not-reaching-server"),
+        "{}",
+        summary(&report)
+    );
 }
 
 /// Re-records `fixtures/<name>.json` for `DOCTOR_SCENARIO` (a name or `all`). The new file

@@ -54,4 +54,4 @@ if ! docker info >/dev/null 2>&1; then
 fi
 
 export PATH="/usr/sbin:$PATH"
-cargo test -j2 --locked "$@"
+cargo test -j2 --locked --no-fail-fast "$@"

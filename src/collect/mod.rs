@@ -10,6 +10,7 @@ mod disk;
 pub mod docker;
 mod hostinfo;
 mod listeners;
+pub mod load_test;
 pub mod logs;
 mod memory;
 pub mod mysql;
@@ -68,6 +69,8 @@ pub struct Options {
     pub mysql: mysql::connect::Settings,
     /// Which logs to scan (off when it has no scanner).
     pub logs: logs::Request,
+    /// The load test the user declared (`--under-load [PORT]`); `None`: none declared.
+    pub load_test: Option<load_test::Request>,
 }
 
 impl Default for Options {
@@ -79,6 +82,7 @@ impl Default for Options {
             docker: true,
             mysql: mysql::connect::Settings::default(),
             logs: logs::Request::default(),
+            load_test: None,
         }
     }
 }
@@ -155,6 +159,36 @@ fn spawn_docker(
     remote::spawn("containers", collector, window_end)
 }
 
+/// The window as the snapshot shows it.
+fn window(start_wall: SystemTime, requested: Duration, elapsed_ms: f64) -> Window {
+    Window {
+        start: humantime::format_rfc3339_millis(start_wall).to_string(),
+        start_unix_ms: start_wall
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| d.as_millis() as u64),
+        requested_ms: requested.as_millis() as u64,
+        elapsed_ms,
+    }
+}
+
+/// The `load_test` section: `skipped` when no load test was declared.
+fn finish_load_test(
+    pending: Option<Pending<load_test::Start>>,
+    seconds: f64,
+) -> Section<crate::snapshot::LoadTest> {
+    let Some(pending) = pending else {
+        return Section::skipped(load_test::NOT_DECLARED);
+    };
+    let mut notes = Vec::new();
+    let section = pending.finish(|s| {
+        load_test::finish(s, seconds).map(|(data, n)| {
+            notes = n;
+            data
+        })
+    });
+    section.with_notes(notes)
+}
+
 /// Takes one snapshot of this host. `on_tick` is called with the time elapsed in the window, for
 /// a progress indicator.
 pub fn snapshot(opts: &Options, on_tick: &mut dyn FnMut(Duration)) -> Snapshot {
@@ -169,6 +203,9 @@ pub fn snapshot(opts: &Options, on_tick: &mut dyn FnMut(Duration)) -> Snapshot {
     let mut processes = Pending::begin(processes::begin);
     let pressure = Pending::begin(pressure::begin);
     let mut logs = Pending::begin(|| logs::begin(&opts.logs));
+    let mut load_test = opts
+        .load_test
+        .map(|r| Pending::begin(|| load_test::begin(r)));
     let window_start = Instant::now();
     let window_end = window_start + opts.interval;
     // Remote collectors are spawned here with `remote::spawn(name, collector, window_end)`: their
@@ -199,6 +236,9 @@ pub fn snapshot(opts: &Options, on_tick: &mut dyn FnMut(Duration)) -> Snapshot {
         std::thread::sleep(opts.tick.min(deadline - now));
         cpu.tick(cpu::sample);
         listeners.tick(listeners::sample);
+        if let Some(l) = &mut load_test {
+            l.tick(load_test::sample);
+        }
         if window_start.elapsed() >= opts.interval / 2 {
             processes.tick(processes::sample_midway);
         }
@@ -219,6 +259,7 @@ pub fn snapshot(opts: &Options, on_tick: &mut dyn FnMut(Duration)) -> Snapshot {
     let listeners = listeners.finish(listeners::finish);
     let processes = processes.finish(|s| processes::finish(s, seconds));
     let pressure = pressure.finish(|s| pressure::finish(s, seconds));
+    let load_test = finish_load_test(load_test, seconds);
     let mysql = match mysql {
         Some(pending) => pending.wait(window_end + opts.grace),
         None => Section::skipped("switched off with --no-mysql"),
@@ -239,20 +280,12 @@ pub fn snapshot(opts: &Options, on_tick: &mut dyn FnMut(Duration)) -> Snapshot {
     );
     let logs = logs::section(log_files, container_logs, window_end + opts.grace);
 
-    let start_unix_ms = start_wall
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis() as u64);
     let usage = overhead::read();
     Snapshot {
         schema: SCHEMA_VERSION,
         doctor_version: env!("CARGO_PKG_VERSION").to_owned(),
         host,
-        window: Window {
-            start: humantime::format_rfc3339_millis(start_wall).to_string(),
-            start_unix_ms,
-            requested_ms: opts.interval.as_millis() as u64,
-            elapsed_ms,
-        },
+        window: window(start_wall, opts.interval, elapsed_ms),
         overhead: Overhead {
             cpu_ms: usage.cpu_ms,
             max_rss_bytes: usage.max_rss_bytes,
@@ -268,6 +301,7 @@ pub fn snapshot(opts: &Options, on_tick: &mut dyn FnMut(Duration)) -> Snapshot {
         containers,
         mysql,
         logs,
+        load_test,
     }
 }
 

@@ -47,6 +47,7 @@ pub fn headline(s: &Snapshot) -> Vec<Figure> {
     memory(s, &mut out);
     disks(s, &mut out);
     network(s, &mut out);
+    load_test(s, &mut out);
     processes(s, &mut out);
     containers(s, &mut out);
     logs(s, &mut out);
@@ -97,6 +98,30 @@ fn cpu(s: &Snapshot, out: &mut Vec<Figure>) {
             format!("{}%", c.busiest_core_pct),
             "cpu.busiest_core_pct",
         ));
+    }
+}
+
+/// What reached the load test's port (`--under-load PORT`), beside the host's network figures.
+fn load_test(s: &Snapshot, out: &mut Vec<Figure>) {
+    let Some(l) = s.load_test.get() else { return };
+    match (l.port, &l.target) {
+        (Some(port), Some(t)) => out.push(fig(
+            "network",
+            format!("load test on port {port}"),
+            format!(
+                "{} data segments/s (~requests/s), {} new connections/s, {} connections at most",
+                opt(t.data_segs_in_per_s, ""),
+                t.new_connections_per_s,
+                t.connections_max
+            ),
+            "load_test.target.data_segs_in_per_s",
+        )),
+        _ => out.push(fig(
+            "network",
+            "load test",
+            "declared, no port named",
+            "load_test.port",
+        )),
     }
 }
 

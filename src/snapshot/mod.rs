@@ -8,6 +8,7 @@ mod containers;
 mod counter;
 mod disk;
 mod load;
+mod load_test;
 mod logs;
 mod mysql;
 mod net;
@@ -20,6 +21,7 @@ pub use containers::{
 pub use counter::{Counter, pct, rate, round2};
 pub use disk::{Disk, Disks};
 pub use load::{LoadError, from_json, load};
+pub use load_test::{LoadTarget, LoadTest};
 pub use logs::{CategoryTotal, LogSource, Logs, PatternMatch, PatternTotal, SourceKind};
 pub use mysql::{
     Connection as MysqlConnection, Datadir, Digest, FileIo, Flavor, IdleHistogram, Mysql,
@@ -74,6 +76,9 @@ pub struct Snapshot {
     pub logs: Section<Logs>,
     #[serde(default)]
     pub mysql: Section<Mysql>,
+    /// A load test declared with `--under-load`; `skipped` without it.
+    #[serde(default)]
+    pub load_test: Section<LoadTest>,
 }
 
 impl Snapshot {
@@ -100,6 +105,7 @@ impl Snapshot {
             state("containers", &self.containers),
             state("logs", &self.logs),
             state("mysql", &self.mysql),
+            state("load_test", &self.load_test),
         ]
     }
 }

