@@ -70,6 +70,21 @@ impl Reads {
         self.fields.keys().map(String::as_str)
     }
 
+    /// Adds what `other` reads, as if its expressions had been recorded here.
+    pub fn merge(&mut self, other: Reads) {
+        if self.whole {
+            return;
+        }
+        if other.whole {
+            self.whole = true;
+            self.fields.clear();
+            return;
+        }
+        for (name, reads) in other.fields {
+            self.fields.entry(name).or_default().merge(reads);
+        }
+    }
+
     /// Marks the value at `path` as read whole.
     fn add(&mut self, path: &[&str]) {
         if self.whole {
@@ -856,6 +871,31 @@ mod tests {
             ("cpu", leaf()),
         ]);
         assert_eq!(reads, expected);
+    }
+
+    /// Rules compiled apart and merged read what they read compiled together, in any split.
+    #[test]
+    fn merged_reads_are_the_reads_recorded_together() {
+        let exprs = [
+            "mysql.variables.max_connections > 0.0",
+            "mysql.variables",
+            "mysql.processlist.?sleeping_max_idle_s.orValue(0.0)",
+            "tcp.sysctls[?'net.core.somaxconn'].orValue(1.0) > 0.0",
+            "size(cpu)",
+            "cpu.load_1 > 0.0",
+            "mysql.global_status.Threads_connected > 0.0",
+        ];
+        let together = reads_of(&exprs);
+        for split in 0..=exprs.len() {
+            for (a, b) in [exprs.split_at(split), {
+                let (a, b) = exprs.split_at(split);
+                (b, a)
+            }] {
+                let mut merged = reads_of(a);
+                merged.merge(reads_of(b));
+                assert_eq!(merged, together, "split at {split}");
+            }
+        }
     }
 
     /// A value as text with its CEL kind (`1.0` and `1` are equal in CEL, not here), map keys
