@@ -6,6 +6,7 @@
 //! and the key, not a rule that silently never fires.
 
 use super::rules::{self, RawRule, RuleError, Source, Thresholds};
+use super::view::Reads;
 use super::{Kind, Layer, Severity};
 use cel::Env;
 use cel::common::ast::{EntryExpr, Expr as Ast, IdedExpr};
@@ -85,6 +86,20 @@ pub struct Rule {
 }
 
 impl Rule {
+    /// Every expression of the rule: lets, `when`, `score`, evidence, placeholders.
+    pub fn exprs(&self) -> impl Iterator<Item = &Expr> {
+        let placeholders = self.summary.parts.iter().chain(&self.fix.parts);
+        self.lets
+            .iter()
+            .map(|(_, e)| e)
+            .chain([&self.when, &self.score])
+            .chain(self.evidence.iter().map(|e| &e.expr))
+            .chain(placeholders.filter_map(|p| match p {
+                Part::Expr(e) => Some(e),
+                Part::Text(_) => None,
+            }))
+    }
+
     #[must_use]
     pub fn severity(&self, score: f64) -> Severity {
         if score >= self.thresholds.critical {
@@ -101,6 +116,8 @@ impl Rule {
 pub struct Catalogue {
     pub rules: Vec<Rule>,
     pub env: Arc<Env>,
+    /// The parts of the snapshot the rules read: only those are turned into CEL values.
+    pub reads: Reads,
 }
 
 impl std::fmt::Debug for Catalogue {
@@ -133,21 +150,24 @@ impl Catalogue {
     }
 
     /// Compiles the given sources and checks the catalogue as a whole (`explains` targets).
+    ///
+    /// The two halves of the sources are compiled side by side: compiling is most of
+    /// `doctor analyze`'s time and each rule needs nothing from the others
+    /// (`benches/analyze.sh`). Errors are still reported for the first bad file in order.
     pub fn from_sources(sources: &[Source]) -> Result<Self, RuleError> {
         let env = Arc::new(Env::stdlib());
         let names = SnapshotNames::new();
-        let mut compiled = Vec::new();
-        let mut explains_spans = BTreeMap::new();
-        for source in sources {
-            let raw = rules::parse(source)?;
-            let spans: Vec<(String, usize)> = raw
-                .explains
-                .iter()
-                .map(|e| (e.get_ref().clone(), e.span().start))
-                .collect();
-            explains_spans.insert(raw.id.get_ref().clone(), (source, spans));
-            compiled.push(compile_rule(&names, source, raw)?);
-        }
+        let (first, second) = sources.split_at(sources.len() / 2);
+        let (a, b) = std::thread::scope(|scope| {
+            let b = scope.spawn(|| compile_sources(&names, second));
+            (compile_sources(&names, first), b.join())
+        });
+        let b = b.unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+        let (mut compiled, mut explains_spans, mut reads) = a?;
+        let (more, more_spans, more_reads) = b?;
+        compiled.extend(more);
+        explains_spans.extend(more_spans);
+        reads.merge(more_reads);
         compiled.sort_by(|a, b| a.id.cmp(&b.id));
         if let Some(w) = compiled.windows(2).find(|w| w[0].id == w[1].id) {
             return Err(RuleError::File {
@@ -179,6 +199,7 @@ impl Catalogue {
         Ok(Catalogue {
             rules: compiled,
             env,
+            reads,
         })
     }
 
@@ -186,6 +207,34 @@ impl Catalogue {
     pub fn get(&self, id: &str) -> Option<&Rule> {
         self.rules.iter().find(|r| r.id == id)
     }
+}
+
+/// Where each rule's `explains` targets are written, to point at a bad one.
+type ExplainsSpans<'a> = BTreeMap<String, (&'a Source, Vec<(String, usize)>)>;
+
+/// Compiles `sources` in order, stopping at the first error, and records what they read.
+fn compile_sources<'a>(
+    names: &SnapshotNames,
+    sources: &'a [Source],
+) -> Result<(Vec<Rule>, ExplainsSpans<'a>, Reads), RuleError> {
+    let mut compiled = Vec::with_capacity(sources.len());
+    let mut explains_spans = BTreeMap::new();
+    let mut reads = Reads::default();
+    for source in sources {
+        let raw = rules::parse(source)?;
+        let spans: Vec<(String, usize)> = raw
+            .explains
+            .iter()
+            .map(|e| (e.get_ref().clone(), e.span().start))
+            .collect();
+        explains_spans.insert(raw.id.get_ref().clone(), (source, spans));
+        let rule = compile_rule(names, source, raw)?;
+        for expr in rule.exprs() {
+            reads.record(&expr.program, &|name| names.is_known(name));
+        }
+        compiled.push(rule);
+    }
+    Ok((compiled, explains_spans, reads))
 }
 
 /// The names a rule may read: the snapshot's top-level fields.
@@ -366,11 +415,12 @@ impl Compiler<'_> {
         offset_in_value: usize,
     ) -> Result<Expr, RuleError> {
         let source = self.source;
-        let (line0, col0) = content_start(source, value.span().start);
-        let before = &value.get_ref()[..offset_in_value.min(value.get_ref().len())];
-        let extra_lines = before.matches('\n').count();
-        let last_col = before.rsplit('\n').next().map_or(0, |l| l.chars().count());
+        // Only for an error: finding the line and column scans the file up to the expression.
         let locate = |line: usize, col: usize| -> (usize, usize) {
+            let (line0, col0) = content_start(source, value.span().start);
+            let before = &value.get_ref()[..offset_in_value.min(value.get_ref().len())];
+            let extra_lines = before.matches('\n').count();
+            let last_col = before.rsplit('\n').next().map_or(0, |l| l.chars().count());
             // CEL positions are 1-based within `text`.
             let line_in_file = line0 + extra_lines + line.saturating_sub(1);
             let column = match (line <= 1, extra_lines == 0) {

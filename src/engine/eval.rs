@@ -11,8 +11,13 @@
 
 use super::compile::{Catalogue, Expr, Part, Rule, Template};
 use super::rank;
+use super::view;
 use super::{Kind, Layer, Severity};
 use crate::snapshot::{Snapshot, Status};
+use cel::common::types::{
+    CelBool, CelBytes, CelDouble, CelInt, CelList, CelMap, CelNull, CelOptional, CelString, CelUInt,
+};
+use cel::common::value::Val;
 use cel::objects::{Key, Map};
 use cel::{Context, ExecutionError, Value};
 use schemars::JsonSchema;
@@ -80,12 +85,20 @@ pub struct NotChecked {
 /// Runs every rule of the catalogue on the snapshot.
 #[must_use]
 pub fn analyze(catalogue: &Catalogue, snapshot: &Snapshot) -> Analysis {
-    let json = serde_json::to_value(snapshot).unwrap_or_default();
     let mut ctx = Context::with_env(Arc::clone(&catalogue.env));
     functions::register(&mut ctx);
-    if let serde_json::Value::Object(top) = &json {
-        for (k, v) in top {
-            ctx.add_variable_from_value(k.clone(), to_cel(v));
+    if let Ok(vars) = view::variables(snapshot, &catalogue.reads) {
+        for (k, v) in vars {
+            ctx.add_variable_as_val(k, v);
+        }
+    } else {
+        // Not reached with the snapshot's types (see `view::variables`); the general path gives
+        // the same values, all of them.
+        let json = serde_json::to_value(snapshot).unwrap_or_default();
+        if let serde_json::Value::Object(top) = &json {
+            for (k, v) in top {
+                ctx.add_variable_from_value(k.clone(), to_cel(v));
+            }
         }
     }
     let statuses: HashMap<&str, (Status, Option<&str>)> = snapshot
@@ -157,8 +170,8 @@ fn evaluate(
     // quiet rule costs little.
     for (needed, (name, expr)) in rule.when_needs.iter().zip(&rule.lets) {
         if *needed {
-            match run(expr, &ctx) {
-                Ok(v) => ctx.add_variable_from_value(name.clone(), v),
+            match let_value(expr, &ctx) {
+                Ok(v) => ctx.add_variable_as_val(name.clone(), v),
                 Err(e) => return Outcome::NotChecked(reason(&format!("let.{name}"), expr, &e)),
             }
         }
@@ -176,8 +189,8 @@ fn evaluate(
     }
     for (needed, (name, expr)) in rule.when_needs.iter().zip(&rule.lets) {
         if !*needed {
-            match run(expr, &ctx) {
-                Ok(v) => ctx.add_variable_from_value(name.clone(), v),
+            match let_value(expr, &ctx) {
+                Ok(v) => ctx.add_variable_as_val(name.clone(), v),
                 Err(e) => return Outcome::NotChecked(reason(&format!("let.{name}"), expr, &e)),
             }
         }
@@ -226,6 +239,46 @@ fn evaluate(
 fn run(expr: &Expr, ctx: &Context<'_, '_>) -> Result<Value, String> {
     // What `cel::Program::execute` does with its expression.
     Value::resolve(&expr.program, ctx).map_err(|e| describe(&e))
+}
+
+/// A `let`'s value, to bind in the rule's scope: what `run` gives, converted back the way
+/// `Context::add_variable_from_value` converts it (cel 0.15 `src/context.rs`).
+///
+/// Going through `Value` copies the value twice, which for a list of containers (each with its
+/// network counters) was most of a rule's cost. A value made only of the built-in types comes
+/// back from that round trip as the same value, so it is kept as it is (moved, or cloned once
+/// when it is borrowed); anything else (a type value, which `Value` turns into its name) takes
+/// the round trip, as before.
+fn let_value<'v>(expr: &Expr, ctx: &Context<'_, 'v>) -> Result<Box<dyn Val + 'v>, String> {
+    let v = Value::resolve_val(&expr.program, ctx).map_err(|e| describe(&e))?;
+    if survives_value(v.as_ref()) {
+        return Ok(v.into_owned());
+    }
+    let value = Value::try_from(v.as_ref()).map_err(|e| describe(&e))?;
+    Ok(Box::<dyn Val>::try_from(value).expect("cel converts every `Value` back to a value"))
+}
+
+/// Whether `v` is made only of types that `Value` holds as they are: numbers, `bool`, `null`,
+/// strings, bytes, and lists, maps and optionals of those.
+fn survives_value(v: &dyn Val) -> bool {
+    if v.downcast_ref::<CelDouble>().is_some()
+        || v.downcast_ref::<CelInt>().is_some()
+        || v.downcast_ref::<CelUInt>().is_some()
+        || v.downcast_ref::<CelBool>().is_some()
+        || v.downcast_ref::<CelNull>().is_some()
+        || v.downcast_ref::<CelString>().is_some()
+        || v.downcast_ref::<CelBytes>().is_some()
+    {
+        true
+    } else if let Some(list) = v.downcast_ref::<CelList>() {
+        list.inner().iter().all(|i| survives_value(i.as_ref()))
+    } else if let Some(map) = v.downcast_ref::<CelMap>() {
+        map.inner().values().all(|i| survives_value(i.as_ref()))
+    } else if let Some(opt) = v.downcast_ref::<CelOptional>() {
+        opt.option().is_none_or(survives_value)
+    } else {
+        false
+    }
 }
 
 fn reason(key: &str, expr: &Expr, e: &str) -> String {
@@ -334,7 +387,7 @@ pub fn fmt_number(f: f64) -> String {
 }
 
 /// JSON → CEL, every number as a double (see the module doc).
-fn to_cel(v: &serde_json::Value) -> Value {
+pub(super) fn to_cel(v: &serde_json::Value) -> Value {
     match v {
         serde_json::Value::Null => Value::Null,
         serde_json::Value::Bool(b) => Value::Bool(*b),
@@ -472,6 +525,45 @@ mod tests {
                 && firing.not_checked[0].reason.contains("no_such_field"),
             "{:?}",
             firing.not_checked
+        );
+    }
+
+    /// A `let` holds what `Value` makes of its value, as it always did: a list or map of the
+    /// snapshot as it is, a type as its name.
+    #[test]
+    fn lets_hold_their_value_as_value_makes_it() {
+        use crate::engine::rules::Source;
+        let rule = |lets: &str, when: &str| {
+            let text = format!(
+                "id = \"x\"\ntitle = \"t\"\nlayer = \"cpu\"\nkind = \"root-cause\"\nwhen = \"{when}\"\n\
+                 score = \"60\"\nsummary = \"s\"\nfix = \"f\"\n[let]\n{lets}\n"
+            );
+            let cat = Catalogue::from_sources(&[Source {
+                path: "x.toml".into(),
+                text,
+                doc: None,
+                builtin: false,
+            }])
+            .unwrap();
+            let path =
+                std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/healthy.json");
+            let a = analyze(&cat, &crate::snapshot::load(&path).unwrap());
+            (a.findings.len(), a.passed.len(), a.not_checked)
+        };
+        assert_eq!(
+            rule("t = \"type(cpu.cores)\"", "t == 'double'"),
+            (1, 0, vec![])
+        );
+        assert_eq!(
+            rule("t = \"type(cpu.cores)\"", "t == type(1.0)"),
+            (0, 1, vec![])
+        );
+        assert_eq!(
+            rule(
+                "c = \"cpu\"\nl = \"[c, c.?cores, 1u, b'x']\"",
+                "l[0] == cpu && l[1].value() == cpu.cores && size(l) == 4"
+            ),
+            (1, 0, vec![])
         );
     }
 

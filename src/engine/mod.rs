@@ -2,7 +2,7 @@
 //!
 //! Rules are data (`rules/*.toml`, embedded at build time, extendable with `--rules DIR`). They are
 //! read and validated once ([`rules`]), their CEL expressions compiled once ([`compile`]), then
-//! evaluated against a snapshot ([`eval`]) and the firing ones ranked ([`rank`]). Nothing here
+//! evaluated against a snapshot ([`eval`], which sees the snapshot through [`view`]) and the firing ones ranked ([`rank`]). Nothing here
 //! reads the machine: the only I/O is reading a `--rules` folder.
 //!
 //! A rule that cannot be evaluated — a section it needs was skipped or failed, or a field it reads
@@ -12,6 +12,7 @@ pub mod compile;
 pub mod eval;
 pub mod rank;
 pub mod rules;
+pub mod view;
 
 pub use compile::{Catalogue, Rule};
 pub use eval::{Analysis, Evidence, Finding, NotChecked, analyze};
