@@ -1,9 +1,11 @@
 //! Docker containers, through the engine API (bollard) and the host's own view of each container.
 //!
-//! At each end of the window every running container is inspected and its one-shot stats are
-//! read, all containers at once (30 containers cost one round trip, not 30); `docker stats`'
-//! figures are computed from the two readings ([`stats`]). From the host side, each container's
-//! network namespace ([`netns`]) and cgroup ([`cgroup`]) are read at both ends too.
+//! At each end of the window every running container is inspected and its stats are read, all
+//! containers at once; `docker stats`' figures are computed from the two readings ([`stats`]).
+//! The stats come from the kernel's files when doctor is root on the engine's host ([`kstats`]:
+//! no wait for the engine's 1 s stats round), else from the engine's one-shot stats API (30
+//! containers cost one round, not 30). From the host side, each container's network namespace
+//! ([`netns`]) and cgroup ([`cgroup`]) are read at both ends too.
 //!
 //! Async stays inside this module: [`Engine`] owns a current-thread tokio runtime and blocks on
 //! it, so the rest of doctor is synchronous. Every call to the engine is bounded by a deadline;
