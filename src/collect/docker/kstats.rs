@@ -21,9 +21,10 @@
 //!   `memory.stat`; v2 `memory.current`, `memory.max`, `memory.stat`; a limit above the host's
 //!   `MemTotal` (no limit) becomes `MemTotal` (`stats_unix.go`: "if the container does not set
 //!   memory limit, use the machineMemory").
-//! - `blkio_stats.io_service_bytes_recursive`: v1 `MAJ:MIN Op N` lines, the `Total` lines left
-//!   out (containerd cgroups `blkio.go` `readEntry`); v2 `io.stat` `rbytes`/`wbytes` as ops
-//!   `read`/`write` (`stats_unix.go` `statsV2`).
+//! - `blkio_stats.io_service_bytes_recursive`: v1 `MAJ:MIN Op N` lines of the file containerd
+//!   would pick ([`blkio_v1_entries`]), the `Total` lines left out (containerd cgroups `blkio.go`
+//!   `readEntry`); v2 `io.stat` `rbytes`/`wbytes` as ops `read`/`write` (`stats_unix.go`
+//!   `statsV2`).
 //! - `pids_stats.current`: `pids.current`.
 //! - `networks`: the interfaces of the container's sandbox, i.e. of its namespace without `lo`
 //!   (moby `daemon/stats_unix.go` `getNetworkStats`, libnetwork `Sandbox.Statistics`); here from
@@ -158,12 +159,9 @@ pub fn read_stats(host: &Host, pid: i32, id: &str) -> Result<ContainerStatsRespo
             let usage = single(&memory.join("memory.usage_in_bytes"))?;
             let limit = limit(&read(memory.join("memory.limit_in_bytes"))?)?;
             let stat = flat_keyed(&read(memory.join("memory.stat"))?);
-            let io = match read(blkio.join("blkio.throttle.io_service_bytes_recursive")) {
-                Ok(t) => t,
-                Err(_) => read(blkio.join("blkio.throttle.io_service_bytes"))?,
-            };
+            let io = blkio_v1_entries(blkio)?;
             let pids = single(&pids.join("pids.current"))?;
-            (total_usage, (usage, limit, stat), blkio_v1(&io)?, pids)
+            (total_usage, (usage, limit, stat), io, pids)
         }
         Files::V2(dir) => {
             let cpu_stat = read(dir.join("cpu.stat"))?;
@@ -314,6 +312,27 @@ fn entry(major: u64, minor: u64, op: &str, value: u64) -> ContainerBlkioStatEntr
 fn device(text: &str) -> Option<(u64, u64)> {
     let (major, minor) = text.split_once(':')?;
     Some((major.parse().ok()?, minor.parse().ok()?))
+}
+
+/// The v1 bytes per device and op, from the file the engine would use. containerd's order
+/// (cgroups v1 `blkio.go`, `blkioController.Stat`): the CFQ scheduler's
+/// `blkio.io_service_bytes_recursive` when the kernel has CFQ (before 5.0) and it lists
+/// something; otherwise the throttle layer's counters, which every kernel keeps. Of those doctor
+/// reads `blkio.throttle.io_service_bytes_recursive`, or `blkio.throttle.io_service_bytes` where
+/// it is missing (containerd reads the latter; a container's cgroup has no children, so the two
+/// are equal).
+fn blkio_v1_entries(dir: &Path) -> Result<Vec<ContainerBlkioStatEntry>, String> {
+    if let Ok(text) = std::fs::read_to_string(dir.join("blkio.io_service_bytes_recursive")) {
+        let cfq = blkio_v1(&text)?;
+        if !cfq.is_empty() {
+            return Ok(cfq);
+        }
+    }
+    let text = match read(dir.join("blkio.throttle.io_service_bytes_recursive")) {
+        Ok(t) => t,
+        Err(_) => read(dir.join("blkio.throttle.io_service_bytes"))?,
+    };
+    blkio_v1(&text)
 }
 
 /// v1 `blkio.throttle.io_service_bytes[_recursive]`: `MAJ:MIN Op N` lines and a final
