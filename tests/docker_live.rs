@@ -149,6 +149,10 @@ fn busy_container_shows_a_full_core_like_docker_stats() {
     );
 
     let s = c.find(&snap);
+    assert_eq!(
+        s["stats_source"], "cgroup",
+        "root on the engine's host: {s}"
+    );
     let ours = f64_of(&s["cpu_pct"]);
     eprintln!(
         "busy loop: doctor {ours}%, docker stats {docker_pct}%, /proc schedstat {proc_pct:.2}% \
@@ -618,6 +622,10 @@ fn without_root_the_namespace_is_left_out_with_a_note() {
     let snap: Value = serde_json::from_slice(&out.stdout).unwrap();
     let s = c.find(&snap);
     assert!(s["cpu_pct"].is_number(), "{s}");
+    assert_eq!(
+        s["stats_source"], "engine",
+        "not root: the engine's stats API: {s}"
+    );
     assert!(s["net"].is_null(), "{s}");
     assert_eq!(s["cgroup"]["version"], 1, "cgroup files are world-readable");
     let note = s["notes"][0].as_str().unwrap();
@@ -634,5 +642,108 @@ fn without_root_the_namespace_is_left_out_with_a_note() {
             .any(|n| n.as_str().unwrap().contains("not running as root")),
         "{}",
         snap["containers"]
+    );
+}
+
+/// The engine's own one-shot stats answer for `name`, asked on its socket with a bare HTTP/1.0
+/// request (the body ends when the engine closes the connection).
+fn engine_stats(name: &str) -> Value {
+    use std::io::{Read, Write};
+    let mut s = std::os::unix::net::UnixStream::connect("/var/run/docker.sock")
+        .expect("the engine's socket accepts a connection");
+    s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    write!(
+        s,
+        "GET /containers/{name}/stats?stream=false&one-shot=true HTTP/1.0\r\nHost: docker\r\n\r\n"
+    )
+    .unwrap();
+    let mut answer = String::new();
+    s.read_to_string(&mut answer).unwrap();
+    let (head, body) = answer.split_once("\r\n\r\n").unwrap();
+    assert!(head.starts_with("HTTP/1.0 200"), "{head}");
+    serde_json::from_str(body).unwrap_or_else(|e| panic!("{e}: {body}"))
+}
+
+/// The stats of a container that wrote 8 MiB with `fsync`, holds a 16 MiB shell variable and
+/// runs 4 processes, read by doctor from the kernel (`stats_source` = `cgroup`), agree with the
+/// engine's own answer taken right after: the same pids, the same limit and CPUs, memory within
+/// 5% (`docker stats`' usage without the inactive page cache), at least the 8 MiB written, and
+/// counters no larger than the engine's later reading.
+#[test]
+fn stats_read_from_the_kernel_match_the_engines_answer() {
+    let _one = exclusive();
+    require_docker();
+    let written: u64 = 8 * 1024 * 1024;
+    let c = Container::run(
+        "kstats",
+        &[],
+        &[
+            "sh",
+            "-c",
+            "dd if=/dev/zero of=/data bs=1M count=8 conv=fsync 2>/dev/null; \
+             x=$(head -c 16777216 /dev/zero | tr '\\000' a); \
+             for i in 1 2 3; do sleep 600 & done; echo ok > /ready; wait",
+        ],
+    );
+    let pid = c.pid();
+    // The shell writes /ready once dd, the variable and the three sleeps are done.
+    wait_until("the container is ready", Duration::from_secs(30), || {
+        std::fs::read_to_string(format!("/proc/{pid}/root/ready")).is_ok_and(|t| t == "ok\n")
+    });
+    let (snap, _, _) = snapshot("1s", &[], &[]);
+    let engine = engine_stats(&c.name);
+    let s = c.find(&snap);
+    let u = |v: &Value| v.as_u64().unwrap_or_else(|| panic!("not a count: {v}"));
+
+    let mem = &engine["memory_stats"];
+    let engine_memory = u(&mem["usage"]) - u(&mem["stats"]["total_inactive_file"]);
+    let engine_write: u64 = engine["blkio_stats"]["io_service_bytes_recursive"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["op"] == "Write")
+        .map(|e| u(&e["value"]))
+        .sum();
+    let engine_rx: u64 = engine["networks"]
+        .as_object()
+        .unwrap()
+        .values()
+        .map(|n| u(&n["rx_bytes"]))
+        .sum();
+    let memory = u(&s["memory_bytes"]);
+    let write = u(&s["block_write_bytes"]["total"]);
+    let rx = u(&s["net_rx_bytes"]["total"]);
+    eprintln!(
+        "kstats: doctor memory {memory} B, write {write} B, rx {rx} B, pids {}; engine memory \
+         {engine_memory} B, write {engine_write} B, rx {engine_rx} B, pids {}",
+        s["pids"], engine["pids_stats"]["current"]
+    );
+
+    assert_eq!(s["stats_source"], "cgroup", "{s}");
+    assert_eq!(s["pids"], 4, "sh and three sleeps: {s}");
+    assert_eq!(s["pids"], engine["pids_stats"]["current"]);
+    assert_eq!(s["online_cpus"], engine["cpu_stats"]["online_cpus"]);
+    assert_eq!(s["memory_limit_bytes"], mem["limit"]);
+    assert!(
+        memory >= 16 * 1024 * 1024,
+        "the 16 MiB variable is in use: {memory}"
+    );
+    assert!(
+        (memory as f64 - engine_memory as f64).abs() <= 0.05 * engine_memory as f64,
+        "doctor {memory} B vs the engine's {engine_memory} B"
+    );
+    assert!(write >= written, "{write} B written, dd wrote {written}");
+    assert!(
+        write <= engine_write && engine_write - write <= 1024 * 1024,
+        "doctor's {write} B written vs the engine's later {engine_write} B"
+    );
+    assert!(
+        rx <= engine_rx,
+        "doctor's {rx} B received vs the engine's later {engine_rx} B"
+    );
+    let cpu = f64_of(&s["cpu_pct"]);
+    assert!(
+        (0.0..5.0).contains(&cpu),
+        "a container of sleeping processes: {cpu}%"
     );
 }

@@ -85,6 +85,11 @@ pub struct Container {
     /// Processes and threads in the container (`docker stats`'s PIDS).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pids: Option<u64>,
+    /// Where the figures from `cpu_pct` to `pids` were read at the end of the window: `cgroup`
+    /// (the kernel's files, as the engine itself reads them) or `engine` (its stats API); absent
+    /// when neither answered (and in snapshots written before the field existed).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stats_source: Option<StatsSource>,
     /// The container's own network namespace; absent when it shares the host's (then the `tcp`
     /// section is its view) or could not be read (see `notes`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -95,6 +100,17 @@ pub struct Container {
     /// What could not be read for this container, and why.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub notes: Vec<String>,
+}
+
+/// Where a container's `docker stats` figures came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum StatsSource {
+    /// Read by doctor from the container's cgroup, `/proc/stat` and `/proc/<pid>/net/dev` on the
+    /// engine's host (root, local socket): no wait for the engine's stats round.
+    Cgroup,
+    /// Asked of the engine (`GET /containers/{id}/stats?stream=false&one-shot=true`).
+    Engine,
 }
 
 /// A network namespace as the processes inside it see it, read from the host side.

@@ -16,7 +16,7 @@ mod section;
 mod system;
 
 pub use containers::{
-    Container, ContainerCgroup, ContainerListener, ContainerNet, Containers, Engine,
+    Container, ContainerCgroup, ContainerListener, ContainerNet, Containers, Engine, StatsSource,
 };
 pub use counter::{Counter, pct, rate, round2};
 pub use disk::{Disk, Disks};

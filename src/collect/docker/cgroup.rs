@@ -111,10 +111,7 @@ pub fn locate(proc_cgroup: &str, mounts: &[Mount]) -> Option<Dirs> {
     }
     let v1_dir = |controller: &str| {
         let (_, path) = v1.iter().find(|(c, _)| c.contains(&controller))?;
-        let mount = mounts
-            .iter()
-            .find(|m| !m.v2 && m.controllers.iter().any(|c| c == controller))?;
-        join(mount, path)
+        v1_controller_dir(mounts, controller, path)
     };
     if let Some(cpu) = v1_dir("cpu") {
         return Some(Dirs {
@@ -130,6 +127,29 @@ pub fn locate(proc_cgroup: &str, mounts: &[Mount]) -> Option<Dirs> {
         version: 2,
         cpu: dir.clone(),
         memory: Some(dir),
+    })
+}
+
+/// The directory of the v1 `controller`'s cgroup `path` (from `/proc/<pid>/cgroup`), under the
+/// mount that carries that controller.
+fn v1_controller_dir(mounts: &[Mount], controller: &str, path: &str) -> Option<PathBuf> {
+    let mount = mounts
+        .iter()
+        .find(|m| !m.v2 && m.controllers.iter().any(|c| c == controller))?;
+    join(mount, path)
+}
+
+/// The directory of one v1 controller (`cpuacct`, `blkio`, `pids`, ...) for the process whose
+/// `/proc/<pid>/cgroup` is `proc_cgroup`; `None` when it is not listed or not mounted.
+#[must_use]
+pub fn v1_dir(proc_cgroup: &str, mounts: &[Mount], controller: &str) -> Option<PathBuf> {
+    proc_cgroup.lines().find_map(|line| {
+        let mut f = line.splitn(3, ':');
+        let (_, controllers, path) = (f.next()?, f.next()?, f.next()?);
+        controllers
+            .split(',')
+            .any(|c| c == controller)
+            .then(|| v1_controller_dir(mounts, controller, path))?
     })
 }
 

@@ -1,9 +1,11 @@
 //! Docker containers, through the engine API (bollard) and the host's own view of each container.
 //!
-//! At each end of the window every running container is inspected and its one-shot stats are
-//! read, all containers at once (30 containers cost one round trip, not 30); `docker stats`'
-//! figures are computed from the two readings ([`stats`]). From the host side, each container's
-//! network namespace ([`netns`]) and cgroup ([`cgroup`]) are read at both ends too.
+//! At each end of the window every running container is inspected and its stats are read, all
+//! containers at once; `docker stats`' figures are computed from the two readings ([`stats`]).
+//! The stats come from the kernel's files when doctor is root on the engine's host ([`kstats`]:
+//! no wait for the engine's 1 s stats round), else from the engine's one-shot stats API (30
+//! containers cost one round, not 30). From the host side, each container's network namespace
+//! ([`netns`]) and cgroup ([`cgroup`]) are read at both ends too.
 //!
 //! Async stays inside this module: [`Engine`] owns a current-thread tokio runtime and blocks on
 //! it, so the rest of doctor is synchronous. Every call to the engine is bounded by a deadline;
@@ -15,6 +17,7 @@
 //! go to the `logs` section ([`split`]).
 
 mod cgroup;
+mod kstats;
 mod logs;
 mod netns;
 mod stats;
@@ -26,7 +29,7 @@ use super::logs::FromContainers;
 use super::remote::Remote;
 use crate::snapshot::{
     Container, ContainerCgroup, ContainerNet, Containers, Counter, Engine as EngineFacts, Section,
-    pct, round2,
+    StatsSource, pct, round2,
 };
 use bollard::errors::Error as ApiError;
 use bollard::models::{ContainerInspectResponse, ContainerStatsResponse};
@@ -392,7 +395,11 @@ impl Engine {
 
     /// Inspects every running container and reads its stats once, all at the same time. Also
     /// returns the whole list of running containers.
-    fn observe(&self) -> Result<Observation, Failure> {
+    ///
+    /// With `local` (root on the engine's host) each container's stats are read from the kernel
+    /// ([`kstats`]) right after its inspect answer gives its pid, which costs no engine round;
+    /// the engine's stats API is asked only for a container whose local reading fails.
+    fn observe(&self, local: Result<&kstats::Host, &str>) -> Result<Observation, Failure> {
         let deadline = Instant::now() + self.budget;
         let running = self.running(deadline)?;
         let mut list = running.clone();
@@ -408,10 +415,33 @@ impl Engine {
         let docker = &self.docker;
         let tokio_deadline = tokio::time::Instant::from_std(deadline);
         let each = list.into_iter().map(|c| async move {
-            let both = futures_util::future::join(
-                docker.inspect_container(&c.id, None),
-                one_stats(docker, &c.id),
-            );
+            let both = async {
+                let inspect = docker.inspect_container(&c.id, None).await?;
+                let pid = inspect
+                    .state
+                    .as_ref()
+                    .and_then(|s| s.pid)
+                    .filter(|p| *p > 0)
+                    .and_then(|p| i32::try_from(p).ok());
+                let kernel = match (local, pid) {
+                    (Ok(host), Some(pid)) => Some(kstats::read_stats(host, pid, &c.id)),
+                    (Ok(_), None) => Some(Err("no process".to_owned())),
+                    (Err(_), _) => None,
+                };
+                let stats = match kernel {
+                    Some(Ok(s)) => Stats {
+                        answer: Ok(s),
+                        source: StatsSource::Cgroup,
+                        local_failure: None,
+                    },
+                    other => Stats {
+                        answer: one_stats(docker, &c.id).await,
+                        source: StatsSource::Engine,
+                        local_failure: other.and_then(Result::err),
+                    },
+                };
+                Ok::<_, ApiError>((inspect, stats))
+            };
             let answer = tokio::time::timeout_at(tokio_deadline, both).await;
             (c, answer, Instant::now())
         });
@@ -428,19 +458,20 @@ impl Engine {
                     c.name,
                     self.budget.as_secs_f64()
                 )),
-                Ok((
-                    Err(ApiError::DockerResponseServerError {
-                        status_code: 404, ..
-                    }),
-                    _,
-                )) => {
+                Ok(Err(ApiError::DockerResponseServerError {
+                    status_code: 404, ..
+                })) => {
                     notes.push(format!("{}: removed while being read; left out", c.name));
                 }
-                Ok((Err(e), _)) => notes.push(format!("{}: left out: {}", c.name, chain(&e))),
-                Ok((Ok(inspect), stats)) => observed.push(Observed {
+                Ok(Err(e)) => notes.push(format!("{}: left out: {}", c.name, chain(&e))),
+                Ok(Ok((inspect, stats))) => observed.push(Observed {
                     at,
                     inspect,
-                    stats: stats.map_err(|e| format!("no stats from the engine: {e}")),
+                    stats: stats
+                        .answer
+                        .map_err(|e| format!("no stats from the engine: {e}")),
+                    source: stats.source,
+                    local_failure: stats.local_failure,
                     container: c,
                 }),
             }
@@ -451,6 +482,14 @@ impl Engine {
             running,
         })
     }
+}
+
+/// One container's stats answer and where it came from.
+struct Stats {
+    answer: Result<ContainerStatsResponse, String>,
+    source: StatsSource,
+    /// Why the kernel's files were not used, when doctor could have read them.
+    local_failure: Option<String>,
 }
 
 /// What one reading of the engine found.
@@ -489,6 +528,8 @@ struct Observed {
     at: Instant,
     inspect: ContainerInspectResponse,
     stats: Result<ContainerStatsResponse, String>,
+    source: StatsSource,
+    local_failure: Option<String>,
 }
 
 impl Observed {
@@ -527,15 +568,32 @@ struct Reading {
 struct HostContext {
     mounts: Vec<cgroup::Mount>,
     own_namespace: Result<u64, String>,
+    /// What reading the containers' stats from the kernel needs, or why doctor cannot.
+    kstats: Result<kstats::Host, String>,
 }
 
 impl HostContext {
-    fn read() -> Self {
+    fn read(engine: &Engine) -> Self {
+        let mounts = std::fs::read_to_string("/proc/self/mountinfo")
+            .map(|t| cgroup::mounts(&t))
+            .unwrap_or_default();
+        let own_namespace = netns::own_namespace();
+        let kstats = if !engine.target.url.starts_with("unix://") {
+            Err(format!(
+                "the engine at {} may be on another host",
+                engine.target.shown()
+            ))
+        } else if !is_root() {
+            Err("doctor is not running as root".to_owned())
+        } else {
+            own_namespace
+                .clone()
+                .and_then(|ns| kstats::Host::read(mounts.clone(), ns))
+        };
         HostContext {
-            mounts: std::fs::read_to_string("/proc/self/mountinfo")
-                .map(|t| cgroup::mounts(&t))
-                .unwrap_or_default(),
-            own_namespace: netns::own_namespace(),
+            mounts,
+            own_namespace,
+            kstats,
         }
     }
 
@@ -589,7 +647,7 @@ impl HostContext {
             observed,
             notes,
             running,
-        } = engine.observe()?;
+        } = engine.observe(self.kstats.as_ref().map_err(String::as_str))?;
         let readings = observed
             .into_iter()
             .map(|o| {
@@ -629,7 +687,7 @@ impl Remote for Collector {
 
     fn begin(&mut self) -> Result<Start, Failure> {
         let engine = Engine::connect(self.budget)?;
-        let host = HostContext::read();
+        let host = HostContext::read(&engine);
         // Notes about containers that could not be read at the start are not kept: those still
         // running at the end are read then, and say what they lack.
         let t = Instant::now();
@@ -735,6 +793,12 @@ impl Remote for Collector {
             ),
             None => {}
         }
+        if !containers.is_empty() {
+            notes.push(match &host.kstats {
+                Ok(_) => "container stats (CPU, memory, block I/O, pids, network) read from each container's cgroup, /proc/stat and /proc/<pid>/net/dev as the engine reads them (stats_source = cgroup); the engine's stats API only where that failed".to_owned(),
+                Err(why) => format!("container stats asked of the engine's stats API, which answers in rounds 1 s apart (stats_source = engine): {why}"),
+            });
+        }
         if !is_root() && !containers.is_empty() {
             notes.push(
                 "doctor is not running as root: containers' namespaces and cgroups may be unreadable (each container's notes say what is missing)".to_owned(),
@@ -752,6 +816,13 @@ impl Remote for Collector {
             notes,
             logs,
         })
+    }
+}
+
+fn source_text(s: StatsSource) -> &'static str {
+    match s {
+        StatsSource::Cgroup => "kernel's files",
+        StatsSource::Engine => "engine",
     }
 }
 
@@ -875,11 +946,24 @@ fn build(
         block_read_bytes: None,
         block_write_bytes: None,
         pids: None,
+        stats_source: o.stats.is_ok().then_some(o.source),
         net: None,
         cgroup: None,
         notes: Vec::new(),
     };
 
+    if let Some(why) = &o.local_failure {
+        notes.push(format!(
+            "stats asked of the engine: not read from the kernel ({why})"
+        ));
+    }
+    if let Some(s) = start.filter(|s| s.observed.stats.is_ok() && s.observed.source != o.source) {
+        notes.push(format!(
+            "stats read from the {} at the start and the {} at the end",
+            source_text(s.observed.source),
+            source_text(o.source)
+        ));
+    }
     match &o.stats {
         Ok(e) => {
             let s =
