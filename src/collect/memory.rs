@@ -20,11 +20,11 @@ const VMSTAT_KEYS: &[&str] = &[
 pub struct Start(BTreeMap<String, i64>);
 
 pub fn begin() -> Result<Start, Failure> {
-    Ok(Start(parse::vmstat(&read("/proc/vmstat")?)))
+    Ok(Start(parse::flat_keyed(&read("/proc/vmstat")?)))
 }
 
 pub fn finish(start: Start, seconds: f64) -> Result<Memory, Failure> {
-    let end = parse::vmstat(&read("/proc/vmstat")?);
+    let end = parse::flat_keyed(&read("/proc/vmstat")?);
     let meminfo = parse::meminfo(&read("/proc/meminfo")?);
     compute(&meminfo, &start.0, &end, procfs::page_size(), seconds)
 }
@@ -83,8 +83,8 @@ mod tests {
         let meminfo = parse::meminfo(
             "MemTotal: 4000 kB\nMemFree: 100 kB\nMemAvailable: 1000 kB\nSwapTotal: 2000 kB\nSwapFree: 500 kB\n",
         );
-        let a = parse::vmstat("pswpin 10\npswpout 0\npgmajfault 100\n");
-        let b = parse::vmstat("pswpin 60\npswpout 20\npgmajfault 600\noom_kill 1\n");
+        let a = parse::flat_keyed("pswpin 10\npswpout 0\npgmajfault 100\n");
+        let b = parse::flat_keyed("pswpin 60\npswpout 20\npgmajfault 600\noom_kill 1\n");
         let m = compute(&meminfo, &a, &b, 4096, 5.0).unwrap();
         assert_eq!(m.available_pct, 25.0);
         assert_eq!(m.swap_used_bytes, 1500 * 1024);

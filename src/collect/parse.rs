@@ -130,9 +130,11 @@ pub fn meminfo(text: &str) -> BTreeMap<String, u64> {
     out
 }
 
-/// `/proc/vmstat`: `name value` per line.
+/// `name value` per line (`/proc/vmstat`, cgroup `memory.stat` and `cpu.stat`), into a
+/// `BTreeMap` or `HashMap` of the number type asked for; lines whose value is not such a number
+/// are left out.
 #[must_use]
-pub fn vmstat(text: &str) -> BTreeMap<String, i64> {
+pub fn flat_keyed<T: std::str::FromStr, C: FromIterator<(String, T)>>(text: &str) -> C {
     text.lines()
         .filter_map(|line| {
             let (k, v) = line.split_once(' ')?;

@@ -96,30 +96,16 @@ pub struct Dirs {
 /// host (v1 controllers plus an empty `unified` v2 mount) that is where Docker puts the limits.
 #[must_use]
 pub fn locate(proc_cgroup: &str, mounts: &[Mount]) -> Option<Dirs> {
-    let mut v1 = Vec::new();
-    let mut v2_path = None;
-    for line in proc_cgroup.lines() {
-        let mut f = line.splitn(3, ':');
-        let (Some(id), Some(controllers), Some(path)) = (f.next(), f.next(), f.next()) else {
-            continue;
-        };
-        if id == "0" && controllers.is_empty() {
-            v2_path = Some(path);
-        } else {
-            v1.push((controllers.split(',').collect::<Vec<_>>(), path));
-        }
-    }
-    let v1_dir = |controller: &str| {
-        let (_, path) = v1.iter().find(|(c, _)| c.contains(&controller))?;
-        v1_controller_dir(mounts, controller, path)
-    };
-    if let Some(cpu) = v1_dir("cpu") {
+    if let Some(cpu) = v1_dir(proc_cgroup, mounts, "cpu") {
         return Some(Dirs {
             version: 1,
             cpu,
-            memory: v1_dir("memory"),
+            memory: v1_dir(proc_cgroup, mounts, "memory"),
         });
     }
+    let v2_path = proc_cgroup
+        .lines()
+        .find_map(|line| line.strip_prefix("0::"));
     let path = v2_path?;
     let mount = mounts.iter().find(|m| m.v2)?;
     let dir = join(mount, path)?;
@@ -127,6 +113,16 @@ pub fn locate(proc_cgroup: &str, mounts: &[Mount]) -> Option<Dirs> {
         version: 2,
         cpu: dir.clone(),
         memory: Some(dir),
+    })
+}
+
+/// [`locate`], or why the cgroup is not one doctor can read.
+pub fn locate_or_why(proc_cgroup: &str, mounts: &[Mount]) -> Result<Dirs, String> {
+    locate(proc_cgroup, mounts).ok_or_else(|| {
+        format!(
+            "its cgroup ({}) is not under a cgroup mount doctor can see",
+            proc_cgroup.trim()
+        )
     })
 }
 
@@ -240,7 +236,9 @@ pub struct Reading {
     pub oom_kills: Option<i64>,
 }
 
-fn read(path: &Path) -> Result<String, String> {
+/// A whole file, or an error naming it.
+pub fn read(path: impl AsRef<Path>) -> Result<String, String> {
+    let path = path.as_ref();
     std::fs::read_to_string(path).map_err(|e| format!("cannot read {}: {e}", path.display()))
 }
 

@@ -35,7 +35,8 @@
 //! blkio-controller,pids}.rst`, `Documentation/admin-guide/cgroup-v2.rst`, proc(5) (`/proc/stat`,
 //! `/proc/meminfo`, `/proc/<pid>/net/dev`).
 
-use super::cgroup::{self, Mount};
+use super::cgroup::{self, Mount, read};
+use crate::collect::parse::{self, flat_keyed};
 use bollard::models::{
     ContainerBlkioStatEntry, ContainerBlkioStats, ContainerCpuStats, ContainerCpuUsage,
     ContainerMemoryStats, ContainerNetworkStats, ContainerPidsStats, ContainerStatsResponse,
@@ -62,9 +63,10 @@ pub struct Host {
 impl Host {
     /// Reads the host's facts; the error says which one is missing.
     pub fn read(mounts: Vec<Mount>, own_namespace: u64) -> Result<Host, String> {
-        let meminfo = read("/proc/meminfo")?;
-        let mem_total =
-            mem_total(&meminfo).ok_or("/proc/meminfo has no MemTotal line".to_owned())?;
+        let mem_total = parse::meminfo(&read("/proc/meminfo")?)
+            .get("MemTotal")
+            .copied()
+            .ok_or("/proc/meminfo has no MemTotal line".to_owned())?;
         Ok(Host {
             mounts,
             own_namespace,
@@ -88,11 +90,6 @@ fn online_cpus() -> Result<u32, String> {
         .ok_or_else(|| format!("sched_getaffinity gave {n} CPUs"))
 }
 
-fn read(path: impl AsRef<Path>) -> Result<String, String> {
-    let path = path.as_ref();
-    std::fs::read_to_string(path).map_err(|e| format!("cannot read {}: {e}", path.display()))
-}
-
 /// The stats files of one container.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Files {
@@ -110,12 +107,7 @@ pub enum Files {
 /// drivers: `/docker/<id>` and `docker-<id>.scope`), so a pid from an engine on another host
 /// (a forwarded socket) is never read as this host's process.
 pub fn locate(proc_cgroup: &str, mounts: &[Mount], id: &str) -> Result<Files, String> {
-    let dirs = cgroup::locate(proc_cgroup, mounts).ok_or_else(|| {
-        format!(
-            "its cgroup ({}) is not under a cgroup mount doctor can see",
-            proc_cgroup.trim()
-        )
-    })?;
+    let dirs = cgroup::locate_or_why(proc_cgroup, mounts)?;
     let files = if dirs.version == 1 {
         let dir = |c: &str| {
             cgroup::v1_dir(proc_cgroup, mounts, c)
@@ -177,7 +169,7 @@ pub fn read_stats(host: &Host, pid: i32, id: &str) -> Result<ContainerStatsRespo
     };
     // Sampled right after the container's own figures, as the engine does.
     let system = system_cpu_ns(&read("/proc/stat")?)?;
-    let networks = if net_namespace(pid)? == host.own_namespace {
+    let networks = if super::netns::namespace(pid)? == host.own_namespace {
         None
     } else {
         let dev = read(format!("/proc/{pid}/net/dev"))?;
@@ -213,10 +205,6 @@ pub fn read_stats(host: &Host, pid: i32, id: &str) -> Result<ContainerStatsRespo
     })
 }
 
-fn net_namespace(pid: i32) -> Result<u64, String> {
-    super::netns::namespace(pid)
-}
-
 /// A file holding one number (`cpuacct.usage`, `memory.current`, `pids.current`, ...).
 fn single(path: &Path) -> Result<u64, String> {
     let text = read(path)?;
@@ -250,14 +238,6 @@ pub fn system_cpu_ns(proc_stat: &str) -> Result<u64, String> {
     Ok(ticks.wrapping_mul(NS_PER_TICK))
 }
 
-/// `MemTotal` of `/proc/meminfo` in bytes.
-#[must_use]
-pub fn mem_total(meminfo: &str) -> Option<u64> {
-    let kb = meminfo.lines().find_map(|l| l.strip_prefix("MemTotal:"))?;
-    let kb: u64 = kb.trim().trim_end_matches("kB").trim().parse().ok()?;
-    Some(kb * 1024)
-}
-
 /// A memory limit file: v2 `max` is no limit (`u64::MAX`, as containerd reports it), v1 gives
 /// a number (`PAGE_COUNTER_MAX` rounded to pages when there is none).
 pub fn limit(text: &str) -> Result<u64, String> {
@@ -279,22 +259,10 @@ pub fn engine_limit(limit: u64, mem_total: u64) -> u64 {
     }
 }
 
-/// A flat-keyed file (`KEY VALUE` lines: `memory.stat`, v2 `cpu.stat`); lines that are not a
-/// key and a number are left out.
-#[must_use]
-pub fn flat_keyed(text: &str) -> HashMap<String, u64> {
-    text.lines()
-        .filter_map(|l| {
-            let (k, v) = l.split_once(' ')?;
-            Some((k.to_owned(), v.trim().parse().ok()?))
-        })
-        .collect()
-}
-
 /// v2 `cpu.stat` `usage_usec` in ns.
 #[must_use]
 pub fn usage_usec_ns(cpu_stat: &str) -> Option<u64> {
-    flat_keyed(cpu_stat)
+    flat_keyed::<u64, HashMap<_, _>>(cpu_stat)
         .get("usage_usec")
         .map(|us| us.saturating_mul(1000))
 }
@@ -475,7 +443,7 @@ mod tests {
     /// The captured texts built into an answer give what `docker stats` printed.
     #[test]
     fn v1_texts_give_docker_stats_figures() {
-        let stat = flat_keyed(V1_MEMORY_STAT);
+        let stat: HashMap<String, u64> = flat_keyed(V1_MEMORY_STAT);
         assert_eq!(stat.get("total_inactive_file"), Some(&8_433_664));
         assert_eq!(
             stat.get("hierarchical_memory_limit"),
@@ -483,7 +451,7 @@ mod tests {
         );
         let limit = limit("9223372036854771712\n").unwrap();
         // This machine's MemTotal, 24684084 kB: the 23.54GiB docker stats divides by.
-        let mem_total = mem_total("MemTotal:       24684084 kB\nMemFree: 1 kB\n").unwrap();
+        let mem_total = parse::meminfo("MemTotal:       24684084 kB\nMemFree: 1 kB\n")["MemTotal"];
         assert_eq!(engine_limit(limit, mem_total), 25_276_502_016);
         assert_eq!(engine_limit(32 << 20, mem_total), 32 << 20);
 
@@ -584,7 +552,6 @@ mod tests {
         );
         assert!(net_dev("h\nh\n  eth0 1 2\n").is_err());
         assert!(limit("lots").unwrap_err().contains("lots"));
-        assert_eq!(mem_total("MemFree: 1 kB\n"), None);
         // `--network none`: only lo, so no interfaces at all (the engine's `networks` is absent).
         let none = "h\nh\n    lo: 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0\n";
         assert!(net_dev(none).unwrap().is_empty());

@@ -624,15 +624,8 @@ impl HostContext {
 
     fn cgroup(&self, pid: Option<i32>) -> Result<CgroupView, String> {
         let pid = pid.ok_or("no process: not running")?;
-        let path = format!("/proc/{pid}/cgroup");
-        let text =
-            std::fs::read_to_string(&path).map_err(|e| format!("cannot read {path}: {e}"))?;
-        let dirs = cgroup::locate(&text, &self.mounts).ok_or_else(|| {
-            format!(
-                "its cgroup ({}) is not under a cgroup mount doctor can see",
-                text.trim()
-            )
-        })?;
+        let text = cgroup::read(format!("/proc/{pid}/cgroup"))?;
+        let dirs = cgroup::locate_or_why(&text, &self.mounts)?;
         let reading = cgroup::reading(&dirs)?;
         Ok(CgroupView {
             dirs,
