@@ -12,6 +12,7 @@
 //! The password is held in a [`Secret`], which never prints; no error message here quotes a
 //! URL or an option-file line.
 
+use super::optfile::{self, OptionFileError};
 use crate::snapshot::MysqlConnection as Connection;
 use std::collections::HashMap;
 use std::fmt;
@@ -265,164 +266,37 @@ pub struct ClientOptions {
     pub ssl: Option<bool>,
 }
 
-/// A problem with an option file: the file, the line and what is wrong, never the line's text
-/// (it may be a password).
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{file}:{line}: {problem}")]
-pub struct OptionFileError {
-    pub file: String,
-    pub line: usize,
-    pub problem: String,
-}
-
-/// One meaningful line of an option file.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum OptionLine {
-    Group(String),
-    /// Name (lower case, `-` spelled `_`) and value (`None` for a bare `name`).
-    Option(String, Option<String>),
-    Include(String),
-    IncludeDir(String),
-}
-
-/// Parses option-file text as `mysys/my_default.cc` does: `[group]`, `name = value`, bare
-/// `name`, `#` and `;` comment lines, `#` ending an unquoted value, values in single or double
-/// quotes with `\n \t \r \b \s \\ \" \'` escapes, `!include` and `!includedir`. Returns the
-/// lines with their numbers (1-based), or the first bad line's number and problem.
-pub fn parse_option_file(text: &str) -> Result<Vec<(usize, OptionLine)>, (usize, String)> {
-    let mut out = Vec::new();
-    for (i, raw) in text.lines().enumerate() {
-        let n = i + 1;
-        let line = raw.trim();
-        if line.is_empty() || line.starts_with('#') || line.starts_with(';') {
-            continue;
-        }
-        if let Some(rest) = line.strip_prefix('!') {
-            let (directive, arg) = rest.split_once(char::is_whitespace).unwrap_or((rest, ""));
-            let arg = arg.trim();
-            if arg.is_empty() {
-                return Err((n, format!("!{directive} needs a path")));
-            }
-            match directive {
-                "include" => out.push((n, OptionLine::Include(arg.to_owned()))),
-                "includedir" => out.push((n, OptionLine::IncludeDir(arg.to_owned()))),
-                _ => return Err((n, format!("unknown directive !{directive}"))),
-            }
-            continue;
-        }
-        if let Some(rest) = line.strip_prefix('[') {
-            let Some(name) = rest.split_once(']').map(|(g, _)| g.trim()) else {
-                return Err((n, "a group header needs a closing `]`".to_owned()));
-            };
-            out.push((n, OptionLine::Group(name.to_ascii_lowercase())));
-            continue;
-        }
-        let (name, value) = match line.split_once('=') {
-            Some((k, v)) => (k.trim(), Some(unquote(v.trim()).map_err(|p| (n, p))?)),
-            None => (strip_comment(line).trim(), None),
-        };
-        if name.is_empty() {
-            return Err((n, "an option needs a name before `=`".to_owned()));
-        }
-        out.push((
-            n,
-            OptionLine::Option(name.to_ascii_lowercase().replace('-', "_"), value),
-        ));
-    }
-    Ok(out)
-}
-
-fn strip_comment(s: &str) -> &str {
-    s.split_once('#').map_or(s, |(v, _)| v)
-}
-
-/// An option value: quoted (escapes processed, anything after the closing quote ignored up to
-/// a comment) or bare (ended by `#`, trailing spaces trimmed).
-fn unquote(v: &str) -> Result<String, String> {
-    let mut chars = v.chars();
-    let Some(q @ ('"' | '\'')) = chars.next() else {
-        return Ok(strip_comment(v).trim_end().to_owned());
-    };
-    let mut out = String::new();
-    while let Some(c) = chars.next() {
-        match c {
-            '\\' => match chars.next() {
-                Some('n') => out.push('\n'),
-                Some('t') => out.push('\t'),
-                Some('r') => out.push('\r'),
-                Some('b') => out.push('\u{8}'),
-                Some('s') => out.push(' '),
-                Some(other) => out.push(other),
-                None => return Err("a quoted value ends with a lone `\\`".to_owned()),
-            },
-            c if c == q => return Ok(out),
-            c => out.push(c),
-        }
-    }
-    Err(format!("a value's opening {q} has no closing {q}"))
-}
-
 /// Reads the `[client]` group of an option file, following `!include` and `!includedir` (files
 /// ending in `.cnf`, in name order) up to 10 levels deep.
 pub fn read_option_file(path: &Path) -> Result<ClientOptions, OptionFileError> {
     let mut opts = ClientOptions::default();
-    read_into(path, &mut opts, 0)?;
-    Ok(opts)
-}
-
-fn read_into(path: &Path, opts: &mut ClientOptions, depth: usize) -> Result<(), OptionFileError> {
-    let err = |line: usize, problem: String| OptionFileError {
-        file: path.display().to_string(),
-        line,
-        problem,
-    };
-    if depth > 10 {
-        return Err(err(0, "!include nested more than 10 deep".to_owned()));
-    }
-    let text = std::fs::read_to_string(path).map_err(|e| err(0, format!("cannot read: {e}")))?;
-    let lines = parse_option_file(&text).map_err(|(n, p)| err(n, p))?;
-    let mut in_client = false;
-    for (n, line) in lines {
-        match line {
-            OptionLine::Group(g) => in_client = g == "client",
-            OptionLine::Include(p) => read_into(Path::new(&p), opts, depth + 1)?,
-            OptionLine::IncludeDir(d) => {
-                let mut files: Vec<PathBuf> = std::fs::read_dir(&d)
-                    .map_err(|e| err(n, format!("cannot read !includedir {d}: {e}")))?
-                    .flatten()
-                    .map(|e| e.path())
-                    .filter(|p| p.extension().is_some_and(|x| x == "cnf"))
-                    .collect();
-                files.sort();
-                for f in files {
-                    read_into(&f, opts, depth + 1)?;
-                }
-            }
-            OptionLine::Option(name, value) if in_client => {
-                // Later lines override earlier ones, as in the client.
-                let v = value.clone();
-                match name.as_str() {
-                    "user" => opts.user = v,
-                    "password" => opts.password = v.map(Secret),
-                    "host" => opts.host = v,
-                    "port" => opts.port = v,
-                    "socket" => opts.socket = v,
-                    "protocol" => opts.protocol = v,
-                    "ssl_mode" => opts.ssl_mode = v,
-                    "ssl_ca" => opts.ssl_ca = v,
-                    "ssl" => {
-                        opts.ssl = Some(value.is_none_or(|v| {
-                            !matches!(v.as_str(), "0" | "OFF" | "off" | "FALSE" | "false")
-                        }));
-                    }
-                    "skip_ssl" => opts.ssl = Some(false),
-                    _ => {}
-                }
-            }
-            OptionLine::Option(..) => {}
+    optfile::walk(path, Path::new("/"), &mut |entry| {
+        if entry.group != "client" {
+            return;
         }
-    }
-    Ok(())
+        // Later lines override earlier ones, as in the client.
+        let v = entry.value.map(str::to_owned);
+        match entry.name {
+            "user" => opts.user = v,
+            "password" => opts.password = v.map(Secret),
+            "host" => opts.host = v,
+            "port" => opts.port = v,
+            "socket" => opts.socket = v,
+            "protocol" => opts.protocol = v,
+            "ssl_mode" => opts.ssl_mode = v,
+            "ssl_ca" => opts.ssl_ca = v,
+            "ssl" => {
+                opts.ssl = Some(
+                    entry
+                        .value
+                        .is_none_or(|v| !matches!(v, "0" | "OFF" | "off" | "FALSE" | "false")),
+                );
+            }
+            "skip_ssl" => opts.ssl = Some(false),
+            _ => {}
+        }
+    })?;
+    Ok(opts)
 }
 
 /// Where the connection settings came from, as `mysql.connection.source` spells it.
@@ -831,43 +705,6 @@ mod tests {
     fn secret_never_prints() {
         let u = parse_url("mysql://u:hunter2@h").unwrap();
         assert!(!format!("{u:?}").contains("hunter2"));
-    }
-
-    #[test]
-    fn option_file_syntax() {
-        let text = "# comment\n; also\n[mysqld]\nuser = mysql\n[client]\nuser=app # trailing\n\
-                    password = \"p#ss w\\\"rd\"\nsocket='/tmp/my sock'\nssl\n!include /etc/x.cnf\n";
-        let lines = parse_option_file(text).unwrap();
-        assert_eq!(
-            lines,
-            vec![
-                (3, OptionLine::Group("mysqld".into())),
-                (4, OptionLine::Option("user".into(), Some("mysql".into()))),
-                (5, OptionLine::Group("client".into())),
-                (6, OptionLine::Option("user".into(), Some("app".into()))),
-                (
-                    7,
-                    OptionLine::Option("password".into(), Some("p#ss w\"rd".into()))
-                ),
-                (
-                    8,
-                    OptionLine::Option("socket".into(), Some("/tmp/my sock".into()))
-                ),
-                (9, OptionLine::Option("ssl".into(), None)),
-                (10, OptionLine::Include("/etc/x.cnf".into())),
-            ]
-        );
-    }
-
-    #[test]
-    fn option_file_errors_name_the_line_not_its_text() {
-        let (line, problem) = parse_option_file("[client]\npassword = \"hunter2\n").unwrap_err();
-        assert_eq!(line, 2);
-        assert!(problem.contains("no closing"), "{problem}");
-        assert!(!problem.contains("hunter2"));
-        assert_eq!(parse_option_file("[client\n").unwrap_err().0, 1);
-        assert_eq!(parse_option_file("x=1\n = 2\n").unwrap_err().0, 2);
-        assert_eq!(parse_option_file("!include\n").unwrap_err().0, 1);
     }
 
     #[test]

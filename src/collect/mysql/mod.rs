@@ -10,6 +10,7 @@
 
 pub mod connect;
 pub mod derive;
+pub mod optfile;
 mod queries;
 
 use super::Failure;
