@@ -1,11 +1,11 @@
 //! Listening TCP sockets with their backlog and accept queue (what `ss -lnt` shows), sampled on
 //! every tick so a queue that filled for a moment inside the window is still seen.
 
-use super::{Failure, sockdiag};
-use crate::snapshot::{Listener, Listeners, ProcessRef, pct};
+use super::{Failure, owners, sockdiag};
+use crate::snapshot::{Listener, Listeners, pct};
 use netlink_packet_sock_diag::inet::StateFlags;
 use std::collections::{BTreeMap, BTreeSet};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// Wall-time budget for finding which process holds each listener.
 const OWNER_LOOKUP_BUDGET: Duration = Duration::from_millis(25);
@@ -52,7 +52,7 @@ pub fn finish(mut start: Start) -> Result<Listeners, Failure> {
         .map(|s| s.inode)
         .filter(|i| *i != 0)
         .collect();
-    let (owners, owners_complete) = owners(&inodes);
+    let (owners, owners_complete) = owners::owners(&inodes, None, OWNER_LOOKUP_BUDGET);
     let mut out: Vec<Listener> = sockets
         .iter()
         .map(|s| {
@@ -79,45 +79,4 @@ pub fn finish(mut start: Start) -> Result<Listeners, Failure> {
         sockets: out,
         owners_complete,
     })
-}
-
-/// Which process holds each socket inode, found the way `ss -p` finds it: by reading the
-/// `socket:[inode]` links in `/proc/<pid>/fd`. Stops as soon as every inode is placed, or when
-/// the time budget is spent (a host with thousands of processes and fds must not make the
-/// snapshot expensive); processes doctor may not look into are passed over.
-/// Returns the owners found and whether every process was looked at.
-fn owners(inodes: &BTreeSet<u64>) -> (BTreeMap<u64, ProcessRef>, bool) {
-    let mut found = BTreeMap::new();
-    if inodes.is_empty() {
-        return (found, true);
-    }
-    let Ok(all) = procfs::process::all_processes() else {
-        return (found, false);
-    };
-    let started = Instant::now();
-    for process in all.flatten() {
-        if started.elapsed() > OWNER_LOOKUP_BUDGET {
-            return (found, false);
-        }
-        let Ok(fds) = process.fd() else { continue };
-        for fd in fds.flatten() {
-            if let procfs::process::FDTarget::Socket(inode) = fd.target
-                && inodes.contains(&inode)
-                && !found.contains_key(&inode)
-            {
-                let name = process.stat().map(|s| s.comm).unwrap_or_default();
-                found.insert(
-                    inode,
-                    ProcessRef {
-                        pid: process.pid,
-                        name,
-                    },
-                );
-            }
-        }
-        if found.len() == inodes.len() {
-            break;
-        }
-    }
-    (found, true)
 }

@@ -262,6 +262,7 @@ mod tests {
                 segs: Some(segs),
                 data_segs: Some(data),
             }),
+            activity: None,
         }
     }
 

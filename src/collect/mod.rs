@@ -14,7 +14,9 @@ pub mod load_test;
 pub mod logs;
 mod memory;
 pub mod mysql;
+mod mysql_run;
 mod overhead;
+pub mod owners;
 pub mod parse;
 mod pressure;
 mod processes;
@@ -206,6 +208,7 @@ pub fn snapshot(opts: &Options, on_tick: &mut dyn FnMut(Duration)) -> Snapshot {
     let mut load_test = opts
         .load_test
         .map(|r| Pending::begin(|| load_test::begin(r)));
+    let mut mysql = mysql_run::MysqlRun::begin(opts);
     let window_start = Instant::now();
     let window_end = window_start + opts.interval;
     // Remote collectors are spawned here with `remote::spawn(name, collector, window_end)`: their
@@ -214,18 +217,7 @@ pub fn snapshot(opts: &Options, on_tick: &mut dyn FnMut(Duration)) -> Snapshot {
     let containers = opts
         .docker
         .then(|| spawn_docker(opts, start_wall, window_end));
-    // The MySQL collector hands the server's error log (`log_error`, when it is on this machine)
-    // to the logs collector during the window.
-    let (error_log_tx, error_log_rx) = std::sync::mpsc::channel::<std::path::PathBuf>();
-    let mysql = opts.mysql.enabled.then(|| {
-        let host = mysql::Host {
-            hostname: host.hostname.clone(),
-            memory_bytes: host.memory_bytes,
-        };
-        let collector =
-            mysql::Collector::new(opts.mysql.clone(), host).with_error_log(error_log_tx);
-        remote::spawn("mysql", collector, window_end)
-    });
+    mysql.spawn(opts, &host, window_end);
 
     let deadline = window_end;
     loop {
@@ -242,14 +234,14 @@ pub fn snapshot(opts: &Options, on_tick: &mut dyn FnMut(Duration)) -> Snapshot {
         if window_start.elapsed() >= opts.interval / 2 {
             processes.tick(processes::sample_midway);
         }
-        for path in error_log_rx.try_iter() {
+        for path in mysql.error_logs() {
             logs.tick(|s| s.add(&path, SourceKind::MysqlErrorLog));
         }
         on_tick(window_start.elapsed());
     }
 
     let seconds = window_start.elapsed().as_secs_f64();
-    for path in error_log_rx.try_iter() {
+    for path in mysql.error_logs() {
         logs.tick(|s| s.add(&path, SourceKind::MysqlErrorLog));
     }
     let cpu = cpu.finish(|s| cpu::finish(s, seconds));
@@ -260,10 +252,7 @@ pub fn snapshot(opts: &Options, on_tick: &mut dyn FnMut(Duration)) -> Snapshot {
     let processes = processes.finish(|s| processes::finish(s, seconds));
     let pressure = pressure.finish(|s| pressure::finish(s, seconds));
     let load_test = finish_load_test(load_test, seconds);
-    let mysql = match mysql {
-        Some(pending) => pending.wait(window_end + opts.grace),
-        None => Section::skipped("switched off with --no-mysql"),
-    };
+    let (mysql, mut mysql_server) = mysql.finish(window_end + opts.grace, seconds);
     // Logs last: scanning takes longer than reading counters, and the counters' window ends above.
     // Files are scanned while the Docker collector reads the containers' output.
     let log_files = logs.finish(|s| Ok(logs::scan(s)));
@@ -279,6 +268,9 @@ pub fn snapshot(opts: &Options, on_tick: &mut dyn FnMut(Duration)) -> Snapshot {
         |p| docker::split(p.wait(window_end + opts.grace)),
     );
     let logs = logs::section(log_files, container_logs, window_end + opts.grace);
+    if let (Some(server), Some(c)) = (mysql_server.data.as_mut(), containers.get()) {
+        mysql::server::name_containers(server, c);
+    }
 
     let usage = overhead::read();
     Snapshot {
@@ -300,6 +292,7 @@ pub fn snapshot(opts: &Options, on_tick: &mut dyn FnMut(Duration)) -> Snapshot {
         pressure,
         containers,
         mysql,
+        mysql_server,
         logs,
         load_test,
     }

@@ -31,6 +31,36 @@ pub struct TcpSocket {
     /// What the socket received, from its `tcp_info` (only when asked for with
     /// [`Diag::dump_port`]; absent for sockets without one, such as request sockets).
     pub received: Option<Received>,
+    /// When data last moved each way, from the same `tcp_info`.
+    pub activity: Option<Activity>,
+}
+
+/// How long ago data last moved on a connection, from `struct tcp_info`'s `tcpi_last_data_sent`
+/// (offset 44) and `tcpi_last_data_recv` (offset 52), milliseconds (`jiffies_to_msecs(now -
+/// last)`, so at the kernel tick's resolution). Both exist since Linux 2.6: a `tcp_info` too
+/// short to hold them gives none.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Activity {
+    pub last_data_sent_ms: u32,
+    pub last_data_recv_ms: u32,
+}
+
+const TCPI_LAST_DATA_SENT: usize = 44;
+const TCPI_LAST_DATA_RECV: usize = 52;
+
+impl Activity {
+    /// Reads the two times from the raw `INET_DIAG_INFO` attribute (host byte order).
+    #[must_use]
+    pub fn parse(info: &[u8]) -> Option<Self> {
+        let u32_at = |at: usize| {
+            info.get(at..at + 4)
+                .map(|b| u32::from_ne_bytes(b.try_into().expect("4 bytes")))
+        };
+        Some(Activity {
+            last_data_sent_ms: u32_at(TCPI_LAST_DATA_SENT)?,
+            last_data_recv_ms: u32_at(TCPI_LAST_DATA_RECV)?,
+        })
+    }
 }
 
 /// A connection's receive counters from `struct tcp_info` (`include/uapi/linux/tcp.h`), each
@@ -135,9 +165,21 @@ impl Diag {
     /// ([`Received`]). The kernel itself skips the other ports (`inet_diag_dump_icsk` compares
     /// `idiag_sport`, `net/ipv4/inet_diag.c`), so this stays cheap on a busy server.
     pub fn dump_port(&self, states: StateFlags, port: u16) -> Result<Vec<TcpSocket>, Failure> {
+        self.dump_ports(states, port, 0)
+    }
+
+    /// The TCP sockets in `states` with local port `port` and remote port `remote_port` (0: any),
+    /// each with its `tcp_info`. The kernel compares both ports itself (`inet_diag_dump_icsk`).
+    pub fn dump_ports(
+        &self,
+        states: StateFlags,
+        port: u16,
+        remote_port: u16,
+    ) -> Result<Vec<TcpSocket>, Failure> {
         let filter = Filter {
             states,
             port,
+            remote_port,
             info: true,
         };
         let mut out = Vec::new();
@@ -145,7 +187,9 @@ impl Diag {
             dump_family(&self.socket, family, &filter, &mut out)?;
         }
         // Checked again here, so the result does not depend on the kernel's filtering.
-        out.retain(|s| s.port == port);
+        out.retain(|s| {
+            (port == 0 || s.port == port) && (remote_port == 0 || s.remote_port == remote_port)
+        });
         Ok(out)
     }
 }
@@ -155,6 +199,8 @@ struct Filter {
     states: StateFlags,
     /// Local port, 0 for every port.
     port: u16,
+    /// Remote port, 0 for every port.
+    remote_port: u16,
     /// Ask for `tcp_info` (`INET_DIAG_INFO`).
     info: bool,
 }
@@ -164,6 +210,7 @@ impl Filter {
         Filter {
             states,
             port: 0,
+            remote_port: 0,
             info: false,
         }
     }
@@ -182,6 +229,7 @@ fn dump_family(
         socket_id = SocketId::new_v6();
     }
     socket_id.source_port = filter.port;
+    socket_id.destination_port = filter.remote_port;
     let mut packet = NetlinkMessage::new(
         header,
         SockDiagMessage::InetRequest(InetRequest {
@@ -219,10 +267,12 @@ fn dump_family(
             match message.payload {
                 NetlinkPayload::InnerMessage(SockDiagMessage::InetResponse(r)) => {
                     let h = &r.header;
-                    let received = r.nlas.iter().find_map(|nla| match nla {
-                        Nla::TcpInfo(bytes) => Some(Received::parse(bytes)),
+                    let info = r.nlas.iter().find_map(|nla| match nla {
+                        Nla::TcpInfo(bytes) => Some(bytes),
                         _ => None,
                     });
+                    let received = info.map(|b| Received::parse(b));
+                    let activity = info.and_then(|b| Activity::parse(b));
                     out.push(TcpSocket {
                         ipv6: h.family == AF_INET6,
                         state: h.state,
@@ -234,6 +284,7 @@ fn dump_family(
                         remote: h.socket_id.destination_address,
                         remote_port: h.socket_id.destination_port,
                         received,
+                        activity,
                     });
                 }
                 NetlinkPayload::Done(_) => return Ok(()),
@@ -252,6 +303,35 @@ fn dump_family(
             offset += length;
         }
     }
+}
+
+/// Runs `read` on a short-lived thread inside `pid`'s network namespace and returns what it
+/// gives. A `sock_diag` socket, like `/proc/sys/net`, always shows the namespace of the thread
+/// that opened it, so reading another namespace means entering it with `setns(2)`
+/// (`CLONE_NEWNET`, needs `CAP_SYS_ADMIN`); only that thread ever changes namespace, and it ends
+/// right after.
+pub fn in_namespace_of<T: Send + 'static>(
+    pid: u32,
+    read: impl FnOnce() -> Result<T, Failure> + Send + 'static,
+) -> Result<T, Failure> {
+    let path = format!("/proc/{pid}/ns/net");
+    let ns = std::fs::File::open(&path)
+        .map_err(|e| Failure::Error(format!("cannot open {path}: {e}")))?;
+    let thread = std::thread::Builder::new()
+        .name("doctor-netns".into())
+        .spawn(move || {
+            nix::sched::setns(&ns, nix::sched::CloneFlags::CLONE_NEWNET).map_err(|e| {
+                Failure::Error(format!(
+                    "cannot enter the network namespace of pid {pid} (setns: {e}; needs root or \
+                     CAP_SYS_ADMIN)"
+                ))
+            })?;
+            read()
+        })
+        .map_err(|e| Failure::Error(format!("cannot start a thread to enter a namespace: {e}")))?;
+    thread
+        .join()
+        .unwrap_or_else(|_| Err(Failure::Error("the namespace reader panicked".to_owned())))
 }
 
 /// The `ss`-style text for a local address: IPv6 in brackets, v4-mapped shown as IPv4's `*`-less form.
@@ -295,5 +375,21 @@ mod tests {
             }
         );
         assert_eq!(Received::parse(&info[..104]), Received::default());
+    }
+
+    #[test]
+    fn activity_times_from_tcp_info() {
+        let mut info = vec![0u8; 232];
+        info[44..48].copy_from_slice(&1200_u32.to_ne_bytes()); // last_data_sent
+        info[48..52].copy_from_slice(&9_u32.to_ne_bytes()); // last_ack_sent, not read
+        info[52..56].copy_from_slice(&3400_u32.to_ne_bytes()); // last_data_recv
+        assert_eq!(
+            Activity::parse(&info),
+            Some(Activity {
+                last_data_sent_ms: 1200,
+                last_data_recv_ms: 3400
+            })
+        );
+        assert_eq!(Activity::parse(&info[..54]), None);
     }
 }

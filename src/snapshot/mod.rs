@@ -11,6 +11,7 @@ mod load;
 mod load_test;
 mod logs;
 mod mysql;
+mod mysql_server;
 mod net;
 mod section;
 mod system;
@@ -27,6 +28,10 @@ pub use mysql::{
     Connection as MysqlConnection, Datadir, Digest, FileIo, Flavor, IdleHistogram, Mysql,
     PerformanceSchema, Processlist, Replica, RunningStatement, SynchWait, UnderlyingDevice,
     Variable,
+};
+pub use mysql_server::{
+    ClientConnections, Login, LoginAttempt, MysqlServer, ServerConnections, ServerOption,
+    ServerProcess,
 };
 pub use net::{Listener, Listeners, ProcessRef, SysctlValue, Tcp};
 pub use section::{Section, Status, round_ms};
@@ -76,6 +81,10 @@ pub struct Snapshot {
     pub logs: Section<Logs>,
     #[serde(default)]
     pub mysql: Section<Mysql>,
+    /// The MySQL server seen from outside its SQL connection: doctor's login, the server's
+    /// process and settings, its connections from the kernel's view.
+    #[serde(default)]
+    pub mysql_server: Section<MysqlServer>,
     /// A load test declared with `--under-load`; `skipped` without it.
     #[serde(default)]
     pub load_test: Section<LoadTest>,
@@ -105,6 +114,7 @@ impl Snapshot {
             state("containers", &self.containers),
             state("logs", &self.logs),
             state("mysql", &self.mysql),
+            state("mysql_server", &self.mysql_server),
             state("load_test", &self.load_test),
         ]
     }

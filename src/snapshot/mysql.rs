@@ -370,9 +370,14 @@ pub struct SynchWait {
 pub struct Datadir {
     /// `@@datadir`, as the server sees it.
     pub path: String,
-    /// Whether the path is on this machine's filesystem: the server runs here, not in a
-    /// container or on another host. The device fields are only filled when it is.
+    /// Whether the server's files are readable on this machine: it runs here, directly or in a
+    /// container (then `read_through` says where), not on another host. The device fields are
+    /// only filled when it is.
     pub local: bool,
+    /// Where doctor reads the files of a server that sees another filesystem (a container):
+    /// `/proc/<pid>/root`; absent when it sees doctor's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub read_through: Option<String>,
     /// The whole disk holding the datadir (`sda`, `nvme0n1`, `vda`, `dm-0`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub device: Option<String>,

@@ -16,7 +16,7 @@
 //! logs API ([`logs`]), on the same connection and with the same list of containers; the sources
 //! go to the `logs` section ([`split`]).
 
-mod cgroup;
+pub mod cgroup;
 mod kstats;
 mod logs;
 mod netns;

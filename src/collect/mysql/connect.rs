@@ -483,14 +483,66 @@ fn named_endpoint(
     Ok(socket.map(|(s, source)| (Endpoint::Socket(PathBuf::from(s)), source)))
 }
 
-/// Why a connection attempt failed.
-#[derive(Debug)]
-pub enum ConnectError {
+/// Why a connection attempt failed: what kind of failure, the server's error code when it
+/// answered with one, and one line a person can act on.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConnectError {
+    pub outcome: Outcome,
+    pub code: Option<u32>,
+    pub message: String,
+}
+
+/// How a login attempt ended, as `mysql_server.login.outcome` spells it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
     /// Nothing listens there (no socket file, connection refused): for a default location this
     /// just means "no server here".
-    NotThere(String),
-    /// Something answered and the attempt failed, or the address is bad: always worth an error.
-    Failed(String),
+    Unreachable,
+    /// No answer within the connect or read timeout.
+    Timeout,
+    /// The server is full: 1040 `max_connections`, 1203 `max_user_connections`, 1226 a
+    /// resource limit of the account.
+    Refused,
+    /// The account may not log in (1045 wrong password, 1044/1130 no access, 1227, 1251, 3118
+    /// locked).
+    Denied,
+    /// Anything else: another server error, TLS, a bad address.
+    Error,
+}
+
+impl Outcome {
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Outcome::Unreachable => "unreachable",
+            Outcome::Timeout => "timeout",
+            Outcome::Refused => "refused",
+            Outcome::Denied => "denied",
+            Outcome::Error => "error",
+        }
+    }
+
+    /// The outcome of a server error code.
+    #[must_use]
+    pub fn of_code(code: u32) -> Self {
+        if crate::snapshot::Login::FULL.contains(&code) {
+            Outcome::Refused
+        } else if matches!(code, 1044 | 1045 | 1130 | 1227 | 1251 | 3118) {
+            Outcome::Denied
+        } else {
+            Outcome::Error
+        }
+    }
+}
+
+impl ConnectError {
+    fn new(outcome: Outcome, message: String) -> Self {
+        ConnectError {
+            outcome,
+            code: None,
+            message,
+        }
+    }
 }
 
 /// Connects to one target with doctor's timeouts. The connection reads and writes with
@@ -547,24 +599,44 @@ fn classify(
         Error::DriverError(DriverError::CouldNotConnect(Some((_, desc, kind)))) => {
             let msg = format!("cannot connect to {at}: {desc}");
             match kind {
-                ErrorKind::NotFound | ErrorKind::ConnectionRefused => ConnectError::NotThere(msg),
-                _ => ConnectError::Failed(msg),
+                ErrorKind::NotFound | ErrorKind::ConnectionRefused => {
+                    ConnectError::new(Outcome::Unreachable, msg)
+                }
+                _ => ConnectError::new(Outcome::Error, msg),
             }
         }
-        Error::DriverError(DriverError::ConnectTimeout) => ConnectError::Failed(format!(
-            "cannot connect to {at}: no answer within {} (--mysql-connect-timeout)",
-            humantime::format_duration(connect_timeout)
-        )),
+        Error::DriverError(DriverError::ConnectTimeout) => ConnectError::new(
+            Outcome::Timeout,
+            format!(
+                "cannot connect to {at}: no answer within {} (--mysql-connect-timeout)",
+                humantime::format_duration(connect_timeout)
+            ),
+        ),
+        Error::MySqlError(m) => ConnectError {
+            outcome: Outcome::of_code(u32::from(m.code)),
+            code: Some(u32::from(m.code)),
+            message: format!("{at}: {}", describe(e, read_timeout)),
+        },
         // rustls reports a refused certificate as an I/O error of the handshake.
         Error::IoError(_) | Error::CodecError(_) | Error::TlsError(_)
             if t.tls != Tls::Off && !is_timeout(e) =>
         {
-            ConnectError::Failed(format!(
-                "TLS connection to {at} failed: {} (check ssl-mode and ssl-ca)",
-                describe(e, read_timeout)
-            ))
+            ConnectError::new(
+                Outcome::Error,
+                format!(
+                    "TLS connection to {at} failed: {} (check ssl-mode and ssl-ca)",
+                    describe(e, read_timeout)
+                ),
+            )
         }
-        other => ConnectError::Failed(format!("{at}: {}", describe(other, read_timeout))),
+        other if is_timeout(other) => ConnectError::new(
+            Outcome::Timeout,
+            format!("{at}: {}", describe(other, read_timeout)),
+        ),
+        other => ConnectError::new(
+            Outcome::Error,
+            format!("{at}: {}", describe(other, read_timeout)),
+        ),
     }
 }
 

@@ -8,16 +8,21 @@
 //! no `performance_schema` access, no `SLAVE MONITOR`) is left out and named in
 //! `missing_privileges` and the notes; the rest is still collected.
 
+pub mod clients;
 pub mod connect;
 pub mod derive;
+pub mod locate;
 pub mod optfile;
+pub mod options;
 mod queries;
+pub mod server;
 
 use super::Failure;
 use super::blockdev;
 use super::remote::Remote;
 use crate::snapshot::{Datadir, Flavor, Mysql, PerformanceSchema, UnderlyingDevice, Variable};
-use connect::{ConnectError, Plan, Settings, Source, Target};
+use crate::snapshot::{Login, LoginAttempt};
+use connect::{Endpoint, Outcome, Plan, Settings, Source, Target};
 use mysql::Conn;
 use std::collections::{BTreeMap, BTreeSet};
 use std::os::unix::fs::PermissionsExt;
@@ -42,6 +47,12 @@ pub struct Collector {
     error_log_tx: Option<std::sync::mpsc::Sender<PathBuf>>,
     /// The error log found, for the snapshot.
     error_log: Option<PathBuf>,
+    /// What to try, when decided before the collector started ([`plan`]).
+    plan: Option<Plan>,
+    /// The server's process, when `mysql_server` found it on this machine.
+    view: Option<server::View>,
+    /// Where to report how the login went (the `mysql_server` section).
+    login_tx: Option<std::sync::mpsc::Sender<Login>>,
 }
 
 impl Collector {
@@ -54,7 +65,32 @@ impl Collector {
             cpu_at_begin: None,
             error_log_tx: None,
             error_log: None,
+            plan: None,
+            view: None,
+            login_tx: None,
         }
+    }
+
+    /// Connects as `plan` says instead of deciding it when the collector starts.
+    #[must_use]
+    pub fn with_plan(mut self, plan: Plan) -> Self {
+        self.plan = Some(plan);
+        self
+    }
+
+    /// The server's process on this machine (its settings give the doors a full server keeps;
+    /// its root holds a container's files).
+    #[must_use]
+    pub fn with_server(mut self, view: Option<server::View>) -> Self {
+        self.view = view;
+        self
+    }
+
+    /// Reports how the login went on `tx` as soon as it is known.
+    #[must_use]
+    pub fn with_login_report(mut self, tx: std::sync::mpsc::Sender<Login>) -> Self {
+        self.login_tx = Some(tx);
+        self
     }
 
     /// Sends the server's error log path to `tx` as soon as it is known, when the file is on
@@ -81,7 +117,10 @@ impl Remote for Collector {
 
     fn begin(&mut self) -> Result<Start, Failure> {
         self.cpu_at_begin = thread_cpu_ms();
-        let plan = self.plan()?;
+        let plan = match self.plan.take() {
+            Some(p) => p,
+            None => plan(&self.settings)?,
+        };
         self.notes.extend(plan.notes.iter().cloned());
         let (mut conn, target) = self.connect(&plan)?;
         let rt = self.settings.read_timeout;
@@ -163,15 +202,7 @@ impl Remote for Collector {
             .map(|(k, v)| (k.clone(), derive::variable(k, v)))
             .collect();
 
-        let server_pid = server_pid(vtext("pid_file"));
-        let local = is_local(
-            &target,
-            vtext("hostname"),
-            &self.host.hostname,
-            server_pid,
-            vtext("datadir"),
-        );
-        let datadir = datadir(vtext("datadir"), local, &mut parts.notes);
+        let (local, server_pid, datadir) = self.files(&target, &var_text, &mut parts.notes);
         let d = derive::derive(
             &status,
             &variables,
@@ -195,7 +226,7 @@ impl Remote for Collector {
             version_patch: patch,
             connection: connect::connection_info(&target),
             uptime_s,
-            server_pid: if local { server_pid } else { None },
+            server_pid,
             global_status: status,
             global_status_text: status_text,
             variables,
@@ -240,71 +271,130 @@ impl Collector {
                 .find(|(n, _)| n == k)
                 .map_or("", |(_, v)| v.as_str())
         };
-        let local = is_local(
-            target,
-            var("hostname"),
-            &self.host.hostname,
-            server_pid(var("pid_file")),
-            var("datadir"),
-        );
+        let Some(root) = self.files_root(target, var("hostname"), var("pid_file"), var("datadir"))
+        else {
+            return;
+        };
         let Some(path) = derive::error_log_path(var("log_error"), var("datadir")) else {
             return;
         };
-        if !local || !path.is_file() {
+        let readable = optfile::under(&root, &path);
+        if !readable.is_file() {
             return;
         }
         if let Some(tx) = &self.error_log_tx {
-            let _ = tx.send(path.clone());
+            let _ = tx.send(readable.clone());
         }
-        self.error_log = Some(path);
+        self.error_log = Some(readable);
     }
 
-    /// Reads the option file and the environment and decides what to try.
-    fn plan(&mut self) -> Result<Plan, Failure> {
-        let env = connect::Env::from_process();
-        let file = if let Some(path) = &self.settings.defaults_file {
-            let opts = connect::read_option_file(path)
-                .map_err(|e| Failure::Error(format!("--defaults-file {e}")))?;
-            Some((opts, Source::DefaultsFile))
-        } else if let Some(path) = env.home.as_ref().map(|h| h.join(".my.cnf"))
-            && path.exists()
-        {
-            // The client ignores a world-writable option file, and says so; so does doctor.
-            let world_writable =
-                std::fs::metadata(&path).is_ok_and(|m| m.permissions().mode() & 0o002 != 0);
-            if world_writable {
-                self.notes.push(format!(
-                    "{} is world-writable and was ignored, as the mysql client ignores it",
-                    path.display()
-                ));
-                None
-            } else {
-                let opts = connect::read_option_file(&path)
-                    .map_err(|e| Failure::Error(format!("cannot use {e}")))?;
-                Some((opts, Source::MyCnf))
-            }
-        } else {
-            None
+    /// Whether the server's files are here, its pid, and its datadir with the disk under it.
+    fn files(
+        &self,
+        target: &Target,
+        vars: &BTreeMap<&str, &str>,
+        notes: &mut Vec<String>,
+    ) -> (bool, Option<u32>, Option<Datadir>) {
+        let var = |k: &str| vars.get(k).copied().unwrap_or("");
+        let root = self.files_root(target, var("hostname"), var("pid_file"), var("datadir"));
+        let server_pid = match &self.view {
+            Some(v) => Some(v.located.pid),
+            None => root.as_ref().and(server_pid(var("pid_file"))),
         };
-        connect::plan(
-            self.settings.url.as_ref(),
-            file.as_ref().map(|(o, s)| (o, *s)),
-            &env,
-            &connect::existing_default_sockets(),
-        )
-        .map_err(Failure::Error)
+        let datadir = datadir(var("datadir"), root.as_deref(), notes);
+        (root.is_some(), server_pid, datadir)
     }
 
+    /// Where the server's files can be read from here: its own root when `mysql_server` found
+    /// its process (`/proc/<pid>/root` for a container), `/` when it is otherwise proven to run
+    /// on this machine ([`is_local`]), `None` when its files are not here.
+    fn files_root(
+        &self,
+        target: &Target,
+        hostname: &str,
+        pid_file: &str,
+        datadir: &str,
+    ) -> Option<PathBuf> {
+        if let Some(v) = &self.view {
+            return Some(v.located.root().to_path_buf());
+        }
+        is_local(
+            target,
+            hostname,
+            &self.host.hostname,
+            server_pid(pid_file),
+            datadir,
+        )
+        .then(|| PathBuf::from("/"))
+    }
+
+    /// Logs in at the first target that answers. When the server refuses because it is full,
+    /// tries the doors a full server keeps open (MariaDB's `extra_port`, MySQL 8's
+    /// `admin_port`) when its settings name them, and reports every attempt to `mysql_server`.
     fn connect(&mut self, plan: &Plan) -> Result<(Conn, Target), Failure> {
         let mut tried = Vec::new();
+        let mut attempts = Vec::new();
+        let (ct, rt) = (self.settings.connect_timeout, self.settings.read_timeout);
+        let mut failed: Option<connect::ConnectError> = None;
         for t in &plan.targets {
-            match connect::connect(t, self.settings.connect_timeout, self.settings.read_timeout) {
-                Ok(c) => return Ok((c, t.clone())),
-                Err(ConnectError::NotThere(m)) => tried.push(m),
-                Err(ConnectError::Failed(m)) => return Err(Failure::Error(m)),
+            match connect::connect(t, ct, rt) {
+                Ok(c) => {
+                    attempts.push(attempt("regular", t, None));
+                    self.report(t, attempts, None, Some("regular"));
+                    return Ok((c, t.clone()));
+                }
+                Err(e) if e.outcome == Outcome::Unreachable => {
+                    attempts.push(attempt("regular", t, Some(&e)));
+                    tried.push(e.message);
+                }
+                Err(e) => {
+                    attempts.push(attempt("regular", t, Some(&e)));
+                    if e.outcome == Outcome::Refused {
+                        for (door, d) in self.doors(t) {
+                            match connect::connect(&d, ct, rt) {
+                                Ok(c) => {
+                                    attempts.push(attempt(door, &d, None));
+                                    self.notes.push(format!(
+                                        "the server refused doctor at {} ({}); doctor came in \
+                                         through its {door} at {}",
+                                        t.endpoint, e.message, d.endpoint
+                                    ));
+                                    self.report(t, attempts, Some(&e), Some(door));
+                                    return Ok((c, d));
+                                }
+                                Err(de) => attempts.push(attempt(door, &d, Some(&de))),
+                            }
+                        }
+                    }
+                    failed = Some(e);
+                    break;
+                }
             }
         }
+        let first = plan.targets.first();
+        if let Some(e) = failed {
+            let t = first.expect("an attempt was made");
+            self.report(t, attempts, Some(&e), None);
+            self.hand_over_error_log_from_settings();
+            let mut message = e.message;
+            if e.outcome == Outcome::Refused {
+                message.push_str(
+                    "; doctor's own connection was refused, so the server is full: the \
+                     mysql_server section shows who holds the connections (kernel view)",
+                );
+            }
+            return Err(Failure::Error(message));
+        }
+        if let Some(t) = first {
+            let last = connect::ConnectError {
+                outcome: Outcome::Unreachable,
+                code: None,
+                message: tried.join("; "),
+            };
+            self.report(t, attempts, Some(&last), None);
+        }
         if plan.explicit {
+            self.hand_over_error_log_from_settings();
             Err(Failure::Error(tried.join("; ")))
         } else {
             let places: Vec<String> = plan
@@ -320,6 +410,138 @@ impl Collector {
             )))
         }
     }
+
+    /// Sends how the login went to `mysql_server`.
+    fn report(
+        &mut self,
+        t: &Target,
+        attempts: Vec<LoginAttempt>,
+        regular: Option<&connect::ConnectError>,
+        door: Option<&str>,
+    ) {
+        let Some(tx) = &self.login_tx else { return };
+        let login = Login {
+            outcome: regular.map_or("ok", |e| e.outcome.as_str()).to_owned(),
+            error_code: regular.and_then(|e| e.code),
+            message: regular.map(|e| e.message.clone()),
+            user: t.user.clone().unwrap_or_default(),
+            door: door.map(str::to_owned),
+            attempts,
+        };
+        let _ = tx.send(login);
+    }
+
+    /// The doors a full server keeps for an operator, learnt from its settings: MariaDB's
+    /// `extra_port` (its own `extra_max_connections` slots, MariaDB "Thread Pool in MariaDB":
+    /// `extra_port`), and MySQL 8's administrative interface (`admin_address`, `admin_port`,
+    /// "Administrative Connection Management": connections there are not limited by
+    /// `max_connections`). Reached at the server's own address from here (loopback, or the
+    /// container's address). The account's `SUPER`/`CONNECTION ADMIN` extra slot needs no door:
+    /// the regular attempt already uses it.
+    fn doors(&self, regular: &Target) -> Vec<(&'static str, Target)> {
+        let Some(v) = &self.view else {
+            return Vec::new();
+        };
+        let reach = match (&regular.endpoint, v.located.same_network_namespace) {
+            (Endpoint::Tcp { host, .. }, true) => Some(host.clone()),
+            _ => v.located.reach.map(|a| a.to_string()),
+        };
+        let Some(host) = reach else {
+            return Vec::new();
+        };
+        let at = |port: f64| Target {
+            endpoint: Endpoint::Tcp {
+                host: host.clone(),
+                port: port as u16,
+            },
+            ..regular.clone()
+        };
+        let mut out = Vec::new();
+        if let Some(p) = v.number("extra_port").filter(|p| *p > 0.0 && *p < 65536.0) {
+            out.push(("extra_port", at(p)));
+        }
+        if let Some(addr) = v.text("admin_address").filter(|a| !a.is_empty()) {
+            let port = v.number("admin_port").unwrap_or(33062.0);
+            let loopback_elsewhere = !v.located.same_network_namespace
+                && addr
+                    .parse::<std::net::IpAddr>()
+                    .is_ok_and(|a| a.is_loopback());
+            if !loopback_elsewhere && port > 0.0 && port < 65536.0 {
+                out.push(("admin_port", at(port)));
+            }
+        }
+        out
+    }
+
+    /// Hands the server's error log, as its settings name it, to the logs collector when doctor
+    /// could not log in to ask (`log_error`, relative to `datadir`).
+    fn hand_over_error_log_from_settings(&mut self) {
+        let Some(v) = &self.view else { return };
+        let (Some(log), Some(datadir)) = (v.text("log_error"), v.text("datadir")) else {
+            return;
+        };
+        let Some(path) = derive::error_log_path(&log, &datadir) else {
+            return;
+        };
+        let readable = v.located.file(&path);
+        if readable.is_file() {
+            if let Some(tx) = &self.error_log_tx {
+                let _ = tx.send(readable.clone());
+            }
+            self.error_log = Some(readable);
+        }
+    }
+}
+
+fn attempt(door: &str, t: &Target, e: Option<&connect::ConnectError>) -> LoginAttempt {
+    LoginAttempt {
+        door: door.to_owned(),
+        address: t.endpoint.to_string(),
+        outcome: e.map_or("ok", |e| e.outcome.as_str()).to_owned(),
+        error_code: e.and_then(|e| e.code),
+        message: e.map(|e| e.message.clone()),
+    }
+}
+
+/// Reads the option file and the environment and decides what to try, as the `mysql` client
+/// would. Done before the collector starts, so `mysql_server` can look for the server's process
+/// at the same addresses.
+pub fn plan(settings: &Settings) -> Result<Plan, Failure> {
+    let env = connect::Env::from_process();
+    let mut notes = Vec::new();
+    let file = if let Some(path) = &settings.defaults_file {
+        let opts = connect::read_option_file(path)
+            .map_err(|e| Failure::Error(format!("--defaults-file {e}")))?;
+        Some((opts, Source::DefaultsFile))
+    } else if let Some(path) = env.home.as_ref().map(|h| h.join(".my.cnf"))
+        && path.exists()
+    {
+        // The client ignores a world-writable option file, and says so; so does doctor.
+        let world_writable =
+            std::fs::metadata(&path).is_ok_and(|m| m.permissions().mode() & 0o002 != 0);
+        if world_writable {
+            notes.push(format!(
+                "{} is world-writable and was ignored, as the mysql client ignores it",
+                path.display()
+            ));
+            None
+        } else {
+            let opts = connect::read_option_file(&path)
+                .map_err(|e| Failure::Error(format!("cannot use {e}")))?;
+            Some((opts, Source::MyCnf))
+        }
+    } else {
+        None
+    };
+    let mut plan = connect::plan(
+        settings.url.as_ref(),
+        file.as_ref().map(|(o, s)| (o, *s)),
+        &env,
+        &connect::existing_default_sockets(),
+    )
+    .map_err(Failure::Error)?;
+    plan.notes.extend(notes);
+    Ok(plan)
 }
 
 /// What the end reading needs to know about the server.
@@ -542,27 +764,30 @@ fn is_local(
                 && Path::new(datadir).is_dir()))
 }
 
-/// The datadir and its disk, when the server is local; a note saying why not otherwise.
-fn datadir(path: &str, local: bool, notes: &mut Vec<String>) -> Option<Datadir> {
+/// The datadir and its disk, read under `root` (the server's own root for a container); a note
+/// saying why not when the files are not here.
+fn datadir(path: &str, root: Option<&Path>, notes: &mut Vec<String>) -> Option<Datadir> {
     if path.is_empty() {
         return None;
     }
+    let through = root.filter(|r| *r != Path::new("/"));
     let mut d = Datadir {
         path: path.to_owned(),
-        local,
+        local: root.is_some(),
+        read_through: through.map(|r| r.display().to_string()),
         device: None,
         rotational: None,
         underlying: Vec::new(),
     };
-    if !local {
+    let Some(root) = root else {
         notes.push(format!(
-            "the server does not run on this machine's filesystem (a container or another host): \
-             its datadir {path} is not here, so its disk is not determined; run doctor where the \
-             files are"
+            "the server's files are not on this machine (another host, or a container doctor \
+             could not tie to it): its datadir {path} is not here, so its disk is not determined; \
+             run doctor where the files are"
         ));
         return Some(d);
-    }
-    match blockdev::of_path(&PathBuf::from(path)) {
+    };
+    match blockdev::of_path(&optfile::under(root, Path::new(path))) {
         Ok(dev) => {
             d.device = Some(dev.name);
             d.rotational = dev.rotational;

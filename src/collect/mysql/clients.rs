@@ -1,0 +1,403 @@
+//! Who holds the server's connections and whether they are idle, from the kernel alone.
+//!
+//! When the server is full doctor cannot log in to run `SHOW PROCESSLIST`, but the kernel still
+//! knows every connection: `sock_diag` lists the established sockets on the server's ports in its
+//! network namespace, each with its `tcp_info`, whose `tcpi_last_data_sent`/`tcpi_last_data_recv`
+//! tell who spoke last and how long ago. A client end on this machine is found by its 4-tuple (in
+//! the server's namespace through the same `sock_diag`, in another — a container on a bridge —
+//! through that namespace's `/proc/<pid>/net/tcp`), and its process by its inode, as `ss -p`
+//! finds it ([`crate::collect::owners`]).
+//!
+//! The accounting ([`summarize`]) is separate from the reading and unit-tested on literal
+//! sockets.
+
+use super::locate::{self, Located};
+use crate::collect::{Failure, owners, sockdiag};
+use crate::snapshot::{ClientConnections, IdleHistogram, ServerConnections, round2};
+use netlink_packet_sock_diag::inet::StateFlags;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::net::IpAddr;
+use std::time::{Duration, Instant};
+
+/// Wall time allowed for finding the clients' processes (reading other processes' fds).
+const OWNER_BUDGET: Duration = Duration::from_millis(15);
+
+/// Clients listed at most; the rest are counted in the totals.
+const MAX_CLIENTS: usize = 20;
+
+/// Idle for this long or more counts as an idle session, as the processlist's `lt_1m` bucket and
+/// up do for `mysql-idle-connections`.
+const IDLE_S: f64 = 10.0;
+
+/// What is known of a client end's holder.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Holder {
+    pub pid: i32,
+    pub process: String,
+    pub container_id: Option<String>,
+}
+
+/// Reads the server's connections now, with the notes a reader needs.
+pub fn read(server: &Located) -> Result<(ServerConnections, Vec<String>), Failure> {
+    let mut notes = Vec::new();
+    let ports = server.ports.clone();
+    let dump = move || -> Result<(Vec<sockdiag::TcpSocket>, Vec<sockdiag::TcpSocket>), Failure> {
+        let diag = sockdiag::Diag::open()?;
+        let (mut served, mut clients) = (Vec::new(), Vec::new());
+        for p in &ports {
+            served.extend(diag.dump_ports(StateFlags::ESTABLISHED, *p, 0)?);
+            clients.extend(diag.dump_ports(StateFlags::ESTABLISHED, 0, *p)?);
+        }
+        Ok((served, clients))
+    };
+    let (served, client_ends) = if server.same_network_namespace {
+        dump()?
+    } else {
+        sockdiag::in_namespace_of(server.pid, dump)?
+    };
+    let unix_text =
+        std::fs::read_to_string(format!("/proc/{}/net/unix", server.pid)).unwrap_or_default();
+    let unix: u32 = server
+        .sockets
+        .iter()
+        .map(|s| locate::unix_connected(&unix_text, s))
+        .sum();
+    let holders = holders(server, &served, &client_ends, &mut notes);
+    let summary = summarize(&served, unix, &|s: &sockdiag::TcpSocket| {
+        holders.get(&(s.remote, s.remote_port)).cloned()
+    });
+    if unix > 0 {
+        notes.push(format!(
+            "{unix} clients on the Unix socket are counted, not attributed or timed (a Unix \
+             socket has no tcp_info)"
+        ));
+    }
+    Ok((summary, notes))
+}
+
+/// The holders of the client ends, by the client's (address, port).
+fn holders(
+    server: &Located,
+    served: &[sockdiag::TcpSocket],
+    client_ends: &[sockdiag::TcpSocket],
+    notes: &mut Vec<String>,
+) -> HashMap<(IpAddr, u16), Holder> {
+    let started = Instant::now();
+    let server_netns = owners::network_namespace(server.pid);
+    // Client ends in the server's own namespace, by their (address, port).
+    let local: HashMap<(IpAddr, u16), u64> = client_ends
+        .iter()
+        .map(|c| ((c.local, c.port), c.inode))
+        .collect();
+    let mut by_netns: BTreeMap<Option<u64>, BTreeMap<u64, (IpAddr, u16)>> = BTreeMap::new();
+    let mut elsewhere: BTreeMap<IpAddr, Vec<u16>> = BTreeMap::new();
+    for s in served {
+        match local.get(&(s.remote, s.remote_port)) {
+            Some(inode) if *inode != 0 => {
+                by_netns
+                    .entry(server_netns)
+                    .or_default()
+                    .insert(*inode, (s.remote, s.remote_port));
+            }
+            _ => elsewhere.entry(s.remote).or_default().push(s.remote_port),
+        }
+    }
+    // Clients in other namespaces: find the namespace that has each address, then the client
+    // ends in its /proc/<pid>/net/tcp.
+    if !elsewhere.is_empty() {
+        for (netns, pid) in namespaces() {
+            if netns == server_netns.unwrap_or(0) || started.elapsed() > OWNER_BUDGET {
+                continue;
+            }
+            let addresses = locate::local_addresses(pid);
+            if !elsewhere.keys().any(|a| addresses.contains(a)) {
+                continue;
+            }
+            let mut table = String::new();
+            for f in ["tcp", "tcp6"] {
+                table.push_str(
+                    &std::fs::read_to_string(format!("/proc/{pid}/net/{f}")).unwrap_or_default(),
+                );
+            }
+            for (ip, port, inode) in proc_net_tcp(&table) {
+                if elsewhere
+                    .get(&ip)
+                    .is_some_and(|ports| ports.contains(&port))
+                    && inode != 0
+                {
+                    by_netns
+                        .entry(Some(netns))
+                        .or_default()
+                        .insert(inode, (ip, port));
+                }
+            }
+        }
+    }
+    let mut out = HashMap::new();
+    let mut complete = true;
+    for (netns, inodes) in by_netns {
+        let wanted: BTreeSet<u64> = inodes.keys().copied().collect();
+        let left = OWNER_BUDGET.saturating_sub(started.elapsed());
+        let (found, done) = owners::owners(&wanted, netns, left);
+        complete &= done;
+        for (inode, p) in found {
+            let container_id = std::fs::read_to_string(format!("/proc/{}/cgroup", p.pid))
+                .ok()
+                .and_then(|t| locate::container_id(&t));
+            if let Some(addr) = inodes.get(&inode) {
+                out.insert(
+                    *addr,
+                    Holder {
+                        pid: p.pid,
+                        process: p.name,
+                        container_id,
+                    },
+                );
+            }
+        }
+    }
+    if !complete {
+        notes.push(format!(
+            "not every client's process was looked for within {} ms: some clients are shown by \
+             address only",
+            OWNER_BUDGET.as_millis()
+        ));
+    }
+    out
+}
+
+/// One pid per network namespace on this machine, by the namespace's inode.
+fn namespaces() -> BTreeMap<u64, u32> {
+    let mut out = BTreeMap::new();
+    let Ok(dir) = std::fs::read_dir("/proc") else {
+        return out;
+    };
+    for e in dir.flatten() {
+        if let Some(pid) = e.file_name().to_str().and_then(|n| n.parse::<u32>().ok())
+            && let Some(ns) = owners::network_namespace(pid)
+        {
+            out.entry(ns).or_insert(pid);
+        }
+    }
+    out
+}
+
+/// `(local address, local port, inode)` of every socket in a `/proc/net/tcp` or `tcp6` text
+/// (addresses as the kernel prints them: the 32-bit words in host byte order, in hex).
+#[must_use]
+pub fn proc_net_tcp(text: &str) -> Vec<(IpAddr, u16, u64)> {
+    text.lines()
+        .filter_map(|line| {
+            let f: Vec<&str> = line.split_whitespace().collect();
+            if f.len() < 10 || !f[0].ends_with(':') {
+                return None;
+            }
+            let (addr, port) = f[1].split_once(':')?;
+            let port = u16::from_str_radix(port, 16).ok()?;
+            let ip = hex_address(addr)?;
+            Some((ip, port, f[9].parse().ok()?))
+        })
+        .collect()
+}
+
+/// An address from `/proc/net/tcp` (8 hex digits) or `tcp6` (32): each 32-bit word is printed
+/// in host byte order; an IPv4-mapped IPv6 address is given as IPv4, as `sock_diag` reports it.
+fn hex_address(hex: &str) -> Option<IpAddr> {
+    let words: Option<Vec<u32>> = (0..hex.len() / 8)
+        .map(|i| u32::from_str_radix(hex.get(i * 8..i * 8 + 8)?, 16).ok())
+        .collect();
+    let bytes: Vec<u8> = words?
+        .into_iter()
+        .flat_map(|w| w.swap_bytes().to_be_bytes())
+        .collect();
+    match bytes.len() {
+        4 => Some(IpAddr::from(<[u8; 4]>::try_from(bytes).ok()?)),
+        16 => {
+            let v6 = std::net::Ipv6Addr::from(<[u8; 16]>::try_from(bytes).ok()?);
+            Some(v6.to_ipv4_mapped().map_or(IpAddr::V6(v6), IpAddr::V4))
+        }
+        _ => None,
+    }
+}
+
+/// Counts the connections: idle (the server spoke last) or in a statement (the client did), by
+/// client. `holder` names the process holding a connection's client end, when known.
+#[must_use]
+pub fn summarize(
+    served: &[sockdiag::TcpSocket],
+    unix: u32,
+    holder: &dyn Fn(&sockdiag::TcpSocket) -> Option<Holder>,
+) -> ServerConnections {
+    let mut hist = IdleHistogram::default();
+    let (mut idle, mut in_statement) = (0u32, 0u32);
+    let (mut idle_max, mut stmt_max): (Option<f64>, Option<f64>) = (None, None);
+    let mut clients: BTreeMap<(IpAddr, Option<i32>), ClientConnections> = BTreeMap::new();
+    for s in served {
+        let h = holder(s);
+        let c = clients
+            .entry((s.remote, h.as_ref().map(|h| h.pid)))
+            .or_insert_with(|| ClientConnections {
+                address: s.remote.to_string(),
+                pid: h.as_ref().map(|h| h.pid),
+                process: h.as_ref().map(|h| h.process.clone()),
+                container_id: h.as_ref().and_then(|h| h.container_id.clone()),
+                container: None,
+                connections: 0,
+                idle_10s: 0,
+                in_statement: 0,
+                idle_max_s: None,
+            });
+        c.connections += 1;
+        let Some(a) = s.activity else { continue };
+        if a.last_data_sent_ms <= a.last_data_recv_ms {
+            let secs = f64::from(a.last_data_sent_ms) / 1000.0;
+            idle += 1;
+            bucket(&mut hist, secs);
+            idle_max = Some(idle_max.map_or(secs, |m: f64| m.max(secs)));
+            c.idle_max_s = Some(round2(c.idle_max_s.map_or(secs, |m| m.max(secs))));
+            if secs >= IDLE_S {
+                c.idle_10s += 1;
+            }
+        } else {
+            let secs = f64::from(a.last_data_recv_ms) / 1000.0;
+            in_statement += 1;
+            c.in_statement += 1;
+            stmt_max = Some(stmt_max.map_or(secs, |m: f64| m.max(secs)));
+        }
+    }
+    let mut by_client: Vec<ClientConnections> = clients.into_values().collect();
+    by_client.sort_by(|a, b| {
+        b.connections
+            .cmp(&a.connections)
+            .then_with(|| a.address.cmp(&b.address))
+    });
+    let truncated = by_client.len() > MAX_CLIENTS;
+    by_client.truncate(MAX_CLIENTS);
+    ServerConnections {
+        tcp: u32::try_from(served.len()).unwrap_or(u32::MAX),
+        socket: unix,
+        idle_histogram: hist,
+        idle,
+        idle_max_s: idle_max.map(round2),
+        in_statement,
+        in_statement_max_s: stmt_max.map(round2),
+        by_client,
+        truncated,
+    }
+}
+
+fn bucket(h: &mut IdleHistogram, secs: f64) {
+    let b = match secs {
+        s if s < 1.0 => &mut h.lt_1s,
+        s if s < 10.0 => &mut h.lt_10s,
+        s if s < 60.0 => &mut h.lt_1m,
+        s if s < 600.0 => &mut h.lt_10m,
+        s if s < 3600.0 => &mut h.lt_1h,
+        _ => &mut h.ge_1h,
+    };
+    *b += 1;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use sockdiag::{Activity, TcpSocket};
+
+    fn conn(remote: &str, port: u16, sent_ms: u32, recv_ms: u32) -> TcpSocket {
+        TcpSocket {
+            ipv6: false,
+            state: 1,
+            local: "127.0.0.1".parse().unwrap(),
+            port: 3306,
+            recv_queue: 0,
+            send_queue: 0,
+            inode: 0,
+            remote: remote.parse().unwrap(),
+            remote_port: port,
+            received: None,
+            activity: Some(Activity {
+                last_data_sent_ms: sent_ms,
+                last_data_recv_ms: recv_ms,
+            }),
+        }
+    }
+
+    /// Idle pool connections (the server answered last, long ago), a statement running for 30 s
+    /// (the client spoke last), a busy one, and one without `tcp_info`.
+    #[test]
+    fn who_spoke_last_and_how_long_ago() {
+        let served = vec![
+            conn("127.0.0.1", 40001, 30_000, 30_004),
+            conn("127.0.0.1", 40002, 4_000_000, 4_000_000),
+            conn("127.0.0.1", 40003, 31_000, 30_000),
+            conn("172.17.0.3", 50001, 5, 6),
+            TcpSocket {
+                activity: None,
+                ..conn("172.17.0.3", 50002, 0, 0)
+            },
+        ];
+        let holder = |s: &TcpSocket| {
+            (s.remote.to_string() == "127.0.0.1").then(|| Holder {
+                pid: 812,
+                process: "node".into(),
+                container_id: None,
+            })
+        };
+        let c = summarize(&served, 2, &holder);
+        assert_eq!(c.tcp, 5);
+        assert_eq!(c.socket, 2);
+        assert_eq!(c.idle, 3);
+        assert_eq!(c.in_statement, 1);
+        assert_eq!(c.in_statement_max_s, Some(30.0));
+        assert_eq!(c.idle_max_s, Some(4000.0));
+        assert_eq!(
+            c.idle_histogram,
+            IdleHistogram {
+                lt_1s: 1,
+                lt_1m: 1,
+                ge_1h: 1,
+                ..IdleHistogram::default()
+            }
+        );
+        assert_eq!(c.by_client.len(), 2);
+        let node = &c.by_client[0];
+        assert_eq!(
+            (node.pid, node.process.as_deref()),
+            (Some(812), Some("node"))
+        );
+        assert_eq!(
+            (node.connections, node.idle_10s, node.in_statement),
+            (3, 2, 1)
+        );
+        let other = &c.by_client[1];
+        assert_eq!(
+            (other.address.as_str(), other.connections, other.idle_10s),
+            ("172.17.0.3", 2, 0)
+        );
+    }
+
+    /// Lines of `/proc/net/tcp` and `tcp6` as Linux prints them on `x86_64` (little-endian words).
+    #[test]
+    fn proc_net_tcp_addresses() {
+        let v4 = "  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode
+   0: 030011AC:C350 020011AC:0CEA 01 00000000:00000000 00:00000000 00000000     0        0 91234 1 0000000000000000 20 4 30 10 -1
+";
+        let v6 = "  sl  local_address                         remote_address                        st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode
+   0: 0000000000000000FFFF00000100007F:9C40 0000000000000000FFFF00000100007F:0CEA 01 00000000:00000000 00:00000000 00000000     0        0 5555 1 0000000000000000 20 4 30 10 -1
+   1: 00000000000000000000000001000000:0016 00000000000000000000000000000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 77 1 0000000000000000 100 0 0 10 0
+";
+        if cfg!(target_endian = "little") {
+            assert_eq!(
+                proc_net_tcp(v4),
+                vec![("172.17.0.3".parse().unwrap(), 50000, 91234)]
+            );
+            assert_eq!(
+                proc_net_tcp(v6),
+                vec![
+                    ("127.0.0.1".parse().unwrap(), 40000, 5555),
+                    ("::1".parse().unwrap(), 22, 77)
+                ]
+            );
+        }
+    }
+}
