@@ -239,6 +239,94 @@ fn live_mysql_too_many_connections() {
     live("mysql-too-many-connections");
 }
 
+/// Pointed at the regular port as an ordinary account, doctor is refused like the application
+/// and comes in through the `extra_port` it reads off the server's command line.
+#[test]
+fn live_mysql_too_many_connections_through_the_extra_port() {
+    let mut door = None;
+    let (report, _) = check_during_with(
+        "mysql-too-many-connections",
+        |_| Vec::new(),
+        |_, snap| {
+            let server = snap.mysql_server.get().expect("mysql_server section");
+            door = Some((
+                server.login.outcome.clone(),
+                server.login.error_code,
+                server.login.door.clone(),
+                snap.mysql.status,
+            ));
+        },
+    );
+    assert_eq!(
+        door,
+        Some((
+            "refused".to_owned(),
+            Some(1040),
+            Some("extra_port".to_owned()),
+            doctor::snapshot::Status::Ok
+        )),
+        "{}",
+        summary(&report)
+    );
+}
+
+/// Every slot held by idle sessions and doctor refused as an ordinary account: the kernel's
+/// view of the connections (idle per `tcp_info`) and the server's command line
+/// (`max_connections`, `wait_timeout`) still rank the idle sessions first, with the refusal
+/// under them; the figures agree with `ss` and the server's processlist.
+#[test]
+fn live_mysql_locked_out_sleepers() {
+    let mut seen = None;
+    let (report, _) = check_during_with(
+        "mysql-locked-out-sleepers",
+        |_| Vec::new(),
+        |running, snap| {
+            let server = snap.mysql_server.get().expect("mysql_server section");
+            let c = server.connections.as_ref().expect("the kernel's view");
+            // `ss` on the same machine right after doctor's window: the 20 sessions are still
+            // there and still the only connections to the port.
+            let port = running.port.expect("the scenario's server port");
+            assert_eq!(lab::ss_established(port), c.tcp as usize, "ss vs doctor");
+            seen = Some((
+                snap.mysql.status,
+                server.login.error_code,
+                c.tcp,
+                c.idle_histogram.lt_1m + c.idle_histogram.lt_10m,
+                server.options["max_connections"].value.to_string(),
+            ));
+        },
+    );
+    assert_eq!(
+        seen,
+        Some((
+            doctor::snapshot::Status::Error,
+            Some(1040),
+            20,
+            20,
+            "20".to_owned()
+        )),
+        "{}",
+        summary(&report)
+    );
+    let ids: Vec<&str> = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        ids.get(..2),
+        Some(&["mysql-idle-connections", "mysql-too-many-connections"][..]),
+        "{}",
+        summary(&report)
+    );
+}
+
+#[test]
+fn live_mysql_locked_out_burst() {
+    live("mysql-locked-out-burst");
+}
+
 #[test]
 fn live_mysql_small_buffer_pool() {
     live("mysql-small-buffer-pool");

@@ -40,6 +40,8 @@ pub const SCENARIOS: &[(&str, Option<&str>)] = &[
         Some("mysql-buffer-pool-too-small"),
     ),
     ("mysql-connection-churn", Some("mysql-connection-churn")),
+    ("mysql-locked-out-sleepers", Some("mysql-idle-connections")),
+    ("mysql-locked-out-burst", Some("mysql-too-many-connections")),
     ("container-cpu-throttled", Some("container-cpu-throttled")),
     (
         "container-accept-queue-overflow",
@@ -126,6 +128,8 @@ pub fn start(name: &str, port_base: u16) -> Running {
         "mysql-too-many-connections" => mysql_too_many(33302 + port_base % 100),
         "mysql-small-buffer-pool" => mysql_small_buffer_pool(33304 + port_base % 100),
         "mysql-connection-churn" => mysql_connection_churn(33305 + port_base % 100),
+        "mysql-locked-out-sleepers" => mysql_locked_out_sleepers(33310 + port_base % 100),
+        "mysql-locked-out-burst" => mysql_locked_out_burst(33311 + port_base % 100),
         "container-cpu-throttled" => container_cpu_throttled(),
         "container-accept-queue-overflow" => container_accept_queue_overflow(),
         "load-not-reaching-server" => load_not_reaching(port_base + 30),
@@ -986,8 +990,10 @@ fn mysql_sleepers(port: u16) -> Running {
 
 /// Every slot busy and clients refused: `max_connections` 10, ten `app` sessions each running a
 /// 60 s `SELECT SLEEP(60)` (busy, not idle), and a client retrying to connect as `app` and being
-/// refused with "Too many connections". doctor and the checks here come in through MariaDB's
-/// `extra_port` (port + 1), which has its own connection slots for exactly this situation.
+/// refused with "Too many connections". The checks here come in through MariaDB's `extra_port`
+/// (port + 1), which has its own connection slots for exactly this situation; doctor is pointed
+/// at the regular port as the ordinary `doctor` account, is refused there like everyone else, and
+/// must find the extra port itself (from the server's command line).
 fn mysql_too_many(port: u16) -> Running {
     let mut run = Running::new("mysql-too-many-connections");
     let extra = port + 1;
@@ -1000,6 +1006,7 @@ fn mysql_too_many(port: u16) -> Running {
         ],
     ));
     db.create_user("app", "app", &[]);
+    db.create_user("doctor", "doctor", DOCTOR_GRANTS);
     for _ in 0..10 {
         let mut conn = db.connect("app", Some("app")).expect("app connects");
         // Ends when the query does or when the server is stopped at teardown.
@@ -1052,10 +1059,157 @@ fn mysql_too_many(port: u16) -> Running {
             ))
         }
     });
-    run.doctor_args = vec!["--mysql".into(), format!("mysql://root@127.0.0.1:{extra}")];
+    run.doctor_args = vec!["--mysql".into(), doctor_url(port)];
     run.on_drop(move || {
         stop.store(true, Ordering::Relaxed);
         let _ = retry.join();
+        drop(db);
+    });
+    run
+}
+
+// ---------------------------------------------------------------------------------------------
+// mysql-locked-out-sleepers and mysql-locked-out-burst: doctor meets a full server as an ordinary
+// account would, after every slot is taken, with no door (no extra_port) to come in through.
+
+/// The account doctor logs in with in the MySQL scenarios: what the README asks for, nothing
+/// more (no SUPER or CONNECTION ADMIN, so no reserved slot).
+pub const DOCTOR_GRANTS: &[&str] = &["PROCESS ON *.*", "SELECT ON performance_schema.*"];
+
+/// `mysql://doctor:doctor@127.0.0.1:port`, the ordinary account of [`DOCTOR_GRANTS`].
+fn doctor_url(port: u16) -> String {
+    format!("mysql://doctor:doctor@127.0.0.1:{port}")
+}
+
+/// What the `mariadb` client says when the ordinary `doctor` account tries to log in now:
+/// `Ok(())` when it is refused with error 1040 (the condition the scenarios wait for).
+fn ordinary_login_refused(port: u16) -> Result<(), String> {
+    let out = Command::new("mariadb")
+        .args([
+            "--no-defaults",
+            "-h127.0.0.1",
+            "-udoctor",
+            "-pdoctor",
+            "-N",
+            "-B",
+        ])
+        .arg(format!("-P{port}"))
+        .args(["-e", "SELECT 1"])
+        .output()
+        .map_err(|e| format!("cannot run the mariadb client: {e}"))?;
+    let err = String::from_utf8_lossy(&out.stderr);
+    if !out.status.success() && err.contains("ERROR 1040") {
+        Ok(())
+    } else {
+        Err(format!(
+            "an ordinary login was not refused with 1040 (exit {}, {})",
+            out.status,
+            err.trim()
+        ))
+    }
+}
+
+/// Every slot held by idle sessions: `max_connections` 20, `wait_timeout` 28800 (the default),
+/// 20 `app` connections opened and left idle until the server shows them asleep for 10 s and an
+/// ordinary login is refused with 1040. doctor then logs in as the ordinary `doctor` account
+/// over TCP, and is refused too.
+fn mysql_locked_out_sleepers(port: u16) -> Running {
+    let mut run = Running::new("mysql-locked-out-sleepers");
+    let db = crate::mariadb::MariaDb::start(
+        port,
+        &[("max_connections", "20"), ("wait_timeout", "28800")],
+    );
+    db.create_user("app", "app", &[]);
+    db.create_user("doctor", "doctor", DOCTOR_GRANTS);
+    let conns: Vec<mysql::Conn> = (0..20)
+        .map(|_| db.connect("app", Some("app")).expect("app connects"))
+        .collect();
+    wait_until(
+        "20 sessions idle for 10 s, an ordinary login refused",
+        Duration::from_secs(30),
+        || {
+            let sleeping =
+                processlist_count(&db, "USER = 'app' AND COMMAND = 'Sleep' AND TIME >= 10");
+            if sleeping < 20 {
+                return Err(format!(
+                    "processlist: {sleeping} of app's 20 sessions asleep for 10 s"
+                ));
+            }
+            ordinary_login_refused(port)
+        },
+    );
+    run.doctor_args = vec!["--mysql".into(), doctor_url(port)];
+    run.port = Some(port);
+    run.on_drop(move || {
+        drop(conns);
+        drop(db);
+    });
+    run
+}
+
+/// An application that wants more connections than the server allows: `max_connections` 10, ten
+/// `app` connections each running short statements back to back (busy, never idle), and a
+/// client of the same application retrying to connect and refused with 1040. doctor logs in as
+/// the ordinary `doctor` account after the refusals started, and is refused too.
+fn mysql_locked_out_burst(port: u16) -> Running {
+    let mut run = Running::new("mysql-locked-out-burst");
+    let db = Arc::new(crate::mariadb::MariaDb::start(
+        port,
+        &[("max_connections", "10")],
+    ));
+    db.create_user("app", "app", &[]);
+    db.create_user("doctor", "doctor", DOCTOR_GRANTS);
+    let stop = Arc::new(AtomicBool::new(false));
+    let deadline = Instant::now() + Duration::from_secs(MAX_LIFE_S);
+    let mut workers = Vec::new();
+    for _ in 0..10 {
+        let mut conn = db.connect("app", Some("app")).expect("app connects");
+        let stop = Arc::clone(&stop);
+        workers.push(std::thread::spawn(move || {
+            while !stop.load(Ordering::Relaxed) && Instant::now() < deadline {
+                if mysql::prelude::Queryable::query_drop(&mut conn, "SELECT SLEEP(0.05)").is_err() {
+                    break;
+                }
+            }
+        }));
+    }
+    // Refusals as the application sees them: MySQL error 1040 (ER_CON_COUNT_ERROR).
+    let refused = Arc::new(AtomicU64::new(0));
+    let retry = {
+        let (db, stop, refused) = (Arc::clone(&db), Arc::clone(&stop), Arc::clone(&refused));
+        std::thread::spawn(move || {
+            while !stop.load(Ordering::Relaxed) && Instant::now() < deadline {
+                if let Err(mysql::Error::MySqlError(e)) = db.connect("app", Some("app"))
+                    && e.code == 1040
+                {
+                    refused.fetch_add(1, Ordering::Relaxed);
+                }
+                std::thread::sleep(Duration::from_millis(50));
+            }
+        })
+    };
+    wait_until(
+        "ten busy app sessions, refusals, an ordinary login refused",
+        Duration::from_secs(20),
+        || {
+            let n = refused.load(Ordering::Relaxed);
+            let busy = processlist_count(&db, "USER = 'app' AND COMMAND = 'Query'");
+            let app = processlist_count(&db, "USER = 'app'");
+            if n < 5 || app != 10 || busy == 0 {
+                return Err(format!(
+                    "the app got error 1040 {n} times; app sessions {app}, {busy} in a statement"
+                ));
+            }
+            ordinary_login_refused(port)
+        },
+    );
+    run.doctor_args = vec!["--mysql".into(), doctor_url(port)];
+    run.on_drop(move || {
+        stop.store(true, Ordering::Relaxed);
+        let _ = retry.join();
+        for w in workers {
+            let _ = w.join();
+        }
         drop(db);
     });
     run
