@@ -102,6 +102,7 @@ pub fn read(args: &[String], root: &Path) -> Settings {
             "command line".to_owned(),
         );
     }
+    clamp_like_mariadb(args, &mut s.options);
     for (name, value) in DEFAULTS {
         s.options
             .entry((*name).to_owned())
@@ -111,6 +112,25 @@ pub fn read(args: &[String], root: &Path) -> Settings {
             });
     }
     s
+}
+
+/// MariaDB raises a `max_connections` below 10 to 10 (its documented range is 10–100000; seen
+/// here: `--max_connections=6` gives `@@max_connections` 10). Only for `mariadbd`: a `mysqld`
+/// may be MySQL, whose minimum is 1, or MariaDB before 10.5.
+fn clamp_like_mariadb(args: &[String], options: &mut BTreeMap<String, ServerOption>) {
+    let mariadb = args
+        .first()
+        .is_some_and(|a| a.rsplit('/').next() == Some("mariadbd"));
+    if let Some(o) = options.get_mut("max_connections")
+        && mariadb
+        && o.value.as_f64().is_some_and(|v| v < 10.0)
+    {
+        o.from = format!(
+            "{}; raised to MariaDB's minimum 10 (set to {})",
+            o.from, o.value
+        );
+        o.value = Variable::Int(10);
+    }
 }
 
 fn is_versioned_server_group(group: &str) -> bool {
@@ -261,6 +281,18 @@ mod tests {
         assert_eq!(v("port"), ("1".into(), "command line"));
         assert_eq!(v("interactive_timeout"), ("28800".into(), "default"));
         assert!(s.files.is_empty());
+        // MariaDB's minimum, not MySQL's.
+        let s = read(
+            &args("/usr/sbin/mariadbd --no-defaults --max_connections=6"),
+            root.path(),
+        );
+        assert_eq!(s.options["max_connections"].value, Variable::Int(10));
+        assert!(s.options["max_connections"].from.contains("set to 6"));
+        let s = read(
+            &args("/usr/sbin/mysqld --no-defaults --max_connections=6"),
+            root.path(),
+        );
+        assert_eq!(s.options["max_connections"].value, Variable::Int(6));
     }
 
     /// Debian's layout: `/etc/mysql/my.cnf` includes `mariadb.conf.d`, read under a container's
