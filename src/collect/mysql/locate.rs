@@ -306,6 +306,38 @@ pub fn container_id(proc_cgroup: &str) -> Option<String> {
     })
 }
 
+/// The host directory holding `path` when, in a process's `mountinfo`, it lies on an overlay
+/// filesystem (a container's own layer, no volume): the mount's `upperdir=`, where writes land,
+/// joined with the rest of the path. `None` when the mount holding `path` is not an overlay.
+#[must_use]
+pub fn overlay_upper_dir(mountinfo: &str, path: &Path) -> Option<PathBuf> {
+    let mut best: Option<(usize, PathBuf)> = None;
+    for line in mountinfo.lines() {
+        let Some((left, right)) = line.split_once(" - ") else {
+            continue;
+        };
+        let Some(point) = left.split(' ').nth(4) else {
+            continue;
+        };
+        let Ok(rest) = path.strip_prefix(point) else {
+            continue;
+        };
+        let mut r = right.split(' ');
+        let fstype = r.next().unwrap_or("");
+        let options = r.nth(1).unwrap_or("");
+        let upper = options
+            .split(',')
+            .find_map(|o| o.strip_prefix("upperdir="))
+            .filter(|_| fstype == "overlay")
+            .map(|u| Path::new(u).join(rest));
+        // The deepest mount holding the path is the one it lives on.
+        if best.as_ref().is_none_or(|(len, _)| point.len() >= *len) {
+            best = Some((point.len(), upper.unwrap_or_default()));
+        }
+    }
+    best.map(|(_, p)| p).filter(|p| !p.as_os_str().is_empty())
+}
+
 /// A `docker-proxy` process publishing a container's port.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Proxy {
@@ -443,6 +475,24 @@ Num       RefCount Protocol Flags    Type St Inode Path
         assert_eq!(container_id(&v1).as_deref(), Some("3f1c2a9b8d7e"));
         assert_eq!(container_id(&v2).as_deref(), Some("3f1c2a9b8d7e"));
         assert_eq!(container_id("0::/user.slice/session-2.scope\n"), None);
+    }
+
+    /// A container's `/proc/<pid>/mountinfo` (Docker's overlay2 root, a bind-mounted volume).
+    #[test]
+    fn overlay_upper_dirs() {
+        let mi = "\
+1201 1100 0:123 / / rw,relatime master:1 - overlay overlay rw,lowerdir=/var/lib/docker/overlay2/l/A:/var/lib/docker/overlay2/l/B,upperdir=/var/lib/docker/overlay2/abc/diff,workdir=/var/lib/docker/overlay2/abc/work
+1202 1201 0:124 / /proc rw,nosuid,nodev,noexec,relatime - proc proc rw
+1210 1201 254:0 /srv/db /var/lib/mysql rw,relatime - ext4 /dev/vda rw
+";
+        assert_eq!(
+            overlay_upper_dir(mi, Path::new("/var/lib/mysql-files/x")),
+            Some(PathBuf::from(
+                "/var/lib/docker/overlay2/abc/diff/var/lib/mysql-files/x"
+            ))
+        );
+        assert_eq!(overlay_upper_dir(mi, Path::new("/var/lib/mysql/")), None);
+        assert_eq!(overlay_upper_dir(mi, Path::new("/proc/1")), None);
     }
 
     #[test]

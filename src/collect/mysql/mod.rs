@@ -301,7 +301,12 @@ impl Collector {
             Some(v) => Some(v.located.pid),
             None => root.as_ref().and(server_pid(var("pid_file"))),
         };
-        let datadir = datadir(var("datadir"), root.as_deref(), notes);
+        let mut datadir = datadir(var("datadir"), root.as_deref(), notes);
+        if let (Some(d), Some(v)) = (datadir.as_mut(), &self.view)
+            && d.device.is_none()
+        {
+            overlay_device(d, v.located.pid, notes);
+        }
         (root.is_some(), server_pid, datadir)
     }
 
@@ -762,6 +767,41 @@ fn is_local(
             || (server_hostname == our_hostname
                 && !datadir.is_empty()
                 && Path::new(datadir).is_dir()))
+}
+
+/// A datadir in a container's own layer (no volume) is on an overlay filesystem, which has no
+/// device: the device is the one under the overlay's upper directory on the host, where its
+/// writes land.
+fn overlay_device(d: &mut Datadir, pid: u32, notes: &mut Vec<String>) {
+    let Ok(mountinfo) = std::fs::read_to_string(format!("/proc/{pid}/mountinfo")) else {
+        return;
+    };
+    let Some(upper) = locate::overlay_upper_dir(&mountinfo, Path::new(&d.path)) else {
+        return;
+    };
+    // The upper directory may not exist yet below the datadir: its nearest existing parent is on
+    // the same filesystem.
+    let existing = upper
+        .ancestors()
+        .find(|p| p.exists())
+        .map(Path::to_path_buf);
+    if let Some(dev) = existing.and_then(|p| blockdev::of_path(&p).ok()) {
+        notes.push(format!(
+            "the datadir is in the container's own layer (overlay, no volume): its writes land in \
+             {} on {}",
+            upper.display(),
+            dev.name
+        ));
+        // The note about the overlay having no device is now answered.
+        notes.retain(|n| !n.starts_with("the datadir's disk is not determined"));
+        d.device = Some(dev.name);
+        d.rotational = dev.rotational;
+        d.underlying = dev
+            .underlying
+            .into_iter()
+            .map(|(name, rotational)| UnderlyingDevice { name, rotational })
+            .collect();
+    }
 }
 
 /// The datadir and its disk, read under `root` (the server's own root for a container); a note
