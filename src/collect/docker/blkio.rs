@@ -41,7 +41,10 @@
 //! exactly 8 MiB each (so did a buffered read of a file not in the page cache), while 8 MiB
 //! written without `fsync` and then `sync`ed counted 9 KiB (the rest went to the root cgroup). A
 //! zram disk (bio-based) behaved the same, and detaching the loop device kept blk-throttle set
-//! up on it (a loop device's disk outlives its backing file).
+//! up on it (a loop device's disk outlives its backing file). A container's own
+//! `--device-write-bps /dev/loopN:1gb`, which Docker writes to its
+//! `blkio.throttle.write_bps_device`, sets it up just as well (tests/docker_live.rs runs both
+//! cases against the engine's answer).
 //!
 //! How doctor decides, at the end of the window, for each container on a v1 host whose engine
 //! runs on this host:
@@ -273,7 +276,8 @@ pub fn judge(coverage: &Coverage, counted: u64, processes: Option<u64>) -> Judge
             coverage.counted_names()
         )),
         _ if !uncounted.is_empty() => Judgement::Partly(format!(
-            "block I/O counted on {} only: blk-throttle is not set up on {uncounted}, so I/O to it is left out",
+            "block I/O counted on {} only: the figures leave out I/O to {uncounted}, which \
+             blk-throttle is not set up on",
             coverage.counted_names()
         )),
         _ => Judgement::Counted,
