@@ -8,11 +8,12 @@
 //!
 //! - up to 5.15: every bio submitted in the cgroup's context, on every disk (blk-throttle was set
 //!   up on each disk when it was registered), limit or not.
-//! - 5.16 to 6.4: only the bios of cgroups with a throttle limit on the device (their own or an
-//!   ancestor's): a7b36ee6ba29 "block: move blk-throtl fast path inline" returns before the
+//! - 5.16 to 6.4: at most the bios of cgroups with a throttle limit on the device (their own or
+//!   an ancestor's): a7b36ee6ba29 "block: move blk-throtl fast path inline" returns before the
 //!   accounting for groups without one. ad7c3b41e86b "blk-throttle: Fix io statistics for cgroup
-//!   v1" (6.5; in 6.1.y and 6.4.y as a stable backport) counts every bio again ("When the user does
-//!   not add the throttle limit, the io stats for cgroup v1 has nothing").
+//!   v1" (6.5; backported to 6.1.39) counts every bio again: "the current code only counts the
+//!   bios that are actually throttled. When the user does not add the throttle limit, the io
+//!   stats for cgroup v1 has nothing."
 //! - 6.10 on: a3166c51702b "blk-throttle: delay initialization until configuration" sets
 //!   blk-throttle up on a disk only when a throttle limit is first written for that disk, in any
 //!   cgroup and of any value (`MAJ:MIN 0`, no limit, is enough); until then `blk_should_throtl()`
@@ -43,7 +44,7 @@
 //! zram disk (bio-based) behaved the same, and detaching the loop device kept blk-throttle set
 //! up on it (a loop device's disk outlives its backing file). A container's own
 //! `--device-write-bps /dev/loopN:1gb`, which Docker writes to its
-//! `blkio.throttle.write_bps_device`, sets it up just as well (tests/docker_live.rs runs both
+//! `blkio.throttle.write_bps_device`, sets it up just as well (`tests/docker_live.rs` runs both
 //! cases against the engine's answer).
 //!
 //! How doctor decides, at the end of the window, for each container on a v1 host whose engine
