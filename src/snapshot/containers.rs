@@ -76,12 +76,21 @@ pub struct Container {
     /// Bytes sent over all the container's interfaces.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub net_tx_bytes: Option<Counter>,
-    /// Bytes read from block devices (`docker stats`'s BLOCK I/O, first half).
+    /// Bytes read from block devices (`docker stats`'s BLOCK I/O, first half). Absent, not 0,
+    /// when the kernel does not count them (`block_io_unaccounted` says why).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub block_read_bytes: Option<Counter>,
-    /// Bytes written to block devices.
+    /// Bytes written to block devices; absent like `block_read_bytes`. On cgroup v1 only what
+    /// the container's own tasks submit (direct I/O, `fsync`): the writeback of its buffered
+    /// writes is charged to the root cgroup.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub block_write_bytes: Option<Counter>,
+    /// Why `block_read_bytes` and `block_write_bytes` are absent although the stats were read:
+    /// the kernel does not count this container's block I/O (cgroup v1: blk-throttle not set up
+    /// on the disks, which is Linux 6.10+'s default, or the container's processes did I/O its
+    /// cgroup's counters do not show), so the engine's 0 would read as an idle container.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub block_io_unaccounted: Option<String>,
     /// Processes and threads in the container (`docker stats`'s PIDS).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pids: Option<u64>,

@@ -27,9 +27,8 @@ pub fn docker(args: &[&str]) -> String {
     super::run("docker", args).trim().to_owned()
 }
 
-/// Builds [`IMAGE`] once per test binary, or reuses it when present: `/bin/busybox` from the
-/// `busybox-static` package and a symlink for every applet, piped through `tar` into
-/// `docker import`.
+/// Builds [`IMAGE`] once per test binary, or reuses it when present: [`busybox_rootfs`]
+/// imported with `docker import`.
 pub fn image() -> &'static str {
     static BUILT: OnceLock<()> = OnceLock::new();
     BUILT.get_or_init(|| {
@@ -43,36 +42,54 @@ pub fn image() -> &'static str {
         if present {
             return;
         }
-        super::require("busybox", "busybox-static");
-        let busybox = which("busybox");
         let root = tempfile::tempdir().unwrap();
-        let bin = root.path().join("bin");
-        std::fs::create_dir(&bin).unwrap();
-        std::fs::copy(&busybox, bin.join("busybox")).unwrap();
-        for applet in super::run(busybox.to_str().unwrap(), &["--list"]).lines() {
-            if applet != "busybox" && !applet.is_empty() {
-                std::os::unix::fs::symlink("busybox", bin.join(applet)).unwrap();
-            }
-        }
-        std::fs::create_dir(root.path().join("tmp")).unwrap();
-        let mut tar = Command::new("tar")
-            .args(["-C", root.path().to_str().unwrap(), "-c", "."])
-            .stdout(Stdio::piped())
-            .spawn()
-            .expect("tar runs");
-        let import = Command::new("docker")
-            .args(["import", "-", IMAGE])
-            .stdin(tar.stdout.take().unwrap())
-            .output()
-            .expect("docker import runs");
-        assert!(tar.wait().unwrap().success(), "tar of the rootfs failed");
-        assert!(
-            import.status.success(),
-            "docker import failed: {}",
-            String::from_utf8_lossy(&import.stderr)
-        );
+        busybox_rootfs(root.path());
+        import(root.path(), IMAGE, &[]);
     });
     IMAGE
+}
+
+/// Fills `root` with a minimal rootfs: `/bin/busybox` from the `busybox-static` package, a
+/// symlink for every applet, and `/tmp`.
+pub fn busybox_rootfs(root: &Path) {
+    super::require("busybox", "busybox-static");
+    let busybox = which("busybox");
+    let bin = root.join("bin");
+    std::fs::create_dir(&bin).unwrap();
+    std::fs::copy(&busybox, bin.join("busybox")).unwrap();
+    for applet in super::run(busybox.to_str().unwrap(), &["--list"]).lines() {
+        if applet != "busybox" && !applet.is_empty() {
+            std::os::unix::fs::symlink("busybox", bin.join(applet)).unwrap();
+        }
+    }
+    let tmp = root.join("tmp");
+    std::fs::create_dir(&tmp).unwrap();
+    std::fs::set_permissions(&tmp, std::os::unix::fs::PermissionsExt::from_mode(0o1777)).unwrap();
+}
+
+/// `tar -C ROOT -c . | docker import [--change CHANGE]... - TAG`.
+pub fn import(root: &Path, tag: &str, changes: &[&str]) {
+    let mut tar = Command::new("tar")
+        .args(["-C", root.to_str().unwrap(), "-c", "."])
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("tar runs");
+    let mut import = Command::new("docker");
+    import.arg("import");
+    for c in changes {
+        import.args(["--change", c]);
+    }
+    let import = import
+        .args(["-", tag])
+        .stdin(tar.stdout.take().unwrap())
+        .output()
+        .expect("docker import runs");
+    assert!(tar.wait().unwrap().success(), "tar of the rootfs failed");
+    assert!(
+        import.status.success(),
+        "docker import failed: {}",
+        String::from_utf8_lossy(&import.stderr)
+    );
 }
 
 fn which(cmd: &str) -> PathBuf {

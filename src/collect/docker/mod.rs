@@ -16,6 +16,7 @@
 //! logs API ([`logs`]), on the same connection and with the same list of containers; the sources
 //! go to the `logs` section ([`split`]).
 
+mod blkio;
 pub mod cgroup;
 mod kstats;
 mod logs;
@@ -553,6 +554,8 @@ enum NetView {
 
 struct CgroupView {
     dirs: cgroup::Dirs,
+    /// The v1 blkio directory, whose processes [`blkio::processes_bytes`] reads.
+    blkio: Option<std::path::PathBuf>,
     reading: cgroup::Reading,
     at: Instant,
 }
@@ -567,6 +570,8 @@ struct Reading {
 /// Facts about the host read once.
 struct HostContext {
     mounts: Vec<cgroup::Mount>,
+    /// The engine is on this host (a `unix://` socket), so its containers' files are these.
+    local: bool,
     own_namespace: Result<u64, String>,
     /// What reading the containers' stats from the kernel needs, or why doctor cannot.
     kstats: Result<kstats::Host, String>,
@@ -578,7 +583,8 @@ impl HostContext {
             .map(|t| cgroup::mounts(&t))
             .unwrap_or_default();
         let own_namespace = netns::own_namespace();
-        let kstats = if !engine.target.url.starts_with("unix://") {
+        let local = engine.target.url.starts_with("unix://");
+        let kstats = if !local {
             Err(format!(
                 "the engine at {} may be on another host",
                 engine.target.shown()
@@ -592,6 +598,7 @@ impl HostContext {
         };
         HostContext {
             mounts,
+            local,
             own_namespace,
             kstats,
         }
@@ -627,8 +634,12 @@ impl HostContext {
         let text = cgroup::read(format!("/proc/{pid}/cgroup"))?;
         let dirs = cgroup::locate_or_why(&text, &self.mounts)?;
         let reading = cgroup::reading(&dirs)?;
+        let blkio = (dirs.version == 1)
+            .then(|| cgroup::v1_dir(&text, &self.mounts, "blkio"))
+            .flatten();
         Ok(CgroupView {
             dirs,
+            blkio,
             reading,
             at: Instant::now(),
         })
@@ -748,6 +759,9 @@ impl Remote for Collector {
             })
             .collect();
 
+        // Whether the kernel counts the containers' block I/O at all: on cgroup v1 it may not,
+        // and then the engine's 0 is no figure (see `blkio`).
+        let coverage = BlockCheck::coverage(&host, &after);
         let mut containers: Vec<Container> = after
             .iter()
             .map(|end| {
@@ -756,10 +770,12 @@ impl Remote for Collector {
                     NetView::Own { namespace, .. } => inside.get(namespace),
                     _ => None,
                 };
-                build(start.as_ref(), end, inside)
+                let block = BlockCheck::of(coverage.as_ref(), end);
+                build(start.as_ref(), end, inside, block.as_ref())
             })
             .collect();
         containers.sort_by(|a, b| a.name.cmp(&b.name));
+        notes.extend(BlockCheck::notes(coverage.as_ref(), &containers));
 
         let running: BTreeSet<&str> = after
             .iter()
@@ -779,7 +795,7 @@ impl Remote for Collector {
             .find_map(|r| r.cgroup.as_ref().ok().map(|c| c.dirs.version));
         match cgroup_version {
             Some(1) => notes.push(
-                "cgroup v1: throttling from cpu.stat nr_periods/nr_throttled/throttled_time, limits from cpu.cfs_quota_us/cpu.cfs_period_us and memory.limit_in_bytes".to_owned(),
+                "cgroup v1: throttling from cpu.stat nr_periods/nr_throttled/throttled_time, limits from cpu.cfs_quota_us/cpu.cfs_period_us and memory.limit_in_bytes; block I/O is only what a container's own tasks submit (the writeback of its buffered writes is charged to the root cgroup)".to_owned(),
             ),
             Some(_) => notes.push(
                 "cgroup v2: throttling from cpu.stat nr_periods/nr_throttled/throttled_usec, limits from cpu.max and memory.max".to_owned(),
@@ -873,13 +889,73 @@ fn counter(start: Option<(u64, Instant)>, end: (u64, Instant)) -> Counter {
     }
 }
 
+/// What decides whether a v1 container's block I/O figures are the kernel's count.
+struct BlockCheck<'a> {
+    coverage: &'a blkio::Coverage,
+    /// [`blkio::processes_bytes`], when doctor could read it.
+    processes: Option<u64>,
+}
+
+impl<'a> BlockCheck<'a> {
+    /// Which disks the kernel counts block I/O on, when it matters: cgroup v1 containers of an
+    /// engine on this host (the files read are the engine's too).
+    fn coverage(host: &HostContext, after: &[Reading]) -> Option<Result<blkio::Coverage, String>> {
+        (host.local && after.iter().any(|r| Self::v1(r).is_some()))
+            .then(|| blkio::Coverage::read(&host.mounts))
+    }
+
+    fn v1(r: &Reading) -> Option<&CgroupView> {
+        r.cgroup.as_ref().ok().filter(|c| c.dirs.version == 1)
+    }
+
+    /// The check for one container, reading what its processes sent to storage.
+    fn of(coverage: Option<&'a Result<blkio::Coverage, String>>, end: &Reading) -> Option<Self> {
+        let coverage = coverage?.as_ref().ok()?;
+        let view = Self::v1(end)?;
+        Some(BlockCheck {
+            coverage,
+            processes: view
+                .blkio
+                .as_deref()
+                .and_then(|d| blkio::processes_bytes(d).ok()),
+        })
+    }
+
+    /// The section's notes: the containers whose block I/O is not counted, or why that could
+    /// not be checked.
+    fn notes(
+        coverage: Option<&Result<blkio::Coverage, String>>,
+        containers: &[Container],
+    ) -> Vec<String> {
+        let mut notes = Vec::new();
+        let uncounted: Vec<&str> = containers
+            .iter()
+            .filter(|c| c.block_io_unaccounted.is_some())
+            .map(|c| c.name.as_str())
+            .collect();
+        if !uncounted.is_empty() {
+            notes.push(format!(
+                "block I/O not counted by the kernel for {}: block_read_bytes and block_write_bytes left out (block_io_unaccounted says why)",
+                uncounted.join(", ")
+            ));
+        }
+        if let (Some(Err(why)), false) = (coverage, containers.is_empty()) {
+            notes.push(format!(
+                "not checked whether the kernel counts the containers' block I/O (cgroup v1 may not): {why}"
+            ));
+        }
+        notes
+    }
+}
+
 /// One container from its readings at both ends (`start` is `None` when it started inside the
-/// window) and what was read inside its namespace.
+/// window), what was read inside its namespace, and whether its block I/O is counted.
 #[allow(clippy::too_many_lines)]
 fn build(
     start: Option<&Reading>,
     end: &Reading,
     inside: Option<&Result<netns::Inside, String>>,
+    block: Option<&BlockCheck>,
 ) -> Container {
     let o = &end.observed;
     let mut notes = Vec::new();
@@ -938,6 +1014,7 @@ fn build(
         net_tx_bytes: None,
         block_read_bytes: None,
         block_write_bytes: None,
+        block_io_unaccounted: None,
         pids: None,
         stats_source: o.stats.is_ok().then_some(o.source),
         net: None,
@@ -976,9 +1053,19 @@ fn build(
                 c.net_tx_bytes = Some(counter(before.map(|((_, t), at)| (t, at)), (tx, o.at)));
             }
             if let Some((r, w)) = stats::block_io(e) {
-                let before = s.and_then(|(a, at)| stats::block_io(a).map(|n| (n, at)));
-                c.block_read_bytes = Some(counter(before.map(|((r, _), at)| (r, at)), (r, o.at)));
-                c.block_write_bytes = Some(counter(before.map(|((_, w), at)| (w, at)), (w, o.at)));
+                match block.map(|b| blkio::judge(b.coverage, r + w, b.processes)) {
+                    Some(blkio::Judgement::NotCounted(why)) => c.block_io_unaccounted = Some(why),
+                    judgement => {
+                        if let Some(blkio::Judgement::Partly(note)) = judgement {
+                            notes.push(note);
+                        }
+                        let before = s.and_then(|(a, at)| stats::block_io(a).map(|n| (n, at)));
+                        c.block_read_bytes =
+                            Some(counter(before.map(|((r, _), at)| (r, at)), (r, o.at)));
+                        c.block_write_bytes =
+                            Some(counter(before.map(|((_, w), at)| (w, at)), (w, o.at)));
+                    }
+                }
             }
             c.pids = stats::pids(e);
         }
