@@ -10,6 +10,7 @@
 
 pub mod compile;
 pub mod eval;
+mod expr;
 pub mod rank;
 pub mod rules;
 pub mod view;
