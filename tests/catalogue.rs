@@ -60,7 +60,15 @@ fn every_rule_compiles_and_is_documented() {
         }
         let refs = doc.split("## References").nth(1).unwrap();
         assert!(refs.contains("- "), "{}.md lists no reference", r.id);
-        assert!(!r.evidence.is_empty(), "{} shows no evidence", r.id);
+        assert!(
+            r.evidence
+                .iter()
+                .chain(r.groups.iter().flat_map(|g| &g.evidence))
+                .next()
+                .is_some(),
+            "{} shows no evidence",
+            r.id
+        );
         assert!(r.title.len() <= 100, "{} title is too long", r.id);
         for target in &r.explains {
             let t = cat
@@ -212,7 +220,7 @@ fn malformed_rule_file_names_file_line_and_problem() {
 /// both must build the same tree, up to node ids, for every expression of every built-in rule.
 #[test]
 fn pratt_parser_builds_the_same_tree_as_the_reference_parser() {
-    use doctor::engine::compile::{Part, parse_cel};
+    use doctor::engine::compile::parse_cel;
     fn without_ids(e: &cel::IdedExpr) -> String {
         let text = format!("{e:?}");
         let mut out = String::with_capacity(text.len());
@@ -228,15 +236,7 @@ fn pratt_parser_builds_the_same_tree_as_the_reference_parser() {
     let env = cel::Env::stdlib();
     let mut checked = 0;
     for r in &cat.rules {
-        let mut sources: Vec<&str> = r.lets.iter().map(|(_, e)| e.source.as_str()).collect();
-        sources.extend([r.when.source.as_str(), r.score.source.as_str()]);
-        sources.extend(r.evidence.iter().map(|e| e.expr.source.as_str()));
-        for t in [&r.summary, &r.fix] {
-            sources.extend(t.parts.iter().filter_map(|p| match p {
-                Part::Expr(e) => Some(e.source.as_str()),
-                Part::Text(_) => None,
-            }));
-        }
+        let sources: Vec<&str> = r.exprs().map(|e| e.source.as_str()).collect();
         for src in sources {
             let reference = env
                 .compile(src)

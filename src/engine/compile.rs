@@ -5,11 +5,12 @@
 //! soon as it is added) and the rule's `let` names. A typo is an error naming the file, the line
 //! and the key, not a rule that silently never fires.
 
-use super::rules::{self, RawRule, RuleError, Source, Thresholds};
+use super::rules::{self, RawEvidence, RawGroup, RawRule, RuleError, Source, Thresholds};
 use super::view::Reads;
 use super::{Kind, Layer, Severity};
 use cel::Env;
 use cel::common::ast::{EntryExpr, Expr as Ast, IdedExpr};
+use indexmap::IndexMap;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 use std::sync::Arc;
@@ -67,16 +68,22 @@ pub struct Rule {
     pub title: String,
     pub layer: Layer,
     pub kind: Kind,
+    /// Sections every group needs.
     pub requires: Vec<String>,
+    /// The rule's own `let` values, shared by its groups; each is evaluated only for a group that
+    /// needs it, or to fill in the text and evidence of a rule that fired.
     pub lets: Vec<(String, Expr)>,
-    /// Whether `when` needs each `let` (directly or through another): those are evaluated
-    /// first, the others only when the rule fires.
-    pub when_needs: Vec<bool>,
-    pub when: Expr,
-    pub score: Expr,
-    pub summary: Template,
-    pub fix: Template,
+    /// The evidence groups, in the order written; the rule fires when any of them fires.
+    pub groups: Vec<Group>,
+    /// Whether the file has `[[from]]` groups. Without them the rule is its one group (its
+    /// top-level `when` and `score`), and reports show no groups.
+    pub grouped: bool,
+    /// The text of the strongest firing group when it has none of its own. Present without
+    /// `[[from]]`; with groups, absent only when every group has its own.
+    pub summary: Option<Template>,
+    pub fix: Option<Template>,
     pub thresholds: Thresholds,
+    /// Shown whenever the rule fires.
     pub evidence: Vec<EvidenceDef>,
     pub explains: Vec<String>,
     pub doc: Option<String>,
@@ -85,19 +92,53 @@ pub struct Rule {
     pub builtin: bool,
 }
 
+/// One source of evidence a rule reasons from: a `[[from]]` table, or a rule's top-level `when`
+/// and `score` when it has no such tables.
+#[derive(Debug)]
+pub struct Group {
+    /// As written; `rule` for the one group of a rule without `[[from]]` (never shown).
+    pub name: String,
+    /// Sections this group needs besides the rule's.
+    pub requires: Vec<String>,
+    /// This group's own `let` values, after the rule's.
+    pub lets: Vec<(String, Expr)>,
+    pub when: Expr,
+    pub score: Expr,
+    pub summary: Option<Template>,
+    pub fix: Option<Template>,
+    pub evidence: Vec<EvidenceDef>,
+    /// Which of the rule's lets `when` needs, directly or through other lets: evaluated before
+    /// it, and one that fails makes the group "not checked".
+    pub shared_for_when: Vec<bool>,
+    /// Which of the group's own lets `when` needs: evaluated before it, the others only when it
+    /// holds.
+    pub when_needs: Vec<bool>,
+    /// Which of the rule's lets the group needs once `when` holds (for `score` and its own lets):
+    /// one that fails makes the group "not checked". The others only fill in text and evidence,
+    /// where a failure shows as `n/a`. Without `[[from]]`, every let, as before groups existed.
+    pub shared_for_score: Vec<bool>,
+}
+
 impl Rule {
-    /// Every expression of the rule: lets, `when`, `score`, evidence, placeholders.
+    /// Every expression of the rule: lets, `when`, `score`, evidence, placeholders, of the rule
+    /// and of each group.
     pub fn exprs(&self) -> impl Iterator<Item = &Expr> {
-        let placeholders = self.summary.parts.iter().chain(&self.fix.parts);
-        self.lets
+        let shared = self
+            .lets
             .iter()
             .map(|(_, e)| e)
-            .chain([&self.when, &self.score])
             .chain(self.evidence.iter().map(|e| &e.expr))
-            .chain(placeholders.filter_map(|p| match p {
-                Part::Expr(e) => Some(e),
-                Part::Text(_) => None,
-            }))
+            .chain(placeholders(self.summary.as_ref()))
+            .chain(placeholders(self.fix.as_ref()));
+        shared.chain(self.groups.iter().flat_map(|g| {
+            g.lets
+                .iter()
+                .map(|(_, e)| e)
+                .chain([&g.when, &g.score])
+                .chain(g.evidence.iter().map(|e| &e.expr))
+                .chain(placeholders(g.summary.as_ref()))
+                .chain(placeholders(g.fix.as_ref()))
+        }))
     }
 
     #[must_use]
@@ -110,6 +151,16 @@ impl Rule {
             Severity::Info
         }
     }
+}
+
+/// The expressions of a template's `{{...}}` placeholders.
+fn placeholders(t: Option<&Template>) -> impl Iterator<Item = &Expr> {
+    t.into_iter().flat_map(|t| {
+        t.parts.iter().filter_map(|p| match p {
+            Part::Expr(e) => Some(e),
+            Part::Text(_) => None,
+        })
+    })
 }
 
 /// All rules, compiled, sorted by id, with the CEL environment they were compiled for.
@@ -289,7 +340,75 @@ pub fn section_names() -> BTreeSet<String> {
 }
 
 fn compile_rule(names: &SnapshotNames, source: &Source, raw: RawRule) -> Result<Rule, RuleError> {
-    for r in &raw.requires {
+    check_requires(names, source, &raw.requires)?;
+    let mut c = Compiler {
+        names,
+        source,
+        scope: Vec::new(),
+        prefix: String::new(),
+    };
+    let lets = c.lets(&raw.lets, &[])?;
+    let summary = raw
+        .summary
+        .as_ref()
+        .map(|t| c.template("summary", t))
+        .transpose()?;
+    let fix = raw.fix.as_ref().map(|t| c.template("fix", t)).transpose()?;
+    let evidence = c.evidence(&raw.evidence)?;
+    let grouped = !raw.groups.is_empty();
+    let groups = if grouped {
+        raw.groups
+            .iter()
+            .map(|g| compile_group(names, source, &lets, g))
+            .collect::<Result<Vec<_>, _>>()?
+    } else {
+        // Checked by `rules::parse`: without `[[from]]` both are there.
+        let (Some(when), Some(score)) = (&raw.when, &raw.score) else {
+            return Err(rules::at(source, 0, "missing field `when`".into()));
+        };
+        let when = c.expression("when", when)?;
+        let score = c.expression("score", score)?;
+        let shared_for_when = needed(&lets, names_read(&when.program));
+        vec![Group {
+            name: "rule".to_owned(),
+            requires: Vec::new(),
+            lets: Vec::new(),
+            when,
+            score,
+            summary: None,
+            fix: None,
+            evidence: Vec::new(),
+            shared_for_when,
+            when_needs: Vec::new(),
+            // As before groups: a firing rule whose lets do not all evaluate is not checked.
+            shared_for_score: vec![true; lets.len()],
+        }]
+    };
+    Ok(Rule {
+        id: raw.id.into_inner(),
+        title: raw.title,
+        layer: raw.layer,
+        kind: raw.kind,
+        requires: raw.requires.into_iter().map(Spanned::into_inner).collect(),
+        lets,
+        groups,
+        grouped,
+        summary,
+        fix,
+        thresholds: raw.severity.map(Spanned::into_inner).unwrap_or_default(),
+        evidence,
+        explains: raw.explains.into_iter().map(Spanned::into_inner).collect(),
+        doc: source.doc.clone().or(raw.doc),
+        path: source.path.clone(),
+        builtin: source.builtin,
+    })
+}
+fn check_requires(
+    names: &SnapshotNames,
+    source: &Source,
+    requires: &[Spanned<String>],
+) -> Result<(), RuleError> {
+    for r in requires {
         if !names.sections.contains(r.get_ref()) {
             return Err(rules::at(
                 source,
@@ -307,70 +426,71 @@ fn compile_rule(names: &SnapshotNames, source: &Source, raw: RawRule) -> Result<
             ));
         }
     }
+    Ok(())
+}
+
+/// One `[[from]]` group; its expressions see the rule's lets (`shared`), then its own.
+fn compile_group(
+    names: &SnapshotNames,
+    source: &Source,
+    shared: &[(String, Expr)],
+    raw: &RawGroup,
+) -> Result<Group, RuleError> {
+    check_requires(names, source, &raw.requires)?;
     let mut c = Compiler {
         names,
         source,
-        scope: Vec::new(),
+        scope: shared.iter().map(|(n, _)| n.clone()).collect(),
+        prefix: format!("from[{}].", raw.name.get_ref()),
     };
-    let mut lets = Vec::new();
-    for (name, expr) in &raw.lets {
-        if names.is_known(name) || EXTRA_FUNCTIONS.contains(&name.as_str()) {
-            return Err(rules::at(
-                source,
-                expr.span().start,
-                format!(
-                    "`let.{name}` hides a snapshot section or function of that name; rename it"
-                ),
-            ));
-        }
-        let compiled = c.expression(&format!("let.{name}"), expr)?;
-        lets.push((name.clone(), compiled));
-        c.scope.push(name.clone());
-    }
+    let lets = c.lets(&raw.lets, shared)?;
     let when = c.expression("when", &raw.when)?;
-    // The lets `when` reads, and the lets those read, back to front.
-    let mut when_needs = vec![false; lets.len()];
-    let mut wanted = names_read(&when.program);
-    for (i, (name, expr)) in lets.iter().enumerate().rev() {
-        if wanted.contains(name) {
-            when_needs[i] = true;
-            wanted.extend(names_read(&expr.program));
-        }
-    }
     let score = c.expression("score", &raw.score)?;
-    let summary = c.template("summary", &raw.summary)?;
-    let fix = c.template("fix", &raw.fix)?;
-    let evidence = raw
-        .evidence
-        .iter()
-        .enumerate()
-        .map(|(i, e)| {
-            Ok(EvidenceDef {
-                label: e.label.clone(),
-                expr: c.expression(&format!("evidence[{i}].expr"), &e.expr)?,
-                threshold: e.threshold.clone(),
-            })
-        })
-        .collect::<Result<_, RuleError>>()?;
-    Ok(Rule {
-        id: raw.id.into_inner(),
-        title: raw.title,
-        layer: raw.layer,
-        kind: raw.kind,
-        requires: raw.requires.into_iter().map(Spanned::into_inner).collect(),
+    // The rule's lets and the group's form one sequence: a let reads only those before it.
+    let all: Vec<&(String, Expr)> = shared.iter().chain(&lets).collect();
+    let for_when = needed_of(&all, names_read(&when.program));
+    let mut for_score = names_read(&score.program);
+    for (_, e) in &lets {
+        for_score.extend(names_read(&e.program));
+    }
+    let for_score = needed_of(&all, for_score);
+    let summary = raw
+        .summary
+        .as_ref()
+        .map(|t| c.template("summary", t))
+        .transpose()?;
+    let fix = raw.fix.as_ref().map(|t| c.template("fix", t)).transpose()?;
+    let evidence = c.evidence(&raw.evidence)?;
+    Ok(Group {
+        name: raw.name.get_ref().clone(),
+        requires: raw.requires.iter().map(|r| r.get_ref().clone()).collect(),
+        shared_for_when: for_when[..shared.len()].to_vec(),
+        when_needs: for_when[shared.len()..].to_vec(),
+        shared_for_score: for_score[..shared.len()].to_vec(),
         lets,
-        when_needs,
         when,
         score,
         summary,
         fix,
-        thresholds: raw.severity.map(Spanned::into_inner).unwrap_or_default(),
         evidence,
-        explains: raw.explains.into_iter().map(Spanned::into_inner).collect(),
-        doc: source.doc.clone().or(raw.doc),
-        path: source.path.clone(),
-        builtin: source.builtin,
     })
+}
+
+/// Which of `lets` the names in `wanted` need, directly or through the lets they read.
+fn needed(lets: &[(String, Expr)], wanted: BTreeSet<String>) -> Vec<bool> {
+    needed_of(&lets.iter().collect::<Vec<_>>(), wanted)
+}
+
+/// `needed` over lets in order, where a let reads only those before it: back to front.
+fn needed_of(lets: &[&(String, Expr)], mut wanted: BTreeSet<String>) -> Vec<bool> {
+    let mut out = vec![false; lets.len()];
+    for (i, (name, expr)) in lets.iter().enumerate().rev() {
+        if wanted.contains(name) {
+            out[i] = true;
+            wanted.extend(names_read(&expr.program));
+        }
+    }
+    out
 }
 
 /// Where a string value's content starts in the file: after its opening quotes, and after the
@@ -399,11 +519,60 @@ struct Compiler<'a> {
     names: &'a SnapshotNames,
     source: &'a Source,
     scope: Vec<String>,
+    /// Put before the keys named in errors: `from[<group name>].` within a group.
+    prefix: String,
 }
 
 impl Compiler<'_> {
     fn expression(&self, key: &str, value: &Spanned<String>) -> Result<Expr, RuleError> {
         self.compile_at(key, value.get_ref(), value, 0)
+    }
+
+    /// Compiles `lets` in order, each one's name in scope for those after it. A name may not
+    /// hide a snapshot section, a function or one of `shared` (the rule's lets, for a group).
+    fn lets(
+        &mut self,
+        lets: &IndexMap<String, Spanned<String>>,
+        shared: &[(String, Expr)],
+    ) -> Result<Vec<(String, Expr)>, RuleError> {
+        let mut out = Vec::with_capacity(lets.len());
+        for (name, expr) in lets {
+            let hidden = if self.names.is_known(name) || EXTRA_FUNCTIONS.contains(&name.as_str()) {
+                Some("a snapshot section or function")
+            } else if shared.iter().any(|(n, _)| n == name) {
+                Some("the rule's own `let`")
+            } else {
+                None
+            };
+            if let Some(hidden) = hidden {
+                return Err(rules::at(
+                    self.source,
+                    expr.span().start,
+                    format!(
+                        "`{}let.{name}` hides {hidden} of that name; rename it",
+                        self.prefix
+                    ),
+                ));
+            }
+            let compiled = self.expression(&format!("let.{name}"), expr)?;
+            out.push((name.clone(), compiled));
+            self.scope.push(name.clone());
+        }
+        Ok(out)
+    }
+
+    fn evidence(&self, evidence: &[RawEvidence]) -> Result<Vec<EvidenceDef>, RuleError> {
+        evidence
+            .iter()
+            .enumerate()
+            .map(|(i, e)| {
+                Ok(EvidenceDef {
+                    label: e.label.clone(),
+                    expr: self.expression(&format!("evidence[{i}].expr"), &e.expr)?,
+                    threshold: e.threshold.clone(),
+                })
+            })
+            .collect()
     }
 
     /// Compiles `text`, written at byte `offset_in_value` of the string value `value`.
@@ -444,7 +613,8 @@ impl Compiler<'_> {
                 line,
                 column,
                 problem: format!(
-                    "`{key}`: {}",
+                    "`{}{key}`: {}",
+                    self.prefix,
                     first.map_or_else(|| "invalid expression".to_owned(), |e| e.msg.clone())
                 ),
             }
@@ -467,7 +637,8 @@ impl Compiler<'_> {
                 line,
                 column,
                 problem: format!(
-                    "`{key}` reads `{name}`, which is not in the snapshot; names are: {}{lets}",
+                    "`{}{key}` reads `{name}`, which is not in the snapshot; names are: {}{lets}",
+                    self.prefix,
                     self.names.list()
                 ),
             });
@@ -494,7 +665,7 @@ impl Compiler<'_> {
                     path: self.source.path.clone(),
                     line: line + extra,
                     column: if extra == 0 { column } else { 1 },
-                    problem: format!("`{key}`: `{{{{` without a closing `}}}}`"),
+                    problem: format!("`{}{key}`: `{{{{` without a closing `}}}}`", self.prefix),
                 });
             };
             let inner = &text[open + 2..close];

@@ -8,19 +8,26 @@
 //! A field that is absent (a section that was not collected, a counter the kernel lacks) makes
 //! the expression fail with `NoSuchKey`: the rule is then *not checked*, with that reason — never
 //! quietly false. Rules test optional fields with `has(...)` or `x.?y.orValue(0.0)`.
+//!
+//! A rule reasons from one or more evidence groups (`[[from]]`, see [`super::compile::Group`]),
+//! each evaluated on its own: the rule fires when one of them fires, and is not checked only
+//! when none of them could be evaluated. Doctor runs when a server fails, exactly when a source
+//! degrades (MySQL refusing doctor's own connection at `max_connections`); a rule that can also
+//! read the same cause off another source still speaks then.
 
 pub use super::expr::{display, fmt_number};
 
-use super::compile::{Catalogue, Rule};
+use super::compile::{Catalogue, EvidenceDef, Group, Rule, Template};
 use super::expr::{functions, let_value, number, reason, render, run, tidy, to_cel};
 use super::rank;
 use super::view;
 use super::{Kind, Layer, Severity};
 use crate::snapshot::{Snapshot, Status};
+use cel::common::value::Val;
 use cel::{Context, Value};
 use schemars::JsonSchema;
 use serde::Serialize;
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
 /// What the rules found in one snapshot.
@@ -30,6 +37,9 @@ pub struct Analysis {
     pub findings: Vec<Finding>,
     /// Rules that could not be evaluated, with why.
     pub not_checked: Vec<NotChecked>,
+    /// Rules that found nothing where they could look, but could not look everywhere: some of
+    /// their evidence groups were not checked. Not counted as fine either.
+    pub partly_checked: Vec<PartlyChecked>,
     /// Ids of the rules that were evaluated and did not fire.
     pub passed: Vec<String>,
 }
@@ -44,7 +54,7 @@ pub struct Finding {
     pub layer: Layer,
     pub kind: Kind,
     pub severity: Severity,
-    /// 0–100: how strong the evidence is.
+    /// 0–100: how strong the evidence is (the strongest firing group's score).
     pub score: f64,
     /// The observed value and the limit, in one line.
     pub summary: String,
@@ -56,6 +66,10 @@ pub struct Finding {
     /// The root cause this symptom is shown under, if one fired.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub explained_by: Option<String>,
+    /// How each of the rule's evidence groups (`[[from]]`) came out, in the order written;
+    /// absent for a rule without groups.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub from: Vec<GroupOutcome>,
 }
 
 /// A value the rule looked at.
@@ -69,6 +83,9 @@ pub struct Evidence {
     pub threshold: Option<String>,
     /// The CEL expression the value comes from (snapshot field names).
     pub expr: String,
+    /// The evidence group it belongs to; absent for the rule's own evidence.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub from: Option<String>,
 }
 
 /// A rule that could not be evaluated on this snapshot.
@@ -77,7 +94,61 @@ pub struct NotChecked {
     pub id: String,
     pub title: String,
     pub layer: Layer,
+    /// Why; for a rule with evidence groups, each group's reason (`from <name>: ...; ...`).
     pub reason: String,
+}
+
+/// A rule that did not fire on the groups it could evaluate while others were not checked.
+#[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
+pub struct PartlyChecked {
+    pub id: String,
+    pub title: String,
+    pub layer: Layer,
+    /// The groups evaluated, which found nothing.
+    pub checked: Vec<String>,
+    /// The groups that could not be evaluated, with why.
+    pub unchecked: Vec<Unchecked>,
+}
+
+/// An evidence group that could not be evaluated.
+#[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
+pub struct Unchecked {
+    /// The group's name.
+    pub from: String,
+    pub reason: String,
+}
+
+/// How one evidence group of a firing rule came out.
+#[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
+pub struct GroupOutcome {
+    /// The group's name, as written in its `[[from]]` table.
+    pub name: String,
+    pub outcome: GroupStatus,
+    /// Its score, when it fired.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub score: Option<f64>,
+    /// Why it could not be evaluated, when it was not checked.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum GroupStatus {
+    Fired,
+    Quiet,
+    NotChecked,
+}
+
+impl GroupStatus {
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            GroupStatus::Fired => "fired",
+            GroupStatus::Quiet => "quiet",
+            GroupStatus::NotChecked => "not checked",
+        }
+    }
 }
 
 /// Runs every rule of the catalogue on the snapshot.
@@ -107,11 +178,24 @@ pub fn analyze(catalogue: &Catalogue, snapshot: &Snapshot) -> Analysis {
 
     let mut fired = Vec::new();
     let mut not_checked = Vec::new();
+    let mut partly_checked = Vec::new();
     let mut passed = Vec::new();
     for rule in &catalogue.rules {
         match evaluate(rule, &ctx, &statuses) {
-            Outcome::Fired(f) => fired.push(f),
-            Outcome::Quiet => passed.push(rule.id.clone()),
+            Outcome::Fired(f) => fired.push(*f),
+            Outcome::Quiet { checked, unchecked } => {
+                if unchecked.is_empty() {
+                    passed.push(rule.id.clone());
+                } else {
+                    partly_checked.push(PartlyChecked {
+                        id: rule.id.clone(),
+                        title: rule.title.clone(),
+                        layer: rule.layer,
+                        checked,
+                        unchecked,
+                    });
+                }
+            }
             Outcome::NotChecked(reason) => not_checked.push(NotChecked {
                 id: rule.id.clone(),
                 title: rule.title.clone(),
@@ -128,96 +212,125 @@ pub fn analyze(catalogue: &Catalogue, snapshot: &Snapshot) -> Analysis {
     Analysis {
         findings: rank::rank(fired, &explains),
         not_checked,
+        partly_checked,
         passed,
     }
 }
 
 enum Outcome {
-    Fired(Finding),
+    Fired(Box<Finding>),
+    /// No group fired; `checked` were evaluated, `unchecked` could not be.
+    Quiet {
+        checked: Vec<String>,
+        unchecked: Vec<Unchecked>,
+    },
+    NotChecked(String),
+}
+
+/// A rule's own lets while its groups are evaluated: each is evaluated once, when the first
+/// group that needs it (or the text of a firing rule) asks for it.
+enum Slot {
+    Pending,
+    Bound,
+    Failed(String),
+}
+
+/// The variables bound in one scope, taken out of it to be put back into a new one later.
+type Bound<'v> = BTreeMap<String, Box<dyn Val + 'v>>;
+
+/// How a group's `when` came out.
+enum Decided<'v> {
+    /// `when` held; the group's lets bound so far.
+    Held(Bound<'v>),
     Quiet,
     NotChecked(String),
 }
 
+/// Evaluates a rule's groups, each on its own, and combines them.
+///
+/// First every group's `when`, with only the lets it needs (the rule's, bound once in a scope
+/// shared by the groups, then the group's own in a scope of its own); a rule where no `when`
+/// holds costs no more. Then, if one held, every remaining rule's let (for the text and
+/// evidence; one that fails is left unbound and shows as `n/a`), and each held group's score
+/// in its own scope, kept for its evidence.
 fn evaluate(
     rule: &Rule,
     root: &Context<'_, '_>,
     statuses: &HashMap<&str, (Status, Option<&str>)>,
 ) -> Outcome {
-    for section in &rule.requires {
-        match statuses.get(section.as_str()) {
-            Some((Status::Ok, _)) => {}
-            Some((status, message)) => {
-                return Outcome::NotChecked(format!(
-                    "needs `{section}`, which was {}: {}",
-                    match status {
-                        Status::Skipped => "skipped",
-                        _ => "not collected (error)",
-                    },
-                    message.unwrap_or("no reason given")
-                ));
+    let mut shared = root.new_inner_scope();
+    let mut slots: Vec<Slot> = rule.lets.iter().map(|_| Slot::Pending).collect();
+    let mut outcomes: Vec<GroupOutcome> = Vec::with_capacity(rule.groups.len());
+    let mut held: Vec<(usize, Bound<'_>)> = Vec::new();
+    for (i, group) in rule.groups.iter().enumerate() {
+        let (outcome, reason) = match decide(rule, group, &mut shared, &mut slots, statuses) {
+            Decided::Held(bound) => {
+                held.push((i, bound));
+                (GroupStatus::Fired, None)
             }
-            None => {
-                return Outcome::NotChecked(format!(
-                    "needs `{section}`, which this snapshot lacks"
-                ));
+            Decided::Quiet => (GroupStatus::Quiet, None),
+            Decided::NotChecked(reason) => (GroupStatus::NotChecked, Some(reason)),
+        };
+        outcomes.push(GroupOutcome {
+            name: group.name.clone(),
+            outcome,
+            score: None,
+            reason,
+        });
+    }
+    if held.is_empty() {
+        return quiet_or_not_checked(rule, outcomes);
+    }
+    for i in 0..rule.lets.len() {
+        bind_shared(rule, i, &mut shared, &mut slots);
+    }
+    // Each held group's scope, kept for its text and evidence.
+    let mut scored: Vec<(usize, Context<'_, '_>, f64)> = Vec::with_capacity(held.len());
+    for (i, bound) in held {
+        let group = &rule.groups[i];
+        let mut ctx = Context::Child {
+            parent: &shared,
+            variables: bound,
+            resolver: None,
+        };
+        match score(group, &mut ctx, &slots) {
+            Ok(s) => {
+                outcomes[i].score = Some(s);
+                scored.push((i, ctx, s));
             }
-        }
-    }
-    let mut ctx = root.new_inner_scope();
-    // The lets `when` needs first; the others (evidence and text) only for a firing rule, so a
-    // quiet rule costs little.
-    for (needed, (name, expr)) in rule.when_needs.iter().zip(&rule.lets) {
-        if *needed {
-            match let_value(expr, &ctx) {
-                Ok(v) => ctx.add_variable_as_val(name.clone(), v),
-                Err(e) => return Outcome::NotChecked(reason(&format!("let.{name}"), expr, &e)),
-            }
-        }
-    }
-    match run(&rule.when, &ctx) {
-        Ok(Value::Bool(true)) => {}
-        Ok(Value::Bool(false)) => return Outcome::Quiet,
-        Ok(other) => {
-            return Outcome::NotChecked(format!(
-                "`when` must be true or false, it gave {}",
-                display(&other)
-            ));
-        }
-        Err(e) => return Outcome::NotChecked(reason("when", &rule.when, &e)),
-    }
-    for (needed, (name, expr)) in rule.when_needs.iter().zip(&rule.lets) {
-        if !*needed {
-            match let_value(expr, &ctx) {
-                Ok(v) => ctx.add_variable_as_val(name.clone(), v),
-                Err(e) => return Outcome::NotChecked(reason(&format!("let.{name}"), expr, &e)),
+            Err(reason) => {
+                outcomes[i].outcome = GroupStatus::NotChecked;
+                outcomes[i].reason = Some(reason);
             }
         }
     }
-    let score = match run(&rule.score, &ctx).map(|v| number(&v)) {
-        // Whole points: a score is a ranking aid, not a measurement.
-        Ok(Some(s)) if s.is_finite() => s.clamp(0.0, 100.0).round(),
-        Ok(other) => {
-            return Outcome::NotChecked(format!(
-                "`score` must be a finite number, it gave {}",
-                other.map_or_else(|| "a non-number".to_owned(), |n| n.to_string())
-            ));
+    // The strongest firing group; the first written of equals.
+    if scored.is_empty() {
+        return quiet_or_not_checked(rule, outcomes);
+    }
+    let mut top = 0;
+    for k in 1..scored.len() {
+        if scored[k].2 > scored[top].2 {
+            top = k;
         }
-        Err(e) => return Outcome::NotChecked(reason("score", &rule.score, &e)),
-    };
-    let evidence = rule
+    }
+    let (top_group, top_ctx, score) = (&rule.groups[scored[top].0], &scored[top].1, scored[top].2);
+    let mut evidence: Vec<Evidence> = rule
         .evidence
         .iter()
-        .map(|e| Evidence {
-            label: e.label.clone(),
-            value: match run(&e.expr, &ctx) {
-                Ok(v) => display(&v),
-                Err(err) => format!("n/a ({err})"),
-            },
-            threshold: e.threshold.clone(),
-            expr: e.expr.source.clone(),
-        })
+        .map(|e| shown(e, &shared, None))
         .collect();
-    Outcome::Fired(Finding {
+    for (i, ctx, _) in &scored {
+        let group = &rule.groups[*i];
+        let from = rule.grouped.then_some(group.name.as_str());
+        evidence.extend(group.evidence.iter().map(|e| shown(e, ctx, from)));
+    }
+    // `rules::parse` makes sure the group or the rule has each text.
+    let text = |own: Option<&Template>, default: Option<&Template>| {
+        own.or(default)
+            .map_or_else(String::new, |t| render(t, top_ctx))
+    };
+    Outcome::Fired(Box::new(Finding {
         rank: 0,
         id: rule.id.clone(),
         title: rule.title.clone(),
@@ -225,12 +338,163 @@ fn evaluate(
         kind: rule.kind,
         severity: rule.severity(score),
         score,
-        summary: render(&rule.summary, &ctx).trim().to_owned(),
+        summary: text(top_group.summary.as_ref(), rule.summary.as_ref())
+            .trim()
+            .to_owned(),
         evidence,
-        fix: tidy(&render(&rule.fix, &ctx)),
+        fix: tidy(&text(top_group.fix.as_ref(), rule.fix.as_ref())),
         explains: Vec::new(),
         explained_by: None,
-    })
+        from: if rule.grouped { outcomes } else { Vec::new() },
+    }))
+}
+
+/// One evidence value; one that cannot be evaluated shows why.
+fn shown(e: &EvidenceDef, ctx: &Context<'_, '_>, from: Option<&str>) -> Evidence {
+    Evidence {
+        label: e.label.clone(),
+        value: match run(&e.expr, ctx) {
+            Ok(v) => display(&v),
+            Err(err) => format!("n/a ({err})"),
+        },
+        threshold: e.threshold.clone(),
+        expr: e.expr.source.clone(),
+        from: from.map(ToOwned::to_owned),
+    }
+}
+
+/// Whether `group`'s `when` holds: its sections, then the lets it needs, then `when`.
+fn decide<'v>(
+    rule: &Rule,
+    group: &Group,
+    shared: &mut Context<'_, 'v>,
+    slots: &mut [Slot],
+    statuses: &HashMap<&str, (Status, Option<&str>)>,
+) -> Decided<'v> {
+    for section in rule.requires.iter().chain(&group.requires) {
+        if let Some(reason) = missing(section, statuses) {
+            return Decided::NotChecked(reason);
+        }
+    }
+    for (i, needed) in group.shared_for_when.iter().enumerate() {
+        if *needed {
+            bind_shared(rule, i, shared, slots);
+            if let Slot::Failed(reason) = &slots[i] {
+                return Decided::NotChecked(reason.clone());
+            }
+        }
+    }
+    let mut ctx = shared.new_inner_scope();
+    for (needed, (name, expr)) in group.when_needs.iter().zip(&group.lets) {
+        if *needed {
+            match let_value(expr, &ctx) {
+                Ok(v) => ctx.add_variable_as_val(name.clone(), v),
+                Err(e) => return Decided::NotChecked(reason(&format!("let.{name}"), expr, &e)),
+            }
+        }
+    }
+    match run(&group.when, &ctx) {
+        Ok(Value::Bool(true)) => Decided::Held(into_bound(ctx)),
+        Ok(Value::Bool(false)) => Decided::Quiet,
+        Ok(other) => Decided::NotChecked(format!(
+            "`when` must be true or false, it gave {}",
+            display(&other)
+        )),
+        Err(e) => Decided::NotChecked(reason("when", &group.when, &e)),
+    }
+}
+
+/// The variables of a scope, to be bound again in a new scope (`Context::Child`, cel 0.15): the
+/// group's lets are not evaluated twice.
+fn into_bound<'v>(ctx: Context<'_, 'v>) -> Bound<'v> {
+    match ctx {
+        Context::Root { variables, .. } | Context::Child { variables, .. } => variables,
+    }
+}
+
+/// Evaluates the rule's let `i` into the shared scope, unless that was done before.
+fn bind_shared(rule: &Rule, i: usize, shared: &mut Context<'_, '_>, slots: &mut [Slot]) {
+    if !matches!(slots[i], Slot::Pending) {
+        return;
+    }
+    let (name, expr) = &rule.lets[i];
+    slots[i] = match let_value(expr, shared) {
+        Ok(v) => {
+            shared.add_variable_as_val(name.clone(), v);
+            Slot::Bound
+        }
+        Err(e) => Slot::Failed(reason(&format!("let.{name}"), expr, &e)),
+    };
+}
+
+/// A held group's score: the rule's lets it needs must have evaluated, then its own remaining
+/// lets, then `score`; any failure makes the group not checked.
+fn score(group: &Group, ctx: &mut Context<'_, '_>, slots: &[Slot]) -> Result<f64, String> {
+    for (needed, slot) in group.shared_for_score.iter().zip(slots) {
+        if let (true, Slot::Failed(reason)) = (needed, slot) {
+            return Err(reason.clone());
+        }
+    }
+    for (needed, (name, expr)) in group.when_needs.iter().zip(&group.lets) {
+        if !*needed {
+            let v = let_value(expr, ctx).map_err(|e| reason(&format!("let.{name}"), expr, &e))?;
+            ctx.add_variable_as_val(name.clone(), v);
+        }
+    }
+    match run(&group.score, ctx).map(|v| number(&v)) {
+        // Whole points: a score is a ranking aid, not a measurement.
+        Ok(Some(s)) if s.is_finite() => Ok(s.clamp(0.0, 100.0).round()),
+        Ok(other) => Err(format!(
+            "`score` must be a finite number, it gave {}",
+            other.map_or_else(|| "a non-number".to_owned(), |n| n.to_string())
+        )),
+        Err(e) => Err(reason("score", &group.score, &e)),
+    }
+}
+
+/// Why `section` cannot be read, if it cannot.
+fn missing(section: &str, statuses: &HashMap<&str, (Status, Option<&str>)>) -> Option<String> {
+    match statuses.get(section) {
+        Some((Status::Ok, _)) => None,
+        Some((status, message)) => Some(format!(
+            "needs `{section}`, which was {}: {}",
+            match status {
+                Status::Skipped => "skipped",
+                _ => "not collected (error)",
+            },
+            message.unwrap_or("no reason given")
+        )),
+        None => Some(format!("needs `{section}`, which this snapshot lacks")),
+    }
+}
+
+/// A rule none of whose groups fired: quiet if one was evaluated, else not checked with each
+/// group's reason.
+fn quiet_or_not_checked(rule: &Rule, outcomes: Vec<GroupOutcome>) -> Outcome {
+    let mut checked = Vec::new();
+    let mut unchecked = Vec::new();
+    for o in outcomes {
+        match (o.outcome, o.reason) {
+            (GroupStatus::NotChecked, reason) => unchecked.push(Unchecked {
+                from: o.name,
+                reason: reason.unwrap_or_default(),
+            }),
+            _ => checked.push(o.name),
+        }
+    }
+    if !checked.is_empty() {
+        return Outcome::Quiet { checked, unchecked };
+    }
+    if !rule.grouped {
+        return Outcome::NotChecked(unchecked.pop().map(|u| u.reason).unwrap_or_default());
+    }
+    Outcome::NotChecked(
+        unchecked
+            .iter()
+            .map(|u| format!("from {}: {}", u.from, u.reason))
+            .collect::<Vec<_>>()
+            .join("; "),
+    )
 }
 
 #[cfg(test)]
