@@ -259,6 +259,7 @@ fn json_report_has_the_documented_shape() {
     for key in [
         "findings",
         "not_checked",
+        "partly_checked",
         "collectors",
         "passed",
         "headline",
