@@ -68,7 +68,7 @@ pub struct Finding {
     pub explained_by: Option<String>,
     /// How each of the rule's evidence groups (`[[from]]`) came out, in the order written;
     /// absent for a rule without groups.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub from: Vec<GroupOutcome>,
 }
 

@@ -333,6 +333,10 @@ fn a_rule_without_groups_reports_as_before() {
     assert_eq!(a.findings[0].evidence[0].from, None);
     let json = serde_json::to_value(&a.findings[0]).unwrap();
     assert!(json.get("from").is_none() && json["evidence"][0].get("from").is_none());
+    // ... which the report's schema allows.
+    let schema = serde_json::to_value(crate::report::json_schema()).unwrap();
+    let required = schema["$defs"]["Finding"]["required"].as_array().unwrap();
+    assert!(required.contains(&"fix".into()) && !required.contains(&"from".into()));
     let a = analyze(&cat, &snapshot(&json!({"pressure": skipped()})));
     assert_eq!(
         a.not_checked[0].reason,
