@@ -60,7 +60,15 @@ fn every_rule_compiles_and_is_documented() {
         }
         let refs = doc.split("## References").nth(1).unwrap();
         assert!(refs.contains("- "), "{}.md lists no reference", r.id);
-        assert!(!r.evidence.is_empty(), "{} shows no evidence", r.id);
+        assert!(
+            r.evidence
+                .iter()
+                .chain(r.groups.iter().flat_map(|g| &g.evidence))
+                .next()
+                .is_some(),
+            "{} shows no evidence",
+            r.id
+        );
         assert!(r.title.len() <= 100, "{} title is too long", r.id);
         for target in &r.explains {
             let t = cat
@@ -208,11 +216,178 @@ fn malformed_rule_file_names_file_line_and_problem() {
         .stderr(predicates::str::contains(format!("{}:", file.display())));
 }
 
+// `tests/rules/mysql-refusing-example.toml` reasons from the server's counters or from the
+// app's log. It is run on the too-many-connections scenario as recorded, and as it would read had
+// the server refused doctor too (its `mysql` section an error), through `--rules DIR`.
+
+fn example_rules() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/rules")
+}
+
+/// The too-many-connections scenario had the server refused doctor, with `logged` refusals in
+/// the app's log during the window, written in `dir`.
+fn refused_doctor(dir: &std::path::Path, logged: u64) -> PathBuf {
+    let text = std::fs::read_to_string(fixture_path("mysql-too-many-connections")).unwrap();
+    let mut snap: serde_json::Value = serde_json::from_str(&text).unwrap();
+    snap["mysql"] = serde_json::json!({"status": "error", "elapsed_ms": 3.0,
+        "message": "ERROR 1040 (08004): Too many connections"});
+    snap["logs"]["categories"]["db-too-many-connections"]["in_window"] = logged.into();
+    let path = dir.join(format!("refused-{logged}.json"));
+    std::fs::write(&path, serde_json::to_string(&snap).unwrap()).unwrap();
+    path
+}
+
+const SERVER_ERROR: &str = "needs `mysql`, which was not collected (error): \
+                            ERROR 1040 (08004): Too many connections";
+
+/// `doctor analyze SNAPSHOT --format FORMAT` with the example rule.
+fn analyze_with_example(snapshot: &std::path::Path, format: &str) -> String {
+    let out = doctor()
+        .arg("analyze")
+        .arg(snapshot)
+        .args(["--fail-on", "never", "--format", format, "--rules"])
+        .arg(example_rules())
+        .assert()
+        .success();
+    String::from_utf8(out.get_output().stdout.clone()).unwrap()
+}
+
+fn json_with_example(snapshot: &std::path::Path) -> serde_json::Value {
+    serde_json::from_str(&analyze_with_example(snapshot, "json")).unwrap()
+}
+
+fn example_finding(report: &serde_json::Value) -> Option<serde_json::Value> {
+    report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["id"] == "mysql-refusing-example")
+        .cloned()
+}
+
+#[test]
+fn evidence_groups_fire_from_the_server_counters_as_recorded() {
+    let report = json_with_example(&fixture_path("mysql-too-many-connections"));
+    let f = example_finding(&report).expect("fires from the server's counters");
+    assert_eq!(f["score"], 100.0);
+    assert_eq!(
+        f["from"],
+        serde_json::json!([
+            {"name": "server counters", "outcome": "fired", "score": 100.0},
+            {"name": "app log", "outcome": "quiet"}
+        ])
+    );
+    assert!(
+        f["summary"]
+            .as_str()
+            .unwrap()
+            .starts_with("97 connections refused")
+    );
+}
+
+#[test]
+fn evidence_groups_fire_from_the_log_when_the_server_refused_doctor() {
+    let dir = tempfile::tempdir().unwrap();
+    let refused = refused_doctor(dir.path(), 12);
+    let report = json_with_example(&refused);
+    let f = example_finding(&report).expect("fires from the app's log");
+    assert_eq!(
+        f["from"],
+        serde_json::json!([
+            {"name": "server counters", "outcome": "not-checked", "reason": SERVER_ERROR},
+            {"name": "app log", "outcome": "fired", "score": 80.0}
+        ])
+    );
+    assert_eq!(f["severity"], "critical");
+    assert_eq!(
+        f["evidence"][1],
+        serde_json::json!({"label": "'Too many connections' in the app log in the window",
+            "value": "12", "expr": "logged", "from": "app log"})
+    );
+    let table = analyze_with_example(&refused, "table");
+    assert!(
+        table.contains(&format!(
+            "   from:\n     - server counters: not checked: {SERVER_ERROR}\n     \
+             - app log: fired, score 80\n"
+        )),
+        "{table}"
+    );
+    let md = analyze_with_example(&refused, "markdown");
+    assert!(
+        md.contains(&format!(
+            "From:\n\n- *server counters*: not checked: {SERVER_ERROR}\n\
+             - *app log*: fired, score 80\n"
+        )),
+        "{md}"
+    );
+}
+
+/// Nothing in the log either: quiet where it could look, which is not "fine".
+#[test]
+fn evidence_groups_quiet_where_they_could_look_are_checked_in_part() {
+    let dir = tempfile::tempdir().unwrap();
+    let quiet = refused_doctor(dir.path(), 0);
+    let report = json_with_example(&quiet);
+    assert!(example_finding(&report).is_none());
+    assert!(
+        !report["passed"]
+            .as_array()
+            .unwrap()
+            .contains(&"mysql-refusing-example".into())
+    );
+    assert_eq!(
+        report["partly_checked"],
+        serde_json::json!([{"id": "mysql-refusing-example",
+            "title": "MySQL refusing connections (an example of evidence groups)",
+            "layer": "database", "checked": ["app log"],
+            "unchecked": [{"from": "server counters", "reason": SERVER_ERROR}]}])
+    );
+    let table = analyze_with_example(&quiet, "table");
+    assert!(
+        table.contains(&format!(
+            "checked in part:\n  mysql-refusing-example: quiet from app log; \
+             not checked from server counters: {SERVER_ERROR}\n"
+        )),
+        "{table}"
+    );
+    assert!(
+        analyze_with_example(&quiet, "markdown")
+            .contains("#### Checked in part\n\n- `mysql-refusing-example`: quiet from app log")
+    );
+    // On the healthy baseline (no MySQL at all) the "no bottleneck" line says so.
+    let table = analyze_with_example(&fixture_path("healthy"), "table");
+    assert!(
+        table.contains("; checked in part: mysql-refusing-example; not checked:"),
+        "{table}"
+    );
+}
+
+#[test]
+fn explain_shows_each_evidence_group() {
+    let out = doctor()
+        .args(["rules", "explain", "mysql-refusing-example", "--rules"])
+        .arg(example_rules())
+        .assert()
+        .success();
+    let text = String::from_utf8(out.get_output().stdout.clone()).unwrap();
+    for needle in [
+        "let seconds = window.elapsed_ms / 1000.0\nfires when any of its 2 evidence groups fires",
+        "from \"server counters\" (needs the sections: mysql):\n  let connected = ",
+        "  when: refused > 0.0\n  score: 60.0 + 40.0 * ramp(refused / seconds, 0.05, 1.0)\n",
+        "from \"app log\" (needs the sections: logs):",
+        "    - 'Too many connections' in the app log in the window: logged\n",
+        "evidence (whenever it fires):\n  - window, s: seconds\n",
+        "summary: connections refused for max_connections in the window\nfix:\n  Find who",
+    ] {
+        assert!(text.contains(needle), "explain lacks {needle:?}:\n{text}");
+    }
+}
+
 /// doctor parses CEL with cel's Pratt parser (fast) rather than its ANTLR one (the reference):
 /// both must build the same tree, up to node ids, for every expression of every built-in rule.
 #[test]
 fn pratt_parser_builds_the_same_tree_as_the_reference_parser() {
-    use doctor::engine::compile::{Part, parse_cel};
+    use doctor::engine::compile::parse_cel;
     fn without_ids(e: &cel::IdedExpr) -> String {
         let text = format!("{e:?}");
         let mut out = String::with_capacity(text.len());
@@ -228,15 +403,7 @@ fn pratt_parser_builds_the_same_tree_as_the_reference_parser() {
     let env = cel::Env::stdlib();
     let mut checked = 0;
     for r in &cat.rules {
-        let mut sources: Vec<&str> = r.lets.iter().map(|(_, e)| e.source.as_str()).collect();
-        sources.extend([r.when.source.as_str(), r.score.source.as_str()]);
-        sources.extend(r.evidence.iter().map(|e| e.expr.source.as_str()));
-        for t in [&r.summary, &r.fix] {
-            sources.extend(t.parts.iter().filter_map(|p| match p {
-                Part::Expr(e) => Some(e.source.as_str()),
-                Part::Text(_) => None,
-            }));
-        }
+        let sources: Vec<&str> = r.exprs().map(|e| e.source.as_str()).collect();
         for src in sources {
             let reference = env
                 .compile(src)

@@ -8,21 +8,26 @@
 //! A field that is absent (a section that was not collected, a counter the kernel lacks) makes
 //! the expression fail with `NoSuchKey`: the rule is then *not checked*, with that reason — never
 //! quietly false. Rules test optional fields with `has(...)` or `x.?y.orValue(0.0)`.
+//!
+//! A rule reasons from one or more evidence groups (`[[from]]`, see [`super::compile::Group`]),
+//! each evaluated on its own: the rule fires when one of them fires, and is not checked only
+//! when none of them could be evaluated. Doctor runs when a server fails, exactly when a source
+//! degrades (MySQL refusing doctor's own connection at `max_connections`); a rule that can also
+//! read the same cause off another source still speaks then.
 
-use super::compile::{Catalogue, Expr, Part, Rule, Template};
+pub use super::expr::{display, fmt_number};
+
+use super::compile::{Catalogue, EvidenceDef, Group, Rule, Template};
+use super::expr::{functions, let_value, number, reason, render, run, tidy, to_cel};
 use super::rank;
 use super::view;
 use super::{Kind, Layer, Severity};
 use crate::snapshot::{Snapshot, Status};
-use cel::common::types::{
-    CelBool, CelBytes, CelDouble, CelInt, CelList, CelMap, CelNull, CelOptional, CelString, CelUInt,
-};
 use cel::common::value::Val;
-use cel::objects::{Key, Map};
-use cel::{Context, ExecutionError, Value};
+use cel::{Context, Value};
 use schemars::JsonSchema;
 use serde::Serialize;
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
 /// What the rules found in one snapshot.
@@ -32,6 +37,9 @@ pub struct Analysis {
     pub findings: Vec<Finding>,
     /// Rules that could not be evaluated, with why.
     pub not_checked: Vec<NotChecked>,
+    /// Rules that found nothing where they could look, but could not look everywhere: some of
+    /// their evidence groups were not checked. Not counted as fine either.
+    pub partly_checked: Vec<PartlyChecked>,
     /// Ids of the rules that were evaluated and did not fire.
     pub passed: Vec<String>,
 }
@@ -46,7 +54,7 @@ pub struct Finding {
     pub layer: Layer,
     pub kind: Kind,
     pub severity: Severity,
-    /// 0–100: how strong the evidence is.
+    /// 0–100: how strong the evidence is (the strongest firing group's score).
     pub score: f64,
     /// The observed value and the limit, in one line.
     pub summary: String,
@@ -58,6 +66,10 @@ pub struct Finding {
     /// The root cause this symptom is shown under, if one fired.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub explained_by: Option<String>,
+    /// How each of the rule's evidence groups (`[[from]]`) came out, in the order written;
+    /// absent for a rule without groups.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub from: Vec<GroupOutcome>,
 }
 
 /// A value the rule looked at.
@@ -71,6 +83,9 @@ pub struct Evidence {
     pub threshold: Option<String>,
     /// The CEL expression the value comes from (snapshot field names).
     pub expr: String,
+    /// The evidence group it belongs to; absent for the rule's own evidence.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub from: Option<String>,
 }
 
 /// A rule that could not be evaluated on this snapshot.
@@ -79,7 +94,61 @@ pub struct NotChecked {
     pub id: String,
     pub title: String,
     pub layer: Layer,
+    /// Why; for a rule with evidence groups, each group's reason (`from <name>: ...; ...`).
     pub reason: String,
+}
+
+/// A rule that did not fire on the groups it could evaluate while others were not checked.
+#[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
+pub struct PartlyChecked {
+    pub id: String,
+    pub title: String,
+    pub layer: Layer,
+    /// The groups evaluated, which found nothing.
+    pub checked: Vec<String>,
+    /// The groups that could not be evaluated, with why.
+    pub unchecked: Vec<Unchecked>,
+}
+
+/// An evidence group that could not be evaluated.
+#[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
+pub struct Unchecked {
+    /// The group's name.
+    pub from: String,
+    pub reason: String,
+}
+
+/// How one evidence group of a firing rule came out.
+#[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
+pub struct GroupOutcome {
+    /// The group's name, as written in its `[[from]]` table.
+    pub name: String,
+    pub outcome: GroupStatus,
+    /// Its score, when it fired.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub score: Option<f64>,
+    /// Why it could not be evaluated, when it was not checked.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum GroupStatus {
+    Fired,
+    Quiet,
+    NotChecked,
+}
+
+impl GroupStatus {
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            GroupStatus::Fired => "fired",
+            GroupStatus::Quiet => "quiet",
+            GroupStatus::NotChecked => "not checked",
+        }
+    }
 }
 
 /// Runs every rule of the catalogue on the snapshot.
@@ -109,11 +178,24 @@ pub fn analyze(catalogue: &Catalogue, snapshot: &Snapshot) -> Analysis {
 
     let mut fired = Vec::new();
     let mut not_checked = Vec::new();
+    let mut partly_checked = Vec::new();
     let mut passed = Vec::new();
     for rule in &catalogue.rules {
         match evaluate(rule, &ctx, &statuses) {
-            Outcome::Fired(f) => fired.push(f),
-            Outcome::Quiet => passed.push(rule.id.clone()),
+            Outcome::Fired(f) => fired.push(*f),
+            Outcome::Quiet { checked, unchecked } => {
+                if unchecked.is_empty() {
+                    passed.push(rule.id.clone());
+                } else {
+                    partly_checked.push(PartlyChecked {
+                        id: rule.id.clone(),
+                        title: rule.title.clone(),
+                        layer: rule.layer,
+                        checked,
+                        unchecked,
+                    });
+                }
+            }
             Outcome::NotChecked(reason) => not_checked.push(NotChecked {
                 id: rule.id.clone(),
                 title: rule.title.clone(),
@@ -130,96 +212,125 @@ pub fn analyze(catalogue: &Catalogue, snapshot: &Snapshot) -> Analysis {
     Analysis {
         findings: rank::rank(fired, &explains),
         not_checked,
+        partly_checked,
         passed,
     }
 }
 
 enum Outcome {
-    Fired(Finding),
+    Fired(Box<Finding>),
+    /// No group fired; `checked` were evaluated, `unchecked` could not be.
+    Quiet {
+        checked: Vec<String>,
+        unchecked: Vec<Unchecked>,
+    },
+    NotChecked(String),
+}
+
+/// A rule's own lets while its groups are evaluated: each is evaluated once, when the first
+/// group that needs it (or the text of a firing rule) asks for it.
+enum Slot {
+    Pending,
+    Bound,
+    Failed(String),
+}
+
+/// The variables bound in one scope, taken out of it to be put back into a new one later.
+type Bound<'v> = BTreeMap<String, Box<dyn Val + 'v>>;
+
+/// How a group's `when` came out.
+enum Decided<'v> {
+    /// `when` held; the group's lets bound so far.
+    Held(Bound<'v>),
     Quiet,
     NotChecked(String),
 }
 
+/// Evaluates a rule's groups, each on its own, and combines them.
+///
+/// First every group's `when`, with only the lets it needs (the rule's, bound once in a scope
+/// shared by the groups, then the group's own in a scope of its own); a rule where no `when`
+/// holds costs no more. Then, if one held, every remaining rule's let (for the text and
+/// evidence; one that fails is left unbound and shows as `n/a`), and each held group's score
+/// in its own scope, kept for its evidence.
 fn evaluate(
     rule: &Rule,
     root: &Context<'_, '_>,
     statuses: &HashMap<&str, (Status, Option<&str>)>,
 ) -> Outcome {
-    for section in &rule.requires {
-        match statuses.get(section.as_str()) {
-            Some((Status::Ok, _)) => {}
-            Some((status, message)) => {
-                return Outcome::NotChecked(format!(
-                    "needs `{section}`, which was {}: {}",
-                    match status {
-                        Status::Skipped => "skipped",
-                        _ => "not collected (error)",
-                    },
-                    message.unwrap_or("no reason given")
-                ));
+    let mut shared = root.new_inner_scope();
+    let mut slots: Vec<Slot> = rule.lets.iter().map(|_| Slot::Pending).collect();
+    let mut outcomes: Vec<GroupOutcome> = Vec::with_capacity(rule.groups.len());
+    let mut held: Vec<(usize, Bound<'_>)> = Vec::new();
+    for (i, group) in rule.groups.iter().enumerate() {
+        let (outcome, reason) = match decide(rule, group, &mut shared, &mut slots, statuses) {
+            Decided::Held(bound) => {
+                held.push((i, bound));
+                (GroupStatus::Fired, None)
             }
-            None => {
-                return Outcome::NotChecked(format!(
-                    "needs `{section}`, which this snapshot lacks"
-                ));
+            Decided::Quiet => (GroupStatus::Quiet, None),
+            Decided::NotChecked(reason) => (GroupStatus::NotChecked, Some(reason)),
+        };
+        outcomes.push(GroupOutcome {
+            name: group.name.clone(),
+            outcome,
+            score: None,
+            reason,
+        });
+    }
+    if held.is_empty() {
+        return quiet_or_not_checked(rule, outcomes);
+    }
+    for i in 0..rule.lets.len() {
+        bind_shared(rule, i, &mut shared, &mut slots);
+    }
+    // Each held group's scope, kept for its text and evidence.
+    let mut scored: Vec<(usize, Context<'_, '_>, f64)> = Vec::with_capacity(held.len());
+    for (i, bound) in held {
+        let group = &rule.groups[i];
+        let mut ctx = Context::Child {
+            parent: &shared,
+            variables: bound,
+            resolver: None,
+        };
+        match score(group, &mut ctx, &slots) {
+            Ok(s) => {
+                outcomes[i].score = Some(s);
+                scored.push((i, ctx, s));
             }
-        }
-    }
-    let mut ctx = root.new_inner_scope();
-    // The lets `when` needs first; the others (evidence and text) only for a firing rule, so a
-    // quiet rule costs little.
-    for (needed, (name, expr)) in rule.when_needs.iter().zip(&rule.lets) {
-        if *needed {
-            match let_value(expr, &ctx) {
-                Ok(v) => ctx.add_variable_as_val(name.clone(), v),
-                Err(e) => return Outcome::NotChecked(reason(&format!("let.{name}"), expr, &e)),
-            }
-        }
-    }
-    match run(&rule.when, &ctx) {
-        Ok(Value::Bool(true)) => {}
-        Ok(Value::Bool(false)) => return Outcome::Quiet,
-        Ok(other) => {
-            return Outcome::NotChecked(format!(
-                "`when` must be true or false, it gave {}",
-                display(&other)
-            ));
-        }
-        Err(e) => return Outcome::NotChecked(reason("when", &rule.when, &e)),
-    }
-    for (needed, (name, expr)) in rule.when_needs.iter().zip(&rule.lets) {
-        if !*needed {
-            match let_value(expr, &ctx) {
-                Ok(v) => ctx.add_variable_as_val(name.clone(), v),
-                Err(e) => return Outcome::NotChecked(reason(&format!("let.{name}"), expr, &e)),
+            Err(reason) => {
+                outcomes[i].outcome = GroupStatus::NotChecked;
+                outcomes[i].reason = Some(reason);
             }
         }
     }
-    let score = match run(&rule.score, &ctx).map(|v| number(&v)) {
-        // Whole points: a score is a ranking aid, not a measurement.
-        Ok(Some(s)) if s.is_finite() => s.clamp(0.0, 100.0).round(),
-        Ok(other) => {
-            return Outcome::NotChecked(format!(
-                "`score` must be a finite number, it gave {}",
-                other.map_or_else(|| "a non-number".to_owned(), |n| n.to_string())
-            ));
+    // The strongest firing group; the first written of equals.
+    if scored.is_empty() {
+        return quiet_or_not_checked(rule, outcomes);
+    }
+    let mut top = 0;
+    for k in 1..scored.len() {
+        if scored[k].2 > scored[top].2 {
+            top = k;
         }
-        Err(e) => return Outcome::NotChecked(reason("score", &rule.score, &e)),
-    };
-    let evidence = rule
+    }
+    let (top_group, top_ctx, score) = (&rule.groups[scored[top].0], &scored[top].1, scored[top].2);
+    let mut evidence: Vec<Evidence> = rule
         .evidence
         .iter()
-        .map(|e| Evidence {
-            label: e.label.clone(),
-            value: match run(&e.expr, &ctx) {
-                Ok(v) => display(&v),
-                Err(err) => format!("n/a ({err})"),
-            },
-            threshold: e.threshold.clone(),
-            expr: e.expr.source.clone(),
-        })
+        .map(|e| shown(e, &shared, None))
         .collect();
-    Outcome::Fired(Finding {
+    for (i, ctx, _) in &scored {
+        let group = &rule.groups[*i];
+        let from = rule.grouped.then_some(group.name.as_str());
+        evidence.extend(group.evidence.iter().map(|e| shown(e, ctx, from)));
+    }
+    // `rules::parse` makes sure the group or the rule has each text.
+    let text = |own: Option<&Template>, default: Option<&Template>| {
+        own.or(default)
+            .map_or_else(String::new, |t| render(t, top_ctx))
+    };
+    Outcome::Fired(Box::new(Finding {
         rank: 0,
         id: rule.id.clone(),
         title: rule.title.clone(),
@@ -227,267 +338,163 @@ fn evaluate(
         kind: rule.kind,
         severity: rule.severity(score),
         score,
-        summary: render(&rule.summary, &ctx).trim().to_owned(),
+        summary: text(top_group.summary.as_ref(), rule.summary.as_ref())
+            .trim()
+            .to_owned(),
         evidence,
-        fix: tidy(&render(&rule.fix, &ctx)),
+        fix: tidy(&text(top_group.fix.as_ref(), rule.fix.as_ref())),
         explains: Vec::new(),
         explained_by: None,
-    })
+        from: if rule.grouped { outcomes } else { Vec::new() },
+    }))
 }
 
-/// Evaluates; errors in words a rule author acts on.
-fn run(expr: &Expr, ctx: &Context<'_, '_>) -> Result<Value, String> {
-    // What `cel::Program::execute` does with its expression.
-    Value::resolve(&expr.program, ctx).map_err(|e| describe(&e))
-}
-
-/// A `let`'s value, to bind in the rule's scope: what `run` gives, converted back the way
-/// `Context::add_variable_from_value` converts it (cel 0.15 `src/context.rs`).
-///
-/// Going through `Value` copies the value twice, which for a list of containers (each with its
-/// network counters) was most of a rule's cost. A value made only of the built-in types comes
-/// back from that round trip as the same value, so it is kept as it is (moved, or cloned once
-/// when it is borrowed); anything else (a type value, which `Value` turns into its name) takes
-/// the round trip, as before.
-fn let_value<'v>(expr: &Expr, ctx: &Context<'_, 'v>) -> Result<Box<dyn Val + 'v>, String> {
-    let v = Value::resolve_val(&expr.program, ctx).map_err(|e| describe(&e))?;
-    if survives_value(v.as_ref()) {
-        return Ok(v.into_owned());
-    }
-    let value = Value::try_from(v.as_ref()).map_err(|e| describe(&e))?;
-    Ok(Box::<dyn Val>::try_from(value).expect("cel converts every `Value` back to a value"))
-}
-
-/// Whether `v` is made only of types that `Value` holds as they are: numbers, `bool`, `null`,
-/// strings, bytes, and lists, maps and optionals of those.
-fn survives_value(v: &dyn Val) -> bool {
-    if v.downcast_ref::<CelDouble>().is_some()
-        || v.downcast_ref::<CelInt>().is_some()
-        || v.downcast_ref::<CelUInt>().is_some()
-        || v.downcast_ref::<CelBool>().is_some()
-        || v.downcast_ref::<CelNull>().is_some()
-        || v.downcast_ref::<CelString>().is_some()
-        || v.downcast_ref::<CelBytes>().is_some()
-    {
-        true
-    } else if let Some(list) = v.downcast_ref::<CelList>() {
-        list.inner().iter().all(|i| survives_value(i.as_ref()))
-    } else if let Some(map) = v.downcast_ref::<CelMap>() {
-        map.inner().values().all(|i| survives_value(i.as_ref()))
-    } else if let Some(opt) = v.downcast_ref::<CelOptional>() {
-        opt.option().is_none_or(survives_value)
-    } else {
-        false
+/// One evidence value; one that cannot be evaluated shows why.
+fn shown(e: &EvidenceDef, ctx: &Context<'_, '_>, from: Option<&str>) -> Evidence {
+    Evidence {
+        label: e.label.clone(),
+        value: match run(&e.expr, ctx) {
+            Ok(v) => display(&v),
+            Err(err) => format!("n/a ({err})"),
+        },
+        threshold: e.threshold.clone(),
+        expr: e.expr.source.clone(),
+        from: from.map(ToOwned::to_owned),
     }
 }
 
-fn reason(key: &str, expr: &Expr, e: &str) -> String {
-    format!("`{key}` ({}) could not be evaluated: {e}", expr.source)
-}
-
-/// An evaluation error in words a rule author acts on.
-fn describe(e: &ExecutionError) -> String {
-    match e {
-        ExecutionError::NoSuchKey(k) => format!("the snapshot has no `{k}`"),
-        ExecutionError::UndeclaredReference(name) => format!("unknown name or function `{name}`"),
-        other => other.to_string(),
+/// Whether `group`'s `when` holds: its sections, then the lets it needs, then `when`.
+fn decide<'v>(
+    rule: &Rule,
+    group: &Group,
+    shared: &mut Context<'_, 'v>,
+    slots: &mut [Slot],
+    statuses: &HashMap<&str, (Status, Option<&str>)>,
+) -> Decided<'v> {
+    for section in rule.requires.iter().chain(&group.requires) {
+        if let Some(reason) = missing(section, statuses) {
+            return Decided::NotChecked(reason);
+        }
+    }
+    for (i, needed) in group.shared_for_when.iter().enumerate() {
+        if *needed {
+            bind_shared(rule, i, shared, slots);
+            if let Slot::Failed(reason) = &slots[i] {
+                return Decided::NotChecked(reason.clone());
+            }
+        }
+    }
+    let mut ctx = shared.new_inner_scope();
+    for (needed, (name, expr)) in group.when_needs.iter().zip(&group.lets) {
+        if *needed {
+            match let_value(expr, &ctx) {
+                Ok(v) => ctx.add_variable_as_val(name.clone(), v),
+                Err(e) => return Decided::NotChecked(reason(&format!("let.{name}"), expr, &e)),
+            }
+        }
+    }
+    match run(&group.when, &ctx) {
+        Ok(Value::Bool(true)) => Decided::Held(into_bound(ctx)),
+        Ok(Value::Bool(false)) => Decided::Quiet,
+        Ok(other) => Decided::NotChecked(format!(
+            "`when` must be true or false, it gave {}",
+            display(&other)
+        )),
+        Err(e) => Decided::NotChecked(reason("when", &group.when, &e)),
     }
 }
 
-/// Fills a template's placeholders; one that cannot be evaluated shows as `n/a`.
-fn render(t: &Template, ctx: &Context<'_, '_>) -> String {
-    let mut out = String::new();
-    for part in &t.parts {
-        match part {
-            Part::Text(s) => out.push_str(s),
-            Part::Expr(e) => match run(e, ctx) {
-                Ok(v) => out.push_str(&display(&v)),
-                Err(_) => out.push_str("n/a"),
+/// The variables of a scope, to be bound again in a new scope (`Context::Child`, cel 0.15): the
+/// group's lets are not evaluated twice.
+fn into_bound<'v>(ctx: Context<'_, 'v>) -> Bound<'v> {
+    match ctx {
+        Context::Root { variables, .. } | Context::Child { variables, .. } => variables,
+    }
+}
+
+/// Evaluates the rule's let `i` into the shared scope, unless that was done before.
+fn bind_shared(rule: &Rule, i: usize, shared: &mut Context<'_, '_>, slots: &mut [Slot]) {
+    if !matches!(slots[i], Slot::Pending) {
+        return;
+    }
+    let (name, expr) = &rule.lets[i];
+    slots[i] = match let_value(expr, shared) {
+        Ok(v) => {
+            shared.add_variable_as_val(name.clone(), v);
+            Slot::Bound
+        }
+        Err(e) => Slot::Failed(reason(&format!("let.{name}"), expr, &e)),
+    };
+}
+
+/// A held group's score: the rule's lets it needs must have evaluated, then its own remaining
+/// lets, then `score`; any failure makes the group not checked.
+fn score(group: &Group, ctx: &mut Context<'_, '_>, slots: &[Slot]) -> Result<f64, String> {
+    for (needed, slot) in group.shared_for_score.iter().zip(slots) {
+        if let (true, Slot::Failed(reason)) = (needed, slot) {
+            return Err(reason.clone());
+        }
+    }
+    for (needed, (name, expr)) in group.when_needs.iter().zip(&group.lets) {
+        if !*needed {
+            let v = let_value(expr, ctx).map_err(|e| reason(&format!("let.{name}"), expr, &e))?;
+            ctx.add_variable_as_val(name.clone(), v);
+        }
+    }
+    match run(&group.score, ctx).map(|v| number(&v)) {
+        // Whole points: a score is a ranking aid, not a measurement.
+        Ok(Some(s)) if s.is_finite() => Ok(s.clamp(0.0, 100.0).round()),
+        Ok(other) => Err(format!(
+            "`score` must be a finite number, it gave {}",
+            other.map_or_else(|| "a non-number".to_owned(), |n| n.to_string())
+        )),
+        Err(e) => Err(reason("score", &group.score, &e)),
+    }
+}
+
+/// Why `section` cannot be read, if it cannot.
+fn missing(section: &str, statuses: &HashMap<&str, (Status, Option<&str>)>) -> Option<String> {
+    match statuses.get(section) {
+        Some((Status::Ok, _)) => None,
+        Some((status, message)) => Some(format!(
+            "needs `{section}`, which was {}: {}",
+            match status {
+                Status::Skipped => "skipped",
+                _ => "not collected (error)",
             },
-        }
-    }
-    out
-}
-
-/// Placeholders that render empty (a branch that does not apply) leave blank lines; keep at
-/// most one in a row and none at the ends.
-fn tidy(text: &str) -> String {
-    let mut out: Vec<&str> = Vec::new();
-    for line in text.lines().map(str::trim_end) {
-        if line.trim().is_empty() && out.last().is_none_or(|l| l.trim().is_empty()) {
-            continue;
-        }
-        out.push(line);
-    }
-    while out.last().is_some_and(|l| l.trim().is_empty()) {
-        out.pop();
-    }
-    out.join("\n")
-}
-
-fn number(v: &Value) -> Option<f64> {
-    match v {
-        Value::Float(f) => Some(*f),
-        Value::Int(i) => Some(*i as f64),
-        Value::UInt(u) => Some(*u as f64),
-        _ => None,
+            message.unwrap_or("no reason given")
+        )),
+        None => Some(format!("needs `{section}`, which this snapshot lacks")),
     }
 }
 
-/// A value as a person reads it: `128`, `2.5`, `vda`, `a, b`.
-#[must_use]
-pub fn display(v: &Value) -> String {
-    match v {
-        Value::Float(f) => fmt_number(*f),
-        Value::Int(i) => i.to_string(),
-        Value::UInt(u) => u.to_string(),
-        Value::String(s) => s.to_string(),
-        Value::Bool(b) => b.to_string(),
-        Value::Null => "n/a".to_owned(),
-        Value::List(items) => items.iter().map(display).collect::<Vec<_>>().join(", "),
-        Value::Map(m) => {
-            let mut entries: Vec<(String, String)> = m
-                .map
-                .iter()
-                .map(|(k, v)| (key_text(k), display(v)))
-                .collect();
-            entries.sort();
-            entries
-                .into_iter()
-                .map(|(k, v)| format!("{k}: {v}"))
-                .collect::<Vec<_>>()
-                .join(", ")
-        }
-        other => format!("{other:?}"),
-    }
-}
-
-fn key_text(k: &Key) -> String {
-    match k {
-        Key::Int(i) => i.to_string(),
-        Key::Uint(u) => u.to_string(),
-        Key::Bool(b) => b.to_string(),
-        Key::String(s) => s.to_string(),
-    }
-}
-
-/// Whole numbers without a fraction, others with at most two decimals.
-#[must_use]
-pub fn fmt_number(f: f64) -> String {
-    if !f.is_finite() {
-        return "n/a".to_owned();
-    }
-    let r = crate::snapshot::round2(f);
-    if r.fract() == 0.0 && r.abs() < 1e15 {
-        format!("{}", r as i64)
-    } else {
-        let s = format!("{r:.2}");
-        s.trim_end_matches('0').to_owned()
-    }
-}
-
-/// JSON → CEL, every number as a double (see the module doc).
-pub(super) fn to_cel(v: &serde_json::Value) -> Value {
-    match v {
-        serde_json::Value::Null => Value::Null,
-        serde_json::Value::Bool(b) => Value::Bool(*b),
-        serde_json::Value::Number(n) => Value::Float(n.as_f64().unwrap_or(f64::NAN)),
-        serde_json::Value::String(s) => Value::String(Arc::new(s.clone())),
-        serde_json::Value::Array(a) => Value::List(Arc::new(a.iter().map(to_cel).collect())),
-        serde_json::Value::Object(o) => {
-            let map: HashMap<Key, Value> = o
-                .iter()
-                .map(|(k, v)| (Key::String(Arc::new(k.clone())), to_cel(v)))
-                .collect();
-            Value::Map(Map { map: Arc::new(map) })
+/// A rule none of whose groups fired: quiet if one was evaluated, else not checked with each
+/// group's reason.
+fn quiet_or_not_checked(rule: &Rule, outcomes: Vec<GroupOutcome>) -> Outcome {
+    let mut checked = Vec::new();
+    let mut unchecked = Vec::new();
+    for o in outcomes {
+        match (o.outcome, o.reason) {
+            (GroupStatus::NotChecked, reason) => unchecked.push(Unchecked {
+                from: o.name,
+                reason: reason.unwrap_or_default(),
+            }),
+            _ => checked.push(o.name),
         }
     }
-}
-
-/// The functions doctor adds to CEL for scores: all take numbers of any CEL kind.
-mod functions {
-    use cel::extractors::Arguments;
-    use cel::{Context, ExecutionError, FunctionContext, Value};
-    use std::sync::Arc;
-
-    pub fn register(ctx: &mut Context<'_, '_>) {
-        // Names are not in CEL's standard library, so registering cannot conflict.
-        let _ = ctx.add_function("max", |Arguments(a): Arguments| fold(&a, f64::max));
-        let _ = ctx.add_function("min", |Arguments(a): Arguments| fold(&a, f64::min));
-        let _ = ctx.add_function("sum", |Arguments(a): Arguments| fold(&a, |x, y| x + y));
-        let _ = ctx.add_function("clamp", clamp);
-        let _ = ctx.add_function("ramp", ramp);
-        let _ = ctx.add_function("take", take);
-        let _ = ctx.add_function("fmt", |v: Value| {
-            Value::String(Arc::new(super::display(&v)))
-        });
+    if !checked.is_empty() {
+        return Outcome::Quiet { checked, unchecked };
     }
-
-    /// `take(list, n)`: the first `n` items (all of them when there are fewer).
-    fn take(ftx: &FunctionContext, list: Value, n: Value) -> Result<Value, ExecutionError> {
-        let Value::List(items) = list else {
-            return Err(ftx.error("take: expected a list"));
-        };
-        let n = num(&n)?.max(0.0) as usize;
-        Ok(Value::List(Arc::new(
-            items.iter().take(n).cloned().collect(),
-        )))
+    if !rule.grouped {
+        return Outcome::NotChecked(unchecked.pop().map(|u| u.reason).unwrap_or_default());
     }
-
-    fn num(v: &Value) -> Result<f64, ExecutionError> {
-        super::number(v).ok_or_else(|| {
-            ExecutionError::function_error("number", format!("expected a number, got {v:?}"))
-        })
-    }
-
-    /// `max(a, b, ...)` or `max(list)`; an empty list is an error (nothing to compare).
-    fn fold(args: &Arc<Vec<Value>>, f: fn(f64, f64) -> f64) -> Result<Value, ExecutionError> {
-        let items: Vec<Value> = match args.as_slice() {
-            [Value::List(l)] => l.as_ref().clone(),
-            other => other.to_vec(),
-        };
-        let mut it = items.iter();
-        let Some(first) = it.next() else {
-            return Err(ExecutionError::function_error(
-                "max/min/sum",
-                "empty list (no values to compare)",
-            ));
-        };
-        let mut acc = num(first)?;
-        for v in it {
-            acc = f(acc, num(v)?);
-        }
-        Ok(Value::Float(acc))
-    }
-
-    /// `clamp(x, lo, hi)`
-    fn clamp(
-        ftx: &FunctionContext,
-        x: Value,
-        lo: Value,
-        hi: Value,
-    ) -> Result<Value, ExecutionError> {
-        let (x, lo, hi) = (num(&x)?, num(&lo)?, num(&hi)?);
-        if lo > hi {
-            return Err(ftx.error("clamp: lo is above hi"));
-        }
-        Ok(Value::Float(x.clamp(lo, hi)))
-    }
-
-    /// `ramp(x, lo, hi)`: 0 at or below `lo`, 1 at or above `hi`, linear between. Scores are
-    /// written as `50.0 + 50.0 * ramp(rate, warn, crit)`.
-    fn ramp(
-        ftx: &FunctionContext,
-        x: Value,
-        lo: Value,
-        hi: Value,
-    ) -> Result<Value, ExecutionError> {
-        let (x, lo, hi) = (num(&x)?, num(&lo)?, num(&hi)?);
-        if lo >= hi {
-            return Err(ftx.error("ramp: lo must be below hi"));
-        }
-        Ok(Value::Float(((x - lo) / (hi - lo)).clamp(0.0, 1.0)))
-    }
+    Outcome::NotChecked(
+        unchecked
+            .iter()
+            .map(|u| format!("from {}: {}", u.from, u.reason))
+            .collect::<Vec<_>>()
+            .join("; "),
+    )
 }
 
 #[cfg(test)]
@@ -559,78 +566,5 @@ mod tests {
             ),
             (1, 0, vec![])
         );
-    }
-
-    #[test]
-    fn tidy_collapses_blank_lines() {
-        assert_eq!(tidy("\n\na\n\n \n\nb  \n\n"), "a\n\nb");
-    }
-
-    #[test]
-    fn numbers_read_naturally() {
-        assert_eq!(fmt_number(128.0), "128");
-        assert_eq!(fmt_number(2.5), "2.5");
-        assert_eq!(fmt_number(601.599), "601.6");
-        assert_eq!(fmt_number(0.125), "0.13");
-        assert_eq!(fmt_number(f64::NAN), "n/a");
-        assert_eq!(fmt_number(-3.0), "-3");
-    }
-
-    fn eval(src: &str, json: &serde_json::Value) -> Result<Value, ExecutionError> {
-        let env = Arc::new(cel::Env::stdlib());
-        let mut ctx = Context::with_env(Arc::clone(&env));
-        functions::register(&mut ctx);
-        for (k, v) in json.as_object().unwrap() {
-            ctx.add_variable_from_value(k.clone(), to_cel(v));
-        }
-        env.compile(src).unwrap().execute(&ctx)
-    }
-
-    #[test]
-    fn every_number_is_a_double_and_missing_fields_are_errors() {
-        let j = serde_json::json!({"cpu": {"cores": 2, "busy_pct": 95.5}, "tcp": {"status": "skipped"}});
-        assert_eq!(
-            eval("cpu.busy_pct / cpu.cores", &j),
-            Ok(Value::Float(47.75))
-        );
-        assert_eq!(eval("cpu.cores > 1", &j), Ok(Value::Bool(true)));
-        assert!(matches!(
-            eval("tcp.counters.X.delta > 0.0", &j),
-            Err(ExecutionError::NoSuchKey(_))
-        ));
-        assert_eq!(
-            eval("tcp.?counters.?X.?delta.orValue(0.0)", &j),
-            Ok(Value::Float(0.0))
-        );
-    }
-
-    #[test]
-    fn score_functions() {
-        let j = serde_json::json!({"l": [1, 5.5, 3]});
-        assert_eq!(eval("max(l)", &j), Ok(Value::Float(5.5)));
-        assert_eq!(eval("min(2, 1.5)", &j), Ok(Value::Float(1.5)));
-        assert_eq!(eval("sum(l)", &j), Ok(Value::Float(9.5)));
-        assert_eq!(eval("ramp(3, 1, 5)", &j), Ok(Value::Float(0.5)));
-        assert_eq!(eval("ramp(9, 1, 5)", &j), Ok(Value::Float(1.0)));
-        assert_eq!(eval("clamp(150, 0, 100)", &j), Ok(Value::Float(100.0)));
-        assert!(eval("max([])", &j).is_err());
-        assert_eq!(display(&eval("take(l, 2)", &j).unwrap()), "1, 5.5");
-        assert_eq!(display(&eval("take(l, 9.0)", &j).unwrap()), "1, 5.5, 3");
-        assert_eq!(
-            eval("fmt(119.9914566)", &j),
-            Ok(Value::String(Arc::new("119.99".into())))
-        );
-        assert_eq!(
-            eval("fmt(4096.0) + '/' + fmt('x')", &j),
-            Ok(Value::String(Arc::new("4096/x".into())))
-        );
-        assert!(eval("ramp(1, 5, 5)", &j).is_err());
-    }
-
-    #[test]
-    fn values_display() {
-        let j = serde_json::json!({"l": ["vda", "sdb"], "m": {"b": 2, "a": 1.5}});
-        assert_eq!(display(&eval("l", &j).unwrap()), "vda, sdb");
-        assert_eq!(display(&eval("m", &j).unwrap()), "a: 1.5, b: 2");
     }
 }

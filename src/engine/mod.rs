@@ -10,12 +10,18 @@
 
 pub mod compile;
 pub mod eval;
+mod expr;
+#[cfg(test)]
+mod group_tests;
 pub mod rank;
 pub mod rules;
 pub mod view;
 
 pub use compile::{Catalogue, Rule};
-pub use eval::{Analysis, Evidence, Finding, NotChecked, analyze};
+pub use eval::{
+    Analysis, Evidence, Finding, GroupOutcome, GroupStatus, NotChecked, PartlyChecked, Unchecked,
+    analyze,
+};
 pub use rules::RuleError;
 
 use schemars::JsonSchema;
@@ -34,7 +40,16 @@ pub fn explain(rule: &Rule, out: &mut dyn Write) -> std::io::Result<()> {
         if rule.builtin { " (built in)" } else { "" }
     )?;
     if !rule.requires.is_empty() {
-        writeln!(out, "needs the sections: {}", rule.requires.join(", "))?;
+        writeln!(
+            out,
+            "{}needs the sections: {}",
+            if rule.grouped {
+                "every evidence group "
+            } else {
+                ""
+            },
+            rule.requires.join(", ")
+        )?;
     }
     if !rule.explains.is_empty() {
         writeln!(out, "explains: {}", rule.explains.join(", "))?;
@@ -60,20 +75,82 @@ pub fn explain(rule: &Rule, out: &mut dyn Write) -> std::io::Result<()> {
     for (name, e) in &rule.lets {
         writeln!(out, "let {name} = {}", e.source)?;
     }
-    writeln!(out, "when: {}", rule.when.source)?;
-    writeln!(out, "score: {}", rule.score.source)?;
-    writeln!(out, "evidence:")?;
-    for e in &rule.evidence {
-        write!(out, "  - {}: {}", e.label, e.expr.source)?;
+    if rule.grouped {
+        writeln!(
+            out,
+            "fires when any of its {} evidence groups fires; the strongest firing group gives the \
+             score, and its summary and fix when it has its own",
+            rule.groups.len()
+        )?;
+        for g in &rule.groups {
+            writeln!(out)?;
+            write!(out, "from \"{}\"", g.name)?;
+            let sections: Vec<&str> = rule
+                .requires
+                .iter()
+                .chain(&g.requires)
+                .map(String::as_str)
+                .collect();
+            if !sections.is_empty() {
+                write!(out, " (needs the sections: {})", sections.join(", "))?;
+            }
+            writeln!(out, ":")?;
+            for (name, e) in &g.lets {
+                writeln!(out, "  let {name} = {}", e.source)?;
+            }
+            writeln!(out, "  when: {}", g.when.source)?;
+            writeln!(out, "  score: {}", g.score.source)?;
+            if !g.evidence.is_empty() {
+                writeln!(out, "  evidence:")?;
+                evidence(&g.evidence, "    ", out)?;
+            }
+            texts(g.summary.as_ref(), g.fix.as_ref(), "  ", out)?;
+        }
+        writeln!(out)?;
+        if !rule.evidence.is_empty() {
+            writeln!(out, "evidence (whenever it fires):")?;
+            evidence(&rule.evidence, "  ", out)?;
+        }
+    } else {
+        for g in &rule.groups {
+            writeln!(out, "when: {}", g.when.source)?;
+            writeln!(out, "score: {}", g.score.source)?;
+        }
+        writeln!(out, "evidence:")?;
+        evidence(&rule.evidence, "  ", out)?;
+    }
+    texts(rule.summary.as_ref(), rule.fix.as_ref(), "", out)
+}
+
+fn evidence(
+    evidence: &[compile::EvidenceDef],
+    pad: &str,
+    out: &mut dyn Write,
+) -> std::io::Result<()> {
+    for e in evidence {
+        write!(out, "{pad}- {}: {}", e.label, e.expr.source)?;
         if let Some(t) = &e.threshold {
             write!(out, "  [{t}]")?;
         }
         writeln!(out)?;
     }
-    writeln!(out, "summary: {}", rule.summary.source.trim())?;
-    writeln!(out, "fix:")?;
-    for line in rule.fix.source.trim_end().lines() {
-        writeln!(out, "  {line}")?;
+    Ok(())
+}
+
+fn texts(
+    summary: Option<&compile::Template>,
+    fix: Option<&compile::Template>,
+    pad: &str,
+    out: &mut dyn Write,
+) -> std::io::Result<()> {
+    if let Some(summary) = summary {
+        writeln!(out, "{pad}summary: {}", summary.source.trim())?;
+    }
+    if let Some(fix) = fix {
+        writeln!(out, "{pad}fix:")?;
+        for line in fix.source.trim_end().lines() {
+            writeln!(out, "{pad}  {line}")?;
+        }
     }
     Ok(())
 }

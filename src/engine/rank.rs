@@ -100,6 +100,7 @@ mod tests {
             fix: String::new(),
             explains: Vec::new(),
             explained_by: None,
+            from: Vec::new(),
         }
     }
 

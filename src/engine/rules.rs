@@ -35,6 +35,10 @@ pub enum RuleError {
 }
 
 /// One rule file as written, before its expressions are compiled.
+///
+/// A rule reasons from one or more evidence groups (`[[from]]`): it fires when any of them fires
+/// and is "not checked" only when none of them could be evaluated. A file without `[[from]]` is
+/// one group made of its top-level `when` and `score`, the format rules had before groups.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawRule {
@@ -42,31 +46,65 @@ pub struct RawRule {
     pub title: String,
     pub layer: Layer,
     pub kind: Kind,
-    /// Sections the rule reads; when one is not `ok` the rule is "not checked" with its reason.
+    /// Sections the rule reads (every group's, with `[[from]]`); when one is not `ok` the rule
+    /// (or the group) is "not checked" with its reason.
     #[serde(default)]
     pub requires: Vec<Spanned<String>>,
-    /// Named CEL expressions evaluated in order before the others, which may use them.
+    /// Named CEL expressions evaluated in order before the others, which may use them; with
+    /// `[[from]]`, shared by every group.
     #[serde(default, rename = "let")]
     pub lets: IndexMap<String, Spanned<String>>,
-    /// CEL: does the rule fire?
-    pub when: Spanned<String>,
-    /// CEL: 0–100, how strong the evidence is.
-    pub score: Spanned<String>,
+    /// CEL: does the rule fire? Only without `[[from]]` (each group has its own).
+    #[serde(default)]
+    pub when: Option<Spanned<String>>,
+    /// CEL: 0–100, how strong the evidence is. Only without `[[from]]`.
+    #[serde(default)]
+    pub score: Option<Spanned<String>>,
     /// One line with the observed value and the limit, `{{expr}}` filled in; the table's "key
-    /// evidence".
-    pub summary: Spanned<String>,
-    /// What to do, with `{{expr}}` placeholders filled from the snapshot.
-    pub fix: Spanned<String>,
+    /// evidence". With `[[from]]`, used when the strongest firing group has none of its own.
+    #[serde(default)]
+    pub summary: Option<Spanned<String>>,
+    /// What to do, with `{{expr}}` placeholders filled from the snapshot; with `[[from]]`, used
+    /// when the strongest firing group has none of its own.
+    #[serde(default)]
+    pub fix: Option<Spanned<String>>,
     #[serde(default)]
     pub severity: Option<Spanned<Thresholds>>,
+    /// Shown whenever the rule fires.
     #[serde(default)]
     pub evidence: Vec<RawEvidence>,
+    /// The evidence groups, in the order written.
+    #[serde(default, rename = "from")]
+    pub groups: Vec<RawGroup>,
     /// Ids of symptoms this root cause explains.
     #[serde(default)]
     pub explains: Vec<Spanned<String>>,
     /// Documentation, when there is no `<id>.md` beside the file.
     #[serde(default)]
     pub doc: Option<String>,
+}
+
+/// One `[[from]]` table: a source of evidence the rule can reason from on its own.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawGroup {
+    /// Shown in the report (`from server counters: ...`); unique within the rule.
+    pub name: Spanned<String>,
+    /// Sections this group reads, besides the rule's `requires`.
+    #[serde(default)]
+    pub requires: Vec<Spanned<String>>,
+    /// This group's own `let` values; they may read the rule's.
+    #[serde(default, rename = "let")]
+    pub lets: IndexMap<String, Spanned<String>>,
+    pub when: Spanned<String>,
+    pub score: Spanned<String>,
+    #[serde(default)]
+    pub summary: Option<Spanned<String>>,
+    #[serde(default)]
+    pub fix: Option<Spanned<String>>,
+    /// Shown when this group fired.
+    #[serde(default)]
+    pub evidence: Vec<RawEvidence>,
 }
 
 /// Scores at or above `critical` are critical, at or above `warning` warnings, others info.
@@ -232,6 +270,7 @@ pub fn parse(source: &Source) -> Result<RawRule, RuleError> {
             ),
         ));
     }
+    check_groups(source, &raw)?;
     if let Some(t) = &raw.severity {
         let v = t.get_ref();
         if !(0.0..=100.0).contains(&v.warning) || !(v.warning..=100.0).contains(&v.critical) {
@@ -243,6 +282,84 @@ pub fn parse(source: &Source) -> Result<RawRule, RuleError> {
         }
     }
     Ok(raw)
+}
+
+/// What the two forms ask for: `[[from]]` groups with their own `when` and `score`, or those two
+/// at the top level; group names unique; a summary and a fix for whichever group fires.
+fn check_groups(source: &Source, raw: &RawRule) -> Result<(), RuleError> {
+    if raw.groups.is_empty() {
+        for (key, value) in [
+            ("when", raw.when.is_some()),
+            ("score", raw.score.is_some()),
+            ("summary", raw.summary.is_some()),
+            ("fix", raw.fix.is_some()),
+        ] {
+            if !value {
+                return Err(at(
+                    source,
+                    0,
+                    format!(
+                        "missing field `{key}`: a rule has `when`, `score`, `summary` and `fix`, \
+                         or `[[from]]` groups with their own `when` and `score`"
+                    ),
+                ));
+            }
+        }
+        return Ok(());
+    }
+    for (key, value) in [("when", &raw.when), ("score", &raw.score)] {
+        if let Some(value) = value {
+            return Err(at(
+                source,
+                value.span().start,
+                format!(
+                    "`{key}` at the top level cannot be used with `[[from]]` groups: each group \
+                     has its own `when` and `score`; move it into a `[[from]]` group"
+                ),
+            ));
+        }
+    }
+    let mut seen: BTreeMap<&str, usize> = BTreeMap::new();
+    for group in &raw.groups {
+        let name = group.name.get_ref();
+        if name.trim().is_empty() {
+            return Err(at(
+                source,
+                group.name.span().start,
+                "a `[[from]]` group's `name` must not be empty: name the evidence it reads \
+                 (it is shown in the report)"
+                    .into(),
+            ));
+        }
+        if let Some(first) = seen.insert(name, group.name.span().start) {
+            let (line, _) = line_col(&source.text, first);
+            return Err(at(
+                source,
+                group.name.span().start,
+                format!(
+                    "the `[[from]]` group name `{name}` is also used on line {line}: give each \
+                     group its own name"
+                ),
+            ));
+        }
+        for (key, rule_has, group_has) in [
+            ("summary", raw.summary.is_some(), group.summary.is_some()),
+            ("fix", raw.fix.is_some(), group.fix.is_some()),
+        ] {
+            if !rule_has && !group_has {
+                return Err(at(
+                    source,
+                    group.name.span().start,
+                    format!(
+                        "the `[[from]]` group `{name}` has no `{key}` and the rule has none: add \
+                         `{key}` at the top level (used by every group without one) or to this \
+                         group"
+                    ),
+                ));
+            }
+        }
+    }
+    Ok(())
 }
 
 fn valid_id(id: &str) -> bool {

@@ -918,7 +918,7 @@ mod tests {
             assert_eq!(vars.len(), top.len(), "{name}");
             for (k, v) in vars {
                 let expected: Box<dyn Val> =
-                    crate::engine::eval::to_cel(&top[&k]).try_into().unwrap();
+                    crate::engine::expr::to_cel(&top[&k]).try_into().unwrap();
                 let (got, want) = (
                     canon(&cel::Value::try_from(v.as_ref()).unwrap()),
                     canon(&cel::Value::try_from(expected.as_ref()).unwrap()),

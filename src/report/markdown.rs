@@ -56,6 +56,14 @@ pub fn render(report: &Report, out: &mut dyn Write) -> std::io::Result<()> {
             writeln!(out, "- `{}`: {}", n.id, cell(&n.reason))?;
         }
     }
+    if !report.partly_checked.is_empty() {
+        writeln!(out)?;
+        writeln!(out, "#### Checked in part")?;
+        writeln!(out)?;
+        for p in &report.partly_checked {
+            writeln!(out, "- `{}`: {}", p.id, cell(&super::partly_line(p)))?;
+        }
+    }
     writeln!(out)?;
     writeln!(out, "<details><summary>Figures</summary>")?;
     writeln!(out)?;
@@ -119,15 +127,32 @@ fn finding(f: &crate::engine::Finding, out: &mut dyn Write) -> std::io::Result<(
     }
     writeln!(out, ".")?;
     writeln!(out)?;
+    if !f.from.is_empty() {
+        writeln!(out, "From:")?;
+        writeln!(out)?;
+        for g in &f.from {
+            writeln!(
+                out,
+                "- *{}*: {}",
+                cell(&g.name),
+                cell(&super::group_line(g))
+            )?;
+        }
+        writeln!(out)?;
+    }
     writeln!(out, "<details><summary>Evidence</summary>")?;
     writeln!(out)?;
     writeln!(out, "| evidence | value | threshold |")?;
     writeln!(out, "| --- | --- | --- |")?;
     for e in &f.evidence {
+        let label = match &e.from {
+            Some(from) => format!("{} (from {from})", e.label),
+            None => e.label.clone(),
+        };
         writeln!(
             out,
             "| {} | {} | {} |",
-            cell(&e.label),
+            cell(&label),
             cell(&e.value),
             cell(e.threshold.as_deref().unwrap_or(""))
         )?;

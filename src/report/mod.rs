@@ -12,7 +12,7 @@ pub use json::render as render_json;
 pub use markdown::render as render_markdown;
 pub use table::render as render_table;
 
-use crate::engine::{self, Catalogue, Finding, NotChecked, Severity};
+use crate::engine::{self, Catalogue, Finding, NotChecked, PartlyChecked, Severity};
 use crate::snapshot::{HostFacts, Snapshot, Status, Window};
 use schemars::JsonSchema;
 use serde::Serialize;
@@ -31,6 +31,9 @@ pub struct Report {
     /// Rules that could not be evaluated (a section missing, a field absent), with the reason.
     /// Never counted as fine.
     pub not_checked: Vec<NotChecked>,
+    /// Rules that found nothing from the evidence groups they could evaluate while others could
+    /// not be (a section missing): checked in part, not counted as fine either.
+    pub partly_checked: Vec<PartlyChecked>,
     /// Ids of rules evaluated that found nothing.
     pub passed: Vec<String>,
     /// How each collector fared.
@@ -61,6 +64,7 @@ impl Report {
             window: snapshot.window.clone(),
             findings: analysis.findings,
             not_checked: analysis.not_checked,
+            partly_checked: analysis.partly_checked,
             passed: analysis.passed,
             collectors: snapshot
                 .collectors()
@@ -83,7 +87,8 @@ impl Report {
         self.findings.iter().map(|f| f.severity).max()
     }
 
-    /// "no bottleneck found in a 5.0 s window; checked: ..." — said when nothing fired.
+    /// "no bottleneck found in a 5.0 s window; checked: ..." — said when nothing fired, naming
+    /// what was checked only in part and what not at all.
     #[must_use]
     pub fn healthy_line(&self) -> String {
         let mut line = format!(
@@ -95,6 +100,17 @@ impl Report {
                 self.passed.join(", ")
             }
         );
+        if !self.partly_checked.is_empty() {
+            line.push_str("; checked in part: ");
+            line.push_str(
+                &self
+                    .partly_checked
+                    .iter()
+                    .map(|p| p.id.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", "),
+            );
+        }
         if !self.not_checked.is_empty() {
             line.push_str("; not checked: ");
             line.push_str(
@@ -107,6 +123,32 @@ impl Report {
             );
         }
         line
+    }
+}
+
+/// One partly checked rule in a line: `quiet from a; not checked from b: why`.
+#[must_use]
+pub fn partly_line(p: &PartlyChecked) -> String {
+    let mut parts = Vec::with_capacity(1 + p.unchecked.len());
+    if !p.checked.is_empty() {
+        parts.push(format!("quiet from {}", p.checked.join(", ")));
+    }
+    for u in &p.unchecked {
+        parts.push(format!("not checked from {}: {}", u.from, u.reason));
+    }
+    parts.join("; ")
+}
+
+/// How one evidence group of a finding came out, in a few words: `fired, score 90`, `quiet`,
+/// `not checked: why`.
+#[must_use]
+pub fn group_line(g: &engine::GroupOutcome) -> String {
+    match (g.outcome, g.score, &g.reason) {
+        (engine::GroupStatus::Fired, Some(score), _) => {
+            format!("fired, score {}", engine::eval::fmt_number(score))
+        }
+        (status, _, Some(reason)) => format!("{}: {reason}", status.as_str()),
+        (status, _, None) => status.as_str().to_owned(),
     }
 }
 

@@ -96,6 +96,14 @@ pub fn render(
         }
     }
 
+    if !report.partly_checked.is_empty() {
+        writeln!(out)?;
+        writeln!(out, "{}", heading("checked in part:", color))?;
+        for p in &report.partly_checked {
+            writeln!(out, "  {}: {}", p.id, super::partly_line(p))?;
+        }
+    }
+
     if !report.headline.is_empty() {
         writeln!(out)?;
         writeln!(out, "{}", heading("figures:", color))?;
@@ -146,11 +154,20 @@ fn finding(f: &Finding, color: Color, out: &mut dyn Write) -> std::io::Result<()
     if !f.explains.is_empty() {
         writeln!(out, "   explains {}", f.explains.join(", "))?;
     }
+    if !f.from.is_empty() {
+        writeln!(out, "   from:")?;
+        for g in &f.from {
+            writeln!(out, "     - {}: {}", g.name, super::group_line(g))?;
+        }
+    }
     writeln!(out, "   evidence:")?;
     for e in &f.evidence {
         write!(out, "     - {}: {}", e.label, e.value)?;
         if let Some(t) = &e.threshold {
             write!(out, "  [{t}]")?;
+        }
+        if let Some(from) = &e.from {
+            write!(out, "  (from {from})")?;
         }
         writeln!(out)?;
     }
