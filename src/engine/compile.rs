@@ -167,7 +167,7 @@ impl Catalogue {
     /// `doctor analyze`'s time and each rule needs nothing from the others
     /// (`benches/analyze.sh`). Errors are still reported for the first bad file in order.
     pub fn from_sources(sources: &[Source]) -> Result<Self, RuleError> {
-        let env = Arc::new(Env::stdlib());
+        let env = Arc::new(environment());
         let names = SnapshotNames::new();
         let (first, second) = sources.split_at(sources.len() / 2);
         let (a, b) = std::thread::scope(|scope| {
@@ -258,13 +258,6 @@ fn compile_rule(names: &SnapshotNames, source: &Source, raw: RawRule) -> Result<
         prefix: String::new(),
     };
     let lets = c.lets(&raw.lets, &[])?;
-    let summary = raw
-        .summary
-        .as_ref()
-        .map(|t| c.template("summary", t))
-        .transpose()?;
-    let fix = raw.fix.as_ref().map(|t| c.template("fix", t)).transpose()?;
-    let evidence = c.evidence(&raw.evidence)?;
     let grouped = !raw.groups.is_empty();
     let groups = if grouped {
         raw.groups
@@ -294,6 +287,24 @@ fn compile_rule(names: &SnapshotNames, source: &Source, raw: RawRule) -> Result<
             shared_for_score: vec![true; lets.len()],
         }]
     };
+    // The rule's own text and evidence are shown in the firing group's scope: besides the shared
+    // lets they may read a name every group defines (each group's way to the same figure).
+    let every_group: Vec<String> = groups
+        .first()
+        .map(|g| g.lets.iter().map(|(n, _)| n.clone()).collect())
+        .unwrap_or_default();
+    c.scope.extend(
+        every_group
+            .into_iter()
+            .filter(|n| groups.iter().all(|g| g.lets.iter().any(|(m, _)| m == n))),
+    );
+    let summary = raw
+        .summary
+        .as_ref()
+        .map(|t| c.template("summary", t))
+        .transpose()?;
+    let fix = raw.fix.as_ref().map(|t| c.template("fix", t)).transpose()?;
+    let evidence = c.evidence(&raw.evidence)?;
     Ok(Rule {
         id: raw.id.into_inner(),
         title: raw.title,
@@ -401,6 +412,21 @@ fn needed_of(lets: &[&(String, Expr)], mut wanted: BTreeSet<String>) -> Vec<bool
         }
     }
     out
+}
+
+/// The CEL environment rules are compiled for: the standard library plus cel-go's strings
+/// extension (cel 0.15 `extensions::strings`: `list.join(sep)`, `s.lowerAscii()`, `s.split(sep)`,
+/// ...), so a rule can write a list of names as one line of text.
+///
+/// # Panics
+/// If the extension's declarations clash with the standard library's, which the catalogue tests
+/// would show at once.
+#[must_use]
+pub fn environment() -> Env {
+    let mut env = Env::stdlib();
+    env.add_extension(cel::extensions::strings)
+        .expect("cel's strings extension declares cleanly over its standard library");
+    env
 }
 
 #[cfg(test)]

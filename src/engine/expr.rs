@@ -292,7 +292,7 @@ mod tests {
     }
 
     fn eval(src: &str, json: &serde_json::Value) -> Result<Value, ExecutionError> {
-        let env = Arc::new(cel::Env::stdlib());
+        let env = Arc::new(crate::engine::compile::environment());
         let mut ctx = Context::with_env(Arc::clone(&env));
         functions::register(&mut ctx);
         for (k, v) in json.as_object().unwrap() {
