@@ -286,6 +286,13 @@ fn server_stopped_with_sigstop() {
     assert!(msg.contains("no answer within 1s"), "{msg}");
     assert!(r.wall < Duration::from_secs(1) + GRACE);
     assert_host_sections_ok(&r.snapshot);
+    // What the kernel still shows of a hung server: its process (holding the port), and the
+    // login that timed out.
+    let server = &r.snapshot["mysql_server"];
+    assert_eq!(server["status"], "ok", "{server}");
+    assert_eq!(server["login"]["outcome"], "timeout", "{server}");
+    assert_eq!(server["process"]["pid"], db.pid(), "{server}");
+    assert_eq!(server["process"]["found_by"], "listener", "{server}");
 
     // The report (`check`) comes out too, naming the failure.
     db.pause();
