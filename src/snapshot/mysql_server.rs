@@ -147,14 +147,20 @@ pub struct ServerOption {
 /// the server listens on, read in the server's network namespace with their `tcp_info`, and the
 /// clients connected to its Unix socket.
 ///
-/// A connection is *idle* when the server sent the last data on it (it answered and waits for
-/// the next statement) and *in a statement* when the client did (a statement was sent and is not
-/// answered yet): `tcp_info`'s `tcpi_last_data_sent` and `tcpi_last_data_recv` (ms since the
-/// last data each way, `include/uapi/linux/tcp.h`) tell which, and how long ago.
+/// A connection is *idle* when the server waits for its next statement and *in a statement*
+/// otherwise. The server's own threads tell which exactly (its thread for the connection waits
+/// to read from it); without them (not root, a thread pool), `tcp_info`'s `tcpi_last_data_sent`
+/// and `tcpi_last_data_recv` (ms since the last data each way, `include/uapi/linux/tcp.h`) do:
+/// the server sent last, idle; the client did, in a statement. The times always come from
+/// `tcp_info`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct ServerConnections {
     /// Established TCP connections.
     pub tcp: u32,
+    /// How idle sessions were told from statements: `server threads` (the server's thread for
+    /// the connection waits to read from it: exact) or `tcp_info` (who spoke last, to the kernel
+    /// tick: a statement sent within a tick of the answer before it counts as idle).
+    pub idle_by: String,
     /// Clients connected to the server's Unix socket (counted, not attributed).
     pub socket: u32,
     /// TCP connections where the server spoke last, by how long nothing has moved.

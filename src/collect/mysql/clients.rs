@@ -12,6 +12,7 @@
 //! sockets.
 
 use super::locate::{self, Located};
+use super::threads;
 use crate::collect::{Failure, owners, sockdiag};
 use crate::snapshot::{ClientConnections, IdleHistogram, ServerConnections, round2};
 use netlink_packet_sock_diag::inet::StateFlags;
@@ -37,8 +38,12 @@ pub struct Holder {
     pub container_id: Option<String>,
 }
 
-/// Reads the server's connections now, with the notes a reader needs.
-pub fn read(server: &Located) -> Result<(ServerConnections, Vec<String>), Failure> {
+/// Reads the server's connections now, with the notes a reader needs. `thread_pool`: the server
+/// runs a thread pool (idle sessions have no thread), so its threads cannot tell idle sessions.
+pub fn read(
+    server: &Located,
+    thread_pool: bool,
+) -> Result<(ServerConnections, Vec<String>), Failure> {
     let mut notes = Vec::new();
     let ports = server.ports.clone();
     let dump = move || -> Result<(Vec<sockdiag::TcpSocket>, Vec<sockdiag::TcpSocket>), Failure> {
@@ -63,9 +68,25 @@ pub fn read(server: &Located) -> Result<(ServerConnections, Vec<String>), Failur
         .map(|s| locate::unix_connected(&unix_text, s))
         .sum();
     let holders = holders(server, &served, &client_ends, &mut notes);
-    let summary = summarize(&served, unix, &|s: &sockdiag::TcpSocket| {
-        holders.get(&(s.remote, s.remote_port)).cloned()
-    });
+    let waiting = if thread_pool {
+        None
+    } else {
+        threads::waiting_sockets(server.pid)
+    };
+    if waiting.is_none() && !served.is_empty() {
+        notes.push(
+            "idle sessions are told from statements by tcp_info alone (the server's threads \
+             could not be read: not root, or a thread pool): a statement sent within a kernel \
+             tick of the answer before it counts as idle"
+                .to_owned(),
+        );
+    }
+    let summary = summarize(
+        &served,
+        unix,
+        &|s: &sockdiag::TcpSocket| holders.get(&(s.remote, s.remote_port)).cloned(),
+        waiting.as_ref(),
+    );
     if unix > 0 {
         notes.push(format!(
             "{unix} clients on the Unix socket are counted, not attributed or timed (a Unix \
@@ -220,13 +241,18 @@ fn hex_address(hex: &str) -> Option<IpAddr> {
     }
 }
 
-/// Counts the connections: idle (the server spoke last) or in a statement (the client did), by
-/// client. `holder` names the process holding a connection's client end, when known.
+/// Counts the connections, by client: idle or in a statement. `waiting` (the sockets the
+/// server's threads wait to read from, [`threads`]) decides which when it is known; otherwise
+/// `tcp_info` does (the server spoke last: idle; the client did: in a statement). The times come
+/// from `tcp_info`: since the last data either way for an idle session, since the client's last
+/// data (the statement) for one in a statement. `holder` names the process holding a
+/// connection's client end, when known.
 #[must_use]
 pub fn summarize(
     served: &[sockdiag::TcpSocket],
     unix: u32,
     holder: &dyn Fn(&sockdiag::TcpSocket) -> Option<Holder>,
+    waiting: Option<&BTreeSet<u64>>,
 ) -> ServerConnections {
     let mut hist = IdleHistogram::default();
     let (mut idle, mut in_statement) = (0u32, 0u32);
@@ -248,10 +274,18 @@ pub fn summarize(
                 idle_max_s: None,
             });
         c.connections += 1;
-        let Some(a) = s.activity else { continue };
-        if a.last_data_sent_ms <= a.last_data_recv_ms {
-            let secs = f64::from(a.last_data_sent_ms) / 1000.0;
+        let is_idle = match (waiting, s.activity) {
+            (Some(w), _) => w.contains(&s.inode),
+            (None, Some(a)) => a.last_data_sent_ms <= a.last_data_recv_ms,
+            (None, None) => continue,
+        };
+        let since =
+            |pick: fn(&sockdiag::Activity) -> u32| s.activity.map(|a| f64::from(pick(&a)) / 1000.0);
+        if is_idle {
             idle += 1;
+            let Some(secs) = since(|a| a.last_data_sent_ms.min(a.last_data_recv_ms)) else {
+                continue;
+            };
             bucket(&mut hist, secs);
             idle_max = Some(idle_max.map_or(secs, |m: f64| m.max(secs)));
             c.idle_max_s = Some(round2(c.idle_max_s.map_or(secs, |m| m.max(secs))));
@@ -259,10 +293,11 @@ pub fn summarize(
                 c.idle_10s += 1;
             }
         } else {
-            let secs = f64::from(a.last_data_recv_ms) / 1000.0;
             in_statement += 1;
             c.in_statement += 1;
-            stmt_max = Some(stmt_max.map_or(secs, |m: f64| m.max(secs)));
+            if let Some(secs) = since(|a| a.last_data_recv_ms) {
+                stmt_max = Some(stmt_max.map_or(secs, |m: f64| m.max(secs)));
+            }
         }
     }
     let mut by_client: Vec<ClientConnections> = clients.into_values().collect();
@@ -275,6 +310,12 @@ pub fn summarize(
     by_client.truncate(MAX_CLIENTS);
     ServerConnections {
         tcp: u32::try_from(served.len()).unwrap_or(u32::MAX),
+        idle_by: if waiting.is_some() {
+            "server threads"
+        } else {
+            "tcp_info"
+        }
+        .to_owned(),
         socket: unix,
         idle_histogram: hist,
         idle,
@@ -343,7 +384,8 @@ mod tests {
                 container_id: None,
             })
         };
-        let c = summarize(&served, 2, &holder);
+        let c = summarize(&served, 2, &holder, None);
+        assert_eq!(c.idle_by, "tcp_info");
         assert_eq!(c.tcp, 5);
         assert_eq!(c.socket, 2);
         assert_eq!(c.idle, 3);
@@ -374,6 +416,25 @@ mod tests {
             (other.address.as_str(), other.connections, other.idle_10s),
             ("172.17.0.3", 2, 0)
         );
+    }
+
+    /// The server's threads overrule `tcp_info`'s order: a statement sent in the same tick as
+    /// the answer before it (equal times) is in a statement when no thread waits on it.
+    #[test]
+    fn server_threads_decide_idle() {
+        let mut sent_then_query = conn("127.0.0.1", 40001, 4_096, 4_096);
+        sent_then_query.inode = 11;
+        let mut idle = conn("127.0.0.1", 40002, 20_000, 20_000);
+        idle.inode = 12;
+        let served = vec![sent_then_query, idle];
+        let waiting = BTreeSet::from([12]);
+        let c = summarize(&served, 0, &|_| None, Some(&waiting));
+        assert_eq!(c.idle_by, "server threads");
+        assert_eq!((c.idle, c.in_statement), (1, 1));
+        assert_eq!(c.in_statement_max_s, Some(4.1));
+        assert_eq!(c.idle_max_s, Some(20.0));
+        // tcp_info alone takes both for idle.
+        assert_eq!(summarize(&served, 0, &|_| None, None).idle, 2);
     }
 
     /// Lines of `/proc/net/tcp` and `tcp6` as Linux prints them on `x86_64` (little-endian words).

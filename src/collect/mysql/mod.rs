@@ -16,6 +16,7 @@ pub mod optfile;
 pub mod options;
 mod queries;
 pub mod server;
+pub mod threads;
 
 use super::Failure;
 use super::blockdev;

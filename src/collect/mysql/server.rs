@@ -132,7 +132,11 @@ pub fn finish(
     });
     let (process, options, connections) = match view {
         Ok(v) => {
-            let connections = match clients::read(&v.located) {
+            // MariaDB's `pool-of-threads`, Percona's and MySQL Enterprise's thread pools.
+            let thread_pool = v
+                .text("thread_handling")
+                .is_some_and(|t| t.contains("pool"));
+            let connections = match clients::read(&v.located, thread_pool) {
                 Ok((c, n)) => {
                     notes.extend(n);
                     Some(c)
