@@ -101,7 +101,7 @@ pub fn waiting_sockets(pid: u32) -> Option<BTreeSet<u64>> {
 mod tests {
     use super::*;
 
-    /// Lines as a MariaDB 10.11 connection thread shows them on x86_64: idle in `poll` on its
+    /// Lines as a MariaDB 10.11 connection thread shows them on `x86_64`: idle in `poll` on its
     /// socket with `wait_timeout` (28800 s) as the timeout; the listener polling three sockets;
     /// a statement waiting on a condition (`futex`); a running thread.
     #[cfg(target_arch = "x86_64")]
