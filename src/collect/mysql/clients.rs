@@ -62,7 +62,14 @@ pub fn read(server: &Located) -> Result<(ServerConnections, Vec<String>), Failur
         .iter()
         .map(|s| locate::unix_connected(&unix_text, s))
         .sum();
-    let holders = holders(server, &served, &client_ends, &mut notes);
+    let holders = holders(
+        server,
+        &served,
+        &client_ends,
+        &namespaces,
+        OWNER_BUDGET,
+        &mut notes,
+    );
     let summary = summarize(&served, unix, &|s: &sockdiag::TcpSocket| {
         holders.get(&(s.remote, s.remote_port)).cloned()
     });
@@ -75,11 +82,15 @@ pub fn read(server: &Located) -> Result<(ServerConnections, Vec<String>), Failur
     Ok((summary, notes))
 }
 
-/// The holders of the client ends, by the client's (address, port).
+/// The holders of the client ends, by the client's (address, port), looked for in the
+/// server's network namespace and those `namespaces` lists, within `budget` (a note says when
+/// it ran out before every client was looked for).
 fn holders(
     server: &Located,
     served: &[sockdiag::TcpSocket],
     client_ends: &[sockdiag::TcpSocket],
+    namespaces: &dyn Fn() -> BTreeMap<u64, u32>,
+    budget: Duration,
     notes: &mut Vec<String>,
 ) -> HashMap<(IpAddr, u16), Holder> {
     let started = Instant::now();
@@ -103,11 +114,17 @@ fn holders(
         }
     }
     // Clients in other namespaces: find the namespace that has each address, then the client
-    // ends in its /proc/<pid>/net/tcp.
+    // ends in its /proc/<pid>/net/tcp. A namespace passed over for want of time is a client
+    // not looked for, like a process owners() did not reach.
+    let mut complete = true;
     if !elsewhere.is_empty() {
         for (netns, pid) in namespaces() {
-            if netns == server_netns.unwrap_or(0) || started.elapsed() > OWNER_BUDGET {
+            if netns == server_netns.unwrap_or(0) {
                 continue;
+            }
+            if started.elapsed() > budget {
+                complete = false;
+                break;
             }
             let addresses = locate::local_addresses(pid);
             if !elsewhere.keys().any(|a| addresses.contains(a)) {
@@ -134,10 +151,9 @@ fn holders(
         }
     }
     let mut out = HashMap::new();
-    let mut complete = true;
     for (netns, inodes) in by_netns {
         let wanted: BTreeSet<u64> = inodes.keys().copied().collect();
-        let left = OWNER_BUDGET.saturating_sub(started.elapsed());
+        let left = budget.saturating_sub(started.elapsed());
         let (found, done) = owners::owners(&wanted, netns, left);
         complete &= done;
         for (inode, p) in found {
@@ -160,7 +176,7 @@ fn holders(
         notes.push(format!(
             "not every client's process was looked for within {} ms: some clients are shown by \
              address only",
-            OWNER_BUDGET.as_millis()
+            budget.as_millis()
         ));
     }
     out
@@ -374,6 +390,58 @@ mod tests {
             (other.address.as_str(), other.connections, other.idle_10s),
             ("172.17.0.3", 2, 0)
         );
+    }
+
+    /// A client in another network namespace (a container on a bridge) that the budget left no
+    /// time to look for is said so, not silently shown by address alone (the namespaces were
+    /// passed over without a note before).
+    #[test]
+    fn clients_not_looked_for_are_noted() {
+        let own = std::process::id();
+        let server = Located {
+            endpoint: super::super::connect::Endpoint::Tcp {
+                host: "127.0.0.1".into(),
+                port: 3306,
+            },
+            pid: own,
+            name: "mariadbd".into(),
+            found_by: "docker-proxy",
+            ports: vec![3306],
+            sockets: Vec::new(),
+            same_network_namespace: false,
+            root: None,
+            container_id: None,
+            reach: None,
+        };
+        // A client at an address of no namespace here (TEST-NET-1): looked for elsewhere.
+        let served = vec![conn("192.0.2.7", 50001, 5, 6)];
+        let mut notes = Vec::new();
+        // The server's namespace (this process's) and another one, read through this process
+        // too: only the other is searched.
+        let own_ns = owners::network_namespace(own).expect("/proc/self/ns/net");
+        let two = || BTreeMap::from([(own_ns, own), (own_ns ^ 1, own)]);
+        let found = holders(&server, &served, &[], &two, Duration::ZERO, &mut notes);
+        assert!(found.is_empty());
+        assert_eq!(
+            notes,
+            [
+                "not every client's process was looked for within 0 ms: some clients are shown by \
+              address only"
+            ]
+        );
+        // With time to look, the other namespace is searched; it does not have the address,
+        // and nothing is left unlooked for.
+        let mut notes = Vec::new();
+        let found = holders(
+            &server,
+            &served,
+            &[],
+            &two,
+            Duration::from_secs(5),
+            &mut notes,
+        );
+        assert!(found.is_empty());
+        assert!(notes.is_empty(), "{notes:?}");
     }
 
     /// Lines of `/proc/net/tcp` and `tcp6` as Linux prints them on `x86_64` (little-endian words).
