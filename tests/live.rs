@@ -33,19 +33,15 @@ fn expected(name: &str) -> Option<&'static str> {
         .1
 }
 
-/// Runs `doctor check` during the scenario; returns the report and the exit code.
+/// Runs `doctor check` during the scenario; returns the report and the exit code. Arguments for
+/// doctor are made from the running scenario (`extra`), and `inspect` is called with the
+/// scenario and the snapshot doctor saved before the scenario is torn down (for cross-checks
+/// against the scenario's own records).
 ///
 /// For the scenarios that need the rest of the machine idle (one pegged core, the healthy
 /// baseline), `vmstat` samples the machine while doctor does; if something else ran meanwhile
 /// (more runnable tasks than the scenario makes), the measurement is taken again, up to three
 /// times, and the test then fails with what vmstat saw.
-fn check_during(name: &str) -> (serde_json::Value, i32) {
-    check_during_with(name, |_| Vec::new(), |_, _| ())
-}
-
-/// [`check_during`], with arguments for doctor made from the running scenario (`extra`), and
-/// `inspect` called with the scenario and the snapshot doctor saved before the scenario is torn
-/// down (for cross-checks against the scenario's own records).
 fn check_during_with(
     name: &str,
     extra: impl Fn(&lab::Running) -> Vec<String>,
@@ -141,7 +137,12 @@ fn summary(report: &serde_json::Value) -> String {
 }
 
 fn live(name: &str) {
-    let (report, code) = check_during(name);
+    live_inspecting(name, |_, _| ());
+}
+
+/// [`live`], with `inspect` called on the snapshot doctor saved while the scenario still runs.
+fn live_inspecting(name: &str, inspect: impl FnMut(&lab::Running, &doctor::snapshot::Snapshot)) {
+    let (report, code) = check_during_with(name, |_| Vec::new(), inspect);
     let findings = report["findings"].as_array().unwrap();
     if let Some(id) = expected(name) {
         assert_eq!(
@@ -337,9 +338,105 @@ fn live_mysql_connection_churn() {
     live("mysql-connection-churn");
 }
 
+/// `docker inspect -f FORMAT NAME`.
+fn docker_inspect(name: &str, format: &str) -> String {
+    lab::tool("docker", &["inspect", "-f", format, name])
+        .trim()
+        .to_owned()
+}
+
+/// The snapshot as JSON: the tests below read it by the names `docs/snapshot.md` gives (the
+/// names a rule reads), so they check the contract rather than the Rust types.
+fn json(snap: &doctor::snapshot::Snapshot) -> serde_json::Value {
+    serde_json::to_value(snap).unwrap()
+}
+
+/// What a snapshot must say about a MariaDB in container `name` that doctor reached through its
+/// published port: the login went through, and the process is the container's `mariadbd` (the
+/// pid `docker inspect` gives), found behind Docker's proxy, its files read through
+/// `/proc/<pid>/root`. Returns the server's pid.
+fn assert_server_in_container(v: &serde_json::Value, name: &str) -> u64 {
+    let pid: u64 = docker_inspect(name, "{{.State.Pid}}").parse().unwrap();
+    assert_eq!(v["mysql"]["status"], "ok", "mysql: {:#}", v["mysql"]);
+    assert_eq!(v["mysql_server"]["login"]["outcome"], "ok");
+    let p = &v["mysql_server"]["process"];
+    // dockerd's userland proxy (its default, `userland-proxy: true`) holds the published port
+    // on the host and forwards to the container's address.
+    assert_eq!(p["found_by"], "docker-proxy", "{p:#}");
+    assert_eq!(p["container"], name, "{p:#}");
+    assert_eq!(
+        p["pid"], pid,
+        "docker inspect {name}: State.Pid {pid}; {p:#}"
+    );
+    assert_eq!(p["root"], format!("/proc/{pid}/root"), "{p:#}");
+    assert_eq!(p["same_network_namespace"], false, "{p:#}");
+    pid
+}
+
+/// The healthy baseline, with MariaDB in a container: nothing at warning or above, and the
+/// snapshot sees the server as it is — found behind `docker-proxy` in its container; its datadir
+/// on the disk `findmnt`/`lsblk` name for the bind-mounted host directory (by the name `disks`
+/// uses); its error log, which exists only inside the container, read through
+/// `/proc/<pid>/root` and scanned as a log source.
 #[test]
 fn live_healthy() {
-    live("healthy");
+    let mut seen = String::new();
+    live_inspecting("healthy", |running, snap| {
+        let v = json(snap);
+        let name = running
+            .db_container
+            .as_deref()
+            .expect("the MariaDB container");
+        let pid = assert_server_in_container(&v, name);
+        let root = format!("/proc/{pid}/root");
+
+        let datadir = &v["mysql"]["datadir"];
+        assert_eq!(datadir["read_through"], root.as_str(), "{datadir:#}");
+        let on_host = docker_inspect(
+            name,
+            "{{range .Mounts}}{{if eq .Destination \"/var/lib/mysql\"}}{{.Source}}{{end}}{{end}}",
+        );
+        let (disk, rotational) = support::disk_by_util_linux(std::path::Path::new(&on_host));
+        assert_eq!(
+            datadir["device"],
+            disk.as_str(),
+            "findmnt/lsblk on {on_host}"
+        );
+        assert_eq!(datadir["rotational"], rotational, "lsblk ROTA of {disk}");
+        let devices: Vec<&str> = v["disks"]["devices"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|d| d["name"].as_str().unwrap())
+            .collect();
+        assert!(
+            devices.contains(&disk.as_str()),
+            "{disk} in disks: {devices:?}"
+        );
+
+        let log = format!("{root}/var/log/mysql/error.log");
+        assert_eq!(v["mysql"]["error_log"], log.as_str());
+        let source = v["logs"]["sources"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["kind"] == "mysql_error_log")
+            .unwrap_or_else(|| panic!("no mysql_error_log source: {:#}", v["logs"]));
+        assert_eq!(source["name"], log.as_str());
+        assert_eq!(source["status"], "ok", "{source:#}");
+        let size = std::fs::metadata(&log).unwrap().len();
+        let scanned = source["bytes_scanned"].as_u64().unwrap();
+        assert!(
+            scanned > 0 && scanned <= size,
+            "scanned {scanned} bytes of the {size}-byte error log"
+        );
+        seen = format!(
+            "{name}: mariadbd pid {pid} found by docker-proxy; datadir {on_host} on {disk} \
+             (rotational {rotational}); error log {log}: {scanned} of {size} bytes scanned"
+        );
+        eprintln!("{seen}");
+    });
+    assert!(!seen.is_empty());
 }
 
 /// A client-bound k6 run (1 VU, sleep(1)) against an idle server, with `--under-load PORT`:

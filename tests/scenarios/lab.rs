@@ -5,7 +5,9 @@
 //! Used by `tests/live.rs` (doctor run during the scenario) and by `tests/scenarios/record.sh`
 //! (which records `fixtures/<scenario>.json`). Everything is bounded: loops stop by themselves
 //! after [`MAX_LIFE_S`] even if the test process dies, `fio` by size and time, the connection
-//! burst by a stop flag and a deadline. TCP scenarios use ports 34000–34099 only.
+//! burst by a stop flag and a deadline. TCP scenarios use ports 34000–34099 only; MariaDB runs
+//! on the host on 33300–33399 (`tests/support/mariadb.rs`) and in containers on 33450–33499
+//! (`tests/support/mariadb_container.rs`).
 
 #![allow(dead_code)] // each test binary uses a different part of the lab
 
@@ -17,6 +19,8 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
+
+use crate::support::mariadb_container::{ContainerOptions, MariaDbContainer};
 
 /// Every process a scenario starts ends by itself after this long, whatever happens to the test.
 pub const MAX_LIFE_S: u64 = 90;
@@ -61,6 +65,8 @@ pub struct Running {
     /// A log of the arrival time of every request the server received (ms since the epoch at
     /// the start of each line), where the server writes one.
     pub request_log: Option<PathBuf>,
+    /// The name of the scenario's MariaDB container, where the server runs in one.
+    pub db_container: Option<String>,
     teardown: Vec<Box<dyn FnOnce() + Send>>,
 }
 
@@ -79,6 +85,7 @@ impl Running {
             doctor_args: Vec::new(),
             port: None,
             request_log: None,
+            db_container: None,
             teardown: Vec::new(),
         }
     }
@@ -114,6 +121,12 @@ pub fn wait_for_quiet_machine(limit: Duration) {
     });
 }
 
+/// The host port a scenario's MariaDB container publishes: 33450–33474 for the live tests,
+/// 33475–33499 for recording (`port_base` 34000 or 34050); `slot` tells the scenarios apart.
+fn container_db_port(port_base: u16, slot: u16) -> u16 {
+    33450 + (port_base % 100) / 2 + slot
+}
+
 /// Starts `name` and returns once its condition provably holds. `port_base` separates the live
 /// tests (34000) from recording (34050).
 pub fn start(name: &str, port_base: u16) -> Running {
@@ -133,7 +146,7 @@ pub fn start(name: &str, port_base: u16) -> Running {
         "container-cpu-throttled" => container_cpu_throttled(),
         "container-accept-queue-overflow" => container_accept_queue_overflow(),
         "load-not-reaching-server" => load_not_reaching(port_base + 30),
-        "healthy" => healthy(port_base + 10),
+        "healthy" => healthy(port_base + 10, container_db_port(port_base, 0)),
         other => panic!("no scenario `{other}`; scenarios are: {SCENARIOS:?}"),
     }
 }
@@ -526,8 +539,11 @@ impl Drop for MemoryCgroup {
 // healthy
 
 /// Light, bounded load: a server that accepts and answers, a client making 20 requests a
-/// second, a little disk writing. Nothing near a limit.
-fn healthy(port: u16) -> Running {
+/// second, a little disk writing, and the diary's `mysql_prod` at ease — MariaDB in a container
+/// publishing its port, a few small statements a second from the host through it. Nothing near
+/// a limit. doctor reads the app's log and logs into MariaDB through the published port as the
+/// ordinary account of [`DOCTOR_GRANTS`].
+fn healthy(port: u16, db_port: u16) -> Running {
     let mut run = Running::new("healthy");
     let listener = TcpListener::bind(("127.0.0.1", port))
         .unwrap_or_else(|e| panic!("cannot bind 127.0.0.1:{port}: {e}"));
@@ -573,7 +589,20 @@ fn healthy(port: u16) -> Running {
         let _ = client.join();
         drop(dir);
     });
-    run.doctor_args = vec!["--log".into(), log_path.display().to_string()];
+    let db = MariaDbContainer::start("lab-healthy", db_port, &[], &ContainerOptions::default());
+    db.create_user("doctor", "doctor", DOCTOR_GRANTS);
+    let queries = light_query_load(&db);
+    run.db_container = Some(db.name().to_owned());
+    run.on_drop(move || {
+        queries();
+        drop(db);
+    });
+    run.doctor_args = vec![
+        "--log".into(),
+        log_path.display().to_string(),
+        "--mysql".into(),
+        doctor_url(db_port),
+    ];
     let start = served.load(Ordering::Relaxed);
     wait_until("the light load", Duration::from_secs(15), || {
         let (r, si, so, busy) = vmstat();
@@ -587,6 +616,60 @@ fn healthy(port: u16) -> Running {
         }
     });
     run
+}
+
+// ---------------------------------------------------------------------------------------------
+// MariaDB in a container (tests/support/mariadb_container.rs): the diary's mysql_prod
+
+/// `SHOW GLOBAL STATUS LIKE 'Com_select'` of a server in a container, as it counts its `SELECT`
+/// statements (the `SHOW` itself is not one).
+fn com_select(db: &MariaDbContainer) -> i64 {
+    db.global_status("Com_select")
+}
+
+/// A light query load, as a quiet application gives its database: an ordinary `app` account
+/// connected once through the published port (a pool of one), looking up one row of a
+/// 1000-row table by its primary key five times a second. Returns once the server has counted
+/// the lookups (`Com_select`); the function returned stops the load (teardown).
+fn light_query_load(db: &MariaDbContainer) -> impl FnOnce() + Send + use<> {
+    db.sql(
+        "CREATE DATABASE shop; \
+         CREATE TABLE shop.item (id INT PRIMARY KEY, name VARCHAR(40)) ENGINE=InnoDB; \
+         INSERT INTO shop.item SELECT seq, CONCAT('item ', seq) FROM shop.seq_1_to_1000",
+    );
+    db.create_user("app", "app", &["SELECT ON shop.*"]);
+    let mut conn = db.connect("app", "app").expect("app connects");
+    let stop = Arc::new(AtomicBool::new(false));
+    let deadline = Instant::now() + Duration::from_secs(MAX_LIFE_S);
+    let before = com_select(db);
+    let client = {
+        let stop = Arc::clone(&stop);
+        std::thread::spawn(move || {
+            let mut id = 0_u32;
+            while !stop.load(Ordering::Relaxed) && Instant::now() < deadline {
+                id = id % 1000 + 1;
+                let sql = format!("SELECT name FROM shop.item WHERE id = {id}");
+                if mysql::prelude::Queryable::query_drop(&mut conn, sql).is_err() {
+                    break;
+                }
+                std::thread::sleep(Duration::from_millis(200));
+            }
+        })
+    };
+    wait_until("the light query load", Duration::from_secs(15), || {
+        let n = com_select(db) - before;
+        if n >= 5 {
+            Ok(())
+        } else {
+            Err(format!(
+                "SHOW GLOBAL STATUS: Com_select +{n} since the app connected"
+            ))
+        }
+    });
+    move || {
+        stop.store(true, Ordering::Relaxed);
+        let _ = client.join();
+    }
 }
 
 // ---------------------------------------------------------------------------------------------
