@@ -439,6 +439,41 @@ fn live_healthy() {
     assert!(!seen.is_empty());
 }
 
+/// `mysql_prod` under `--memory 256m` with a 384 MiB buffer pool: the snapshot holds the
+/// container's limit beside the pool (from the server's variables and from its command line),
+/// and `mysql-memory-over-limit` ranks first.
+#[test]
+fn live_mysql_memory_over_limit() {
+    let mut seen = String::new();
+    live_inspecting("mysql-memory-over-limit", |running, snap| {
+        let v = json(snap);
+        let name = running
+            .db_container
+            .as_deref()
+            .expect("the MariaDB container");
+        assert_server_in_container(&v, name);
+        let limit = 256_u64 << 20;
+        assert_eq!(
+            docker_inspect(name, "{{.HostConfig.Memory}}"),
+            limit.to_string()
+        );
+        let p = &v["mysql_server"]["process"];
+        assert_eq!(p["memory_limit_bytes"], limit, "{p:#}");
+        let pool = v["mysql"]["buffer_pool_size_bytes"].as_u64().unwrap();
+        assert_eq!(pool, 384 << 20);
+        assert!(pool > limit);
+        let option = &v["mysql_server"]["options"]["innodb_buffer_pool_size"];
+        assert_eq!(option["value"], pool, "{option:#}");
+        assert_eq!(option["from"], "command line", "{option:#}");
+        seen = format!(
+            "{name}: memory_limit_bytes {limit}, buffer_pool_size_bytes {pool}, rss_bytes {}",
+            p["rss_bytes"]
+        );
+        eprintln!("{seen}");
+    });
+    assert!(!seen.is_empty());
+}
+
 /// A client-bound k6 run (1 VU, sleep(1)) against an idle server, with `--under-load PORT`:
 /// `load-not-reaching-server` ranks first, and what doctor says reached the port matches the
 /// server's own request log over doctor's window and `ss`'s one keep-alive connection.

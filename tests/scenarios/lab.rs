@@ -52,6 +52,7 @@ pub const SCENARIOS: &[(&str, Option<&str>)] = &[
         Some("tcp-accept-queue-overflow"),
     ),
     ("load-not-reaching-server", Some("load-not-reaching-server")),
+    ("mysql-memory-over-limit", Some("mysql-memory-over-limit")),
     ("healthy", None),
 ];
 
@@ -146,6 +147,7 @@ pub fn start(name: &str, port_base: u16) -> Running {
         "container-cpu-throttled" => container_cpu_throttled(),
         "container-accept-queue-overflow" => container_accept_queue_overflow(),
         "load-not-reaching-server" => load_not_reaching(port_base + 30),
+        "mysql-memory-over-limit" => mysql_memory_over_limit(container_db_port(port_base, 1)),
         "healthy" => healthy(port_base + 10, container_db_port(port_base, 0)),
         other => panic!("no scenario `{other}`; scenarios are: {SCENARIOS:?}"),
     }
@@ -670,6 +672,75 @@ fn light_query_load(db: &MariaDbContainer) -> impl FnOnce() + Send + use<> {
         stop.store(true, Ordering::Relaxed);
         let _ = client.join();
     }
+}
+
+/// A cgroup file of a container, read inside it (cgroup v1 `<controller>/<file>`, v2 `<file>`).
+fn container_cgroup_file(name: &str, v1: &str, v2: &str) -> String {
+    tool(
+        "docker",
+        &[
+            "exec",
+            name,
+            "sh",
+            "-c",
+            &format!("cat /sys/fs/cgroup/{v1} 2>/dev/null || cat /sys/fs/cgroup/{v2}"),
+        ],
+    )
+    .trim()
+    .to_owned()
+}
+
+/// `mysql_prod` with `docker run --memory 256m` and `innodb_buffer_pool_size` 384 MiB: the
+/// server starts (InnoDB reserves the pool's address space and touches its pages only as they
+/// are first read), so nothing looks wrong until the pool fills under load and the kernel's OOM
+/// killer ends it inside the container. A light query load; holds once `docker inspect` and the
+/// container's own cgroup show the 256 MiB limit and the server its 384 MiB pool. doctor logs in
+/// through the published port as the ordinary account.
+fn mysql_memory_over_limit(db_port: u16) -> Running {
+    const LIMIT: u64 = 256 << 20;
+    const POOL: u64 = 384 << 20;
+    let mut run = Running::new("mysql-memory-over-limit");
+    let db = MariaDbContainer::start(
+        "lab-memlimit",
+        db_port,
+        &[("innodb_buffer_pool_size", "384M")],
+        &ContainerOptions {
+            memory: Some("256m"),
+            ..ContainerOptions::default()
+        },
+    );
+    db.create_user("doctor", "doctor", DOCTOR_GRANTS);
+    let queries = light_query_load(&db);
+    wait_until(
+        "a 256 MiB limit under a 384 MiB buffer pool",
+        Duration::from_secs(20),
+        || {
+            let inspected = db.inspect("{{.HostConfig.Memory}} {{.State.Running}}");
+            let cgroup =
+                container_cgroup_file(db.name(), "memory/memory.limit_in_bytes", "memory.max");
+            let pool = db.sql("SELECT @@innodb_buffer_pool_size");
+            if inspected == format!("{LIMIT} true")
+                && cgroup == LIMIT.to_string()
+                && pool.trim() == POOL.to_string()
+            {
+                Ok(())
+            } else {
+                Err(format!(
+                    "docker inspect (HostConfig.Memory, State.Running): {inspected}; the \
+                     container's cgroup memory limit: {cgroup}; @@innodb_buffer_pool_size: {}",
+                    pool.trim()
+                ))
+            }
+        },
+    );
+    run.db_container = Some(db.name().to_owned());
+    run.doctor_args = vec!["--mysql".into(), doctor_url(db_port)];
+    run.port = Some(db_port);
+    run.on_drop(move || {
+        queries();
+        drop(db);
+    });
+    run
 }
 
 // ---------------------------------------------------------------------------------------------
