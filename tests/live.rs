@@ -474,6 +474,116 @@ fn live_mysql_memory_over_limit() {
     assert!(!seen.is_empty());
 }
 
+/// The diary's topology: the app's mysql2 pool runs out in its own container, and doctor, on
+/// the host with `--mysql` at MariaDB's published port and no `--log`, ranks the pool first
+/// from the app container's output; it finds the server in its container, and attributes the
+/// app's pool connections to the `node` process of the app's container — as many as `ss` shows
+/// in the server's network namespace and the server's processlist from the app's address.
+#[test]
+fn live_diary_in_containers() {
+    let mut seen = String::new();
+    live_inspecting("diary-in-containers", |running, snap| {
+        let v = json(snap);
+        let db = running
+            .db_container
+            .as_deref()
+            .expect("the MariaDB container");
+        let app = running.app_container.as_deref().expect("the app container");
+        let db_pid = assert_server_in_container(&v, db);
+
+        // The refusals, read from the app container's output.
+        let source = v["logs"]["sources"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["name"] == app)
+            .unwrap_or_else(|| panic!("no log source {app}: {:#}", v["logs"]["sources"]));
+        assert_eq!(source["kind"], "container", "{source:#}");
+        assert_eq!(source["status"], "ok", "{source:#}");
+        let refused = source["categories"]["db-pool-exhausted"]["in_window"]
+            .as_u64()
+            .unwrap_or(0);
+        assert!(refused > 0, "{app}'s output during the window: {source:#}");
+
+        // The app's pool connections, as the kernel and the server see them right after the
+        // window.
+        let app_ip = docker_inspect(
+            app,
+            "{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}",
+        );
+        let app_pid: i64 = docker_inspect(app, "{{.State.Pid}}").parse().unwrap();
+        let ss = lab::tool(
+            "nsenter",
+            &[
+                "-t",
+                &db_pid.to_string(),
+                "-n",
+                "--",
+                "ss",
+                "-Htn",
+                "state",
+                "established",
+                "sport = :3306",
+            ],
+        );
+        let ss_app = ss
+            .lines()
+            .filter(|l| {
+                l.split_whitespace()
+                    .last()
+                    .is_some_and(|peer| peer.starts_with(&format!("{app_ip}:")))
+            })
+            .count();
+        let processlist: u64 = lab::tool(
+            "docker",
+            &[
+                "exec",
+                db,
+                "/usr/bin/mariadb",
+                "--no-defaults",
+                "--socket=/run/mysqld/mysqld.sock",
+                "-uroot",
+                "-N",
+                "-B",
+                "-e",
+                &format!(
+                    "SELECT COUNT(*) FROM information_schema.PROCESSLIST \
+                     WHERE USER = 'app' AND HOST LIKE '{app_ip}:%'"
+                ),
+            ],
+        )
+        .trim()
+        .parse()
+        .unwrap();
+        let client = v["mysql_server"]["connections"]["by_client"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|b| b["container"] == app)
+            .unwrap_or_else(|| {
+                panic!(
+                    "no client in container {app} ({app_ip}); ss in the server's namespace:\n{ss}\n\
+                     mysql_server: {:#}",
+                    v["mysql_server"]
+                )
+            });
+        assert_eq!(client["address"], app_ip.as_str(), "{client:#}");
+        assert_eq!(client["pid"], app_pid, "{app}'s node: {client:#}");
+        assert_eq!(client["process"], "node", "{client:#}");
+        assert_eq!(client["connections"], 4, "connectionLimit 4: {client:#}");
+        assert_eq!(ss_app, 4, "ss in {db}'s namespace:\n{ss}");
+        assert_eq!(processlist, 4, "the server's processlist from {app_ip}");
+        seen = format!(
+            "{refused} refusals in {app}'s output in the window; {db} (pid {db_pid}) by_client \
+             {app} {app_ip} node pid {app_pid}: {} connections, {} in a statement; ss {ss_app}, \
+             processlist {processlist}",
+            client["connections"], client["in_statement"]
+        );
+        eprintln!("{seen}");
+    });
+    assert!(!seen.is_empty());
+}
+
 /// A client-bound k6 run (1 VU, sleep(1)) against an idle server, with `--under-load PORT`:
 /// `load-not-reaching-server` ranks first, and what doctor says reached the port matches the
 /// server's own request log over doctor's window and `ss`'s one keep-alive connection.

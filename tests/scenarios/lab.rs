@@ -53,6 +53,7 @@ pub const SCENARIOS: &[(&str, Option<&str>)] = &[
     ),
     ("load-not-reaching-server", Some("load-not-reaching-server")),
     ("mysql-memory-over-limit", Some("mysql-memory-over-limit")),
+    ("diary-in-containers", Some("db-pool-exhausted")),
     ("healthy", None),
 ];
 
@@ -68,6 +69,8 @@ pub struct Running {
     pub request_log: Option<PathBuf>,
     /// The name of the scenario's MariaDB container, where the server runs in one.
     pub db_container: Option<String>,
+    /// The name of the scenario's application container, where the app runs in one.
+    pub app_container: Option<String>,
     teardown: Vec<Box<dyn FnOnce() + Send>>,
 }
 
@@ -87,6 +90,7 @@ impl Running {
             port: None,
             request_log: None,
             db_container: None,
+            app_container: None,
             teardown: Vec::new(),
         }
     }
@@ -148,6 +152,9 @@ pub fn start(name: &str, port_base: u16) -> Running {
         "container-accept-queue-overflow" => container_accept_queue_overflow(),
         "load-not-reaching-server" => load_not_reaching(port_base + 30),
         "mysql-memory-over-limit" => mysql_memory_over_limit(container_db_port(port_base, 1)),
+        "diary-in-containers" => {
+            diary_in_containers(port_base + 40, container_db_port(port_base, 2))
+        }
         "healthy" => healthy(port_base + 10, container_db_port(port_base, 0)),
         other => panic!("no scenario `{other}`; scenarios are: {SCENARIOS:?}"),
     }
@@ -740,6 +747,125 @@ fn mysql_memory_over_limit(db_port: u16) -> Running {
         queries();
         drop(db);
     });
+    run
+}
+
+/// Lines of a container's output (`docker logs`, stdout and stderr) containing `needle`.
+fn container_output_count(name: &str, needle: &str) -> u64 {
+    let out = Command::new("docker")
+        .args(["logs", name])
+        .output()
+        .expect("docker runs");
+    [&out.stdout, &out.stderr]
+        .iter()
+        .map(|o| {
+            String::from_utf8_lossy(o)
+                .lines()
+                .filter(|l| l.contains(needle))
+                .count() as u64
+        })
+        .sum()
+}
+
+/// The diary's topology: on a user Docker network of their own, MariaDB in one container
+/// (`mysql_prod`) and the pool app (`tests/scenarios/pool-app`, the real mysql2 pool,
+/// connectionLimit 4, queueLimit 8) in another (`backend_prod`: the host's `node` from the
+/// bind-mounted `/usr`, the app directory bind-mounted, its port published), connecting to the
+/// database by its container name as an ordinary account. k6 on the host drives the app past
+/// the 20 requests/s its pool can serve, so mysql2 refuses with "Queue limit reached.", which
+/// the app writes to its output (the container's, no file). Holds once `docker logs` shows the
+/// refusals and the server's processlist the app's four connections, from the app container's
+/// address, each in its `SELECT SLEEP`. doctor runs on the host with Docker, `--mysql` at the
+/// published port as the ordinary account, no `--log`.
+fn diary_in_containers(port: u16, db_port: u16) -> Running {
+    let mut run = Running::new("diary-in-containers");
+    let app_dir = pool_app();
+    let net = crate::support::docker::Network::create("lab-diary");
+    let db = MariaDbContainer::start(
+        "lab-diary",
+        db_port,
+        &[],
+        &ContainerOptions {
+            network: Some(&net.name),
+            ..ContainerOptions::default()
+        },
+    );
+    db.create_user("app", "app", &[]);
+    db.create_user("doctor", "doctor", DOCTOR_GRANTS);
+    let volume = format!("{}:/app:ro", app_dir.display());
+    let publish = format!("127.0.0.1:{port}:3000");
+    let db_host = format!("DB_HOST={}", db.name());
+    let life = format!("MAX_LIFE_S={MAX_LIFE_S}");
+    let app = crate::support::docker::Container::run_image(
+        "lab-backend",
+        crate::support::mariadb_container::image(),
+        &[
+            "--network",
+            &net.name,
+            "-v",
+            "/usr:/usr:ro",
+            "-v",
+            &volume,
+            "-w",
+            "/app",
+            "-p",
+            &publish,
+            "-e",
+            "PORT=3000",
+            "-e",
+            "LISTEN_HOST=0.0.0.0",
+            "-e",
+            &db_host,
+            "-e",
+            "DB_PORT=3306",
+            "-e",
+            "DB_USER=app",
+            "-e",
+            "DB_PASSWORD=app",
+            "-e",
+            &life,
+        ],
+        &["/usr/bin/node", "server.js"],
+    );
+    let app_ip = app.inspect("{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}");
+    let (db_name, app_name) = (db.name().to_owned(), app.name.clone());
+    // Teardown in reverse: load, then the app, the database, and last their network.
+    run.on_drop(move || drop(net));
+    let db = Arc::new(db);
+    let held = Arc::clone(&db);
+    run.on_drop(move || drop(held));
+    run.on_drop(move || drop(app));
+    load_with_k6(
+        &mut run,
+        "the app's published port",
+        &app_dir.join("load.js"),
+        port,
+    );
+    let before = container_output_count(&app_name, "Queue limit reached.");
+    wait_until("the pool queue limit", Duration::from_secs(30), || {
+        let refused = container_output_count(&app_name, "Queue limit reached.") - before;
+        let sleeping: u32 = db
+            .sql(&format!(
+                "SELECT COUNT(*) FROM information_schema.PROCESSLIST WHERE USER = 'app' \
+                 AND HOST LIKE '{app_ip}:%' AND INFO LIKE 'SELECT SLEEP%'"
+            ))
+            .trim()
+            .parse()
+            .unwrap_or(0);
+        if refused >= 20 && sleeping == 4 {
+            Ok(())
+        } else {
+            Err(format!(
+                "docker logs {app_name} | grep -c 'Queue limit reached.': +{refused}; app \
+                 sessions from {app_ip} in SELECT SLEEP in MariaDB's processlist: {sleeping} \
+                 (pool size 4)"
+            ))
+        }
+    });
+    run.db_container = Some(db_name);
+    run.app_container = Some(app_name);
+    run.doctor_args = vec!["--mysql".into(), doctor_url(db_port)];
+    run.port = Some(port);
     run
 }
 
