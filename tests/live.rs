@@ -33,19 +33,15 @@ fn expected(name: &str) -> Option<&'static str> {
         .1
 }
 
-/// Runs `doctor check` during the scenario; returns the report and the exit code.
+/// Runs `doctor check` during the scenario; returns the report and the exit code. Arguments for
+/// doctor are made from the running scenario (`extra`), and `inspect` is called with the
+/// scenario and the snapshot doctor saved before the scenario is torn down (for cross-checks
+/// against the scenario's own records).
 ///
 /// For the scenarios that need the rest of the machine idle (one pegged core, the healthy
 /// baseline), `vmstat` samples the machine while doctor does; if something else ran meanwhile
 /// (more runnable tasks than the scenario makes), the measurement is taken again, up to three
 /// times, and the test then fails with what vmstat saw.
-fn check_during(name: &str) -> (serde_json::Value, i32) {
-    check_during_with(name, |_| Vec::new(), |_, _| ())
-}
-
-/// [`check_during`], with arguments for doctor made from the running scenario (`extra`), and
-/// `inspect` called with the scenario and the snapshot doctor saved before the scenario is torn
-/// down (for cross-checks against the scenario's own records).
 fn check_during_with(
     name: &str,
     extra: impl Fn(&lab::Running) -> Vec<String>,
@@ -90,14 +86,6 @@ fn check_during_with(
                 String::from_utf8_lossy(&out.stderr)
             )
         });
-        inspect(&running, &snapshot);
-        drop(running);
-        let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
-            panic!(
-                "doctor check printed no JSON ({e}); stderr: {}",
-                String::from_utf8_lossy(&out.stderr)
-            )
-        });
         // vmstat's `r` counts itself while it reads, and doctor's own thread.
         let busy = match (own_load, &samples) {
             (Some(own), Some(text)) => text
@@ -114,9 +102,20 @@ fn check_during_with(
                 .any(|(r, us_sy)| r > own + 2 || max_busy.is_some_and(|m| us_sy >= m)),
             _ => false,
         };
+        // An attempt another workload disturbed is measured again, not inspected.
         if !busy {
+            inspect(&running, &snapshot);
+            drop(running);
+            let report: serde_json::Value =
+                serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+                    panic!(
+                        "doctor check printed no JSON ({e}); stderr: {}",
+                        String::from_utf8_lossy(&out.stderr)
+                    )
+                });
             return (report, out.status.code().unwrap_or(-1));
         }
+        drop(running);
         seen.push(samples.unwrap_or_default());
     }
     panic!(
@@ -141,7 +140,12 @@ fn summary(report: &serde_json::Value) -> String {
 }
 
 fn live(name: &str) {
-    let (report, code) = check_during(name);
+    live_inspecting(name, |_, _| ());
+}
+
+/// [`live`], with `inspect` called on the snapshot doctor saved while the scenario still runs.
+fn live_inspecting(name: &str, inspect: impl FnMut(&lab::Running, &doctor::snapshot::Snapshot)) {
+    let (report, code) = check_during_with(name, |_| Vec::new(), inspect);
     let findings = report["findings"].as_array().unwrap();
     if let Some(id) = expected(name) {
         assert_eq!(
@@ -346,9 +350,279 @@ fn live_mysql_connection_churn() {
     live("mysql-connection-churn");
 }
 
+/// `docker inspect -f FORMAT NAME`.
+fn docker_inspect(name: &str, format: &str) -> String {
+    lab::tool("docker", &["inspect", "-f", format, name])
+        .trim()
+        .to_owned()
+}
+
+/// The snapshot as JSON: the tests below read it by the names `docs/snapshot.md` gives (the
+/// names a rule reads), so they check the contract rather than the Rust types.
+fn json(snap: &doctor::snapshot::Snapshot) -> serde_json::Value {
+    serde_json::to_value(snap).unwrap()
+}
+
+/// What a snapshot must say about a MariaDB in container `name` that doctor reached through its
+/// published port: the login went through, and the process is the container's `mariadbd` (the
+/// pid `docker inspect` gives), found behind Docker's proxy, its files read through
+/// `/proc/<pid>/root`. Returns the server's pid.
+fn assert_server_in_container(v: &serde_json::Value, name: &str) -> u64 {
+    let pid: u64 = docker_inspect(name, "{{.State.Pid}}").parse().unwrap();
+    assert_eq!(v["mysql"]["status"], "ok", "mysql: {:#}", v["mysql"]);
+    assert_eq!(v["mysql_server"]["login"]["outcome"], "ok");
+    let p = &v["mysql_server"]["process"];
+    // dockerd's userland proxy (its default, `userland-proxy: true`) holds the published port
+    // on the host and forwards to the container's address.
+    assert_eq!(p["found_by"], "docker-proxy", "{p:#}");
+    assert_eq!(p["container"], name, "{p:#}");
+    assert_eq!(
+        p["pid"], pid,
+        "docker inspect {name}: State.Pid {pid}; {p:#}"
+    );
+    assert_eq!(p["root"], format!("/proc/{pid}/root"), "{p:#}");
+    assert_eq!(p["same_network_namespace"], false, "{p:#}");
+    pid
+}
+
+/// The healthy baseline, with MariaDB in a container: nothing at warning or above, and the
+/// snapshot sees the server as it is — found behind `docker-proxy` in its container; its datadir
+/// on the disk `findmnt`/`lsblk` name for the bind-mounted host directory (by the name `disks`
+/// uses); its error log, which exists only inside the container, read through
+/// `/proc/<pid>/root` and scanned as a log source.
 #[test]
 fn live_healthy() {
-    live("healthy");
+    let mut seen = String::new();
+    live_inspecting("healthy", |running, snap| {
+        let v = json(snap);
+        let name = running
+            .db_container
+            .as_deref()
+            .expect("the MariaDB container");
+        let pid = assert_server_in_container(&v, name);
+        let root = format!("/proc/{pid}/root");
+
+        let datadir = &v["mysql"]["datadir"];
+        assert_eq!(datadir["read_through"], root.as_str(), "{datadir:#}");
+        let on_host = docker_inspect(
+            name,
+            "{{range .Mounts}}{{if eq .Destination \"/var/lib/mysql\"}}{{.Source}}{{end}}{{end}}",
+        );
+        let (disk, rotational) = support::disk_by_util_linux(std::path::Path::new(&on_host));
+        assert_eq!(
+            datadir["device"],
+            disk.as_str(),
+            "findmnt/lsblk on {on_host}"
+        );
+        assert_eq!(datadir["rotational"], rotational, "lsblk ROTA of {disk}");
+        let devices: Vec<&str> = v["disks"]["devices"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|d| d["name"].as_str().unwrap())
+            .collect();
+        assert!(
+            devices.contains(&disk.as_str()),
+            "{disk} in disks: {devices:?}"
+        );
+
+        // The light load's connection comes through the published port: on the server's side
+        // from the bridge's gateway, held on the host by the docker-proxy of that port.
+        let published = lab::tool("docker", &["port", name, "3306/tcp"]);
+        let port = published
+            .trim()
+            .rsplit(':')
+            .next()
+            .and_then(|p| p.parse::<u16>().ok())
+            .unwrap_or_else(|| panic!("docker port {name} 3306/tcp: {published}"));
+        let proxy = lab::tool("ps", &["-eo", "pid=,args="])
+            .lines()
+            .find(|l| l.contains("docker-proxy") && l.contains(&format!("-host-port {port} ")))
+            .and_then(|l| l.split_whitespace().next()?.parse::<u64>().ok())
+            .unwrap_or_else(|| panic!("no docker-proxy for port {port} in ps"));
+        let server = &v["mysql_server"];
+        let held = server["connections"]["by_client"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["process"] == "docker-proxy")
+            .unwrap_or_else(|| panic!("no client attributed to docker-proxy: {server:#}"));
+        assert_eq!(
+            held["pid"], proxy,
+            "ps: docker-proxy -host-port {port}: {held:#}"
+        );
+        assert!(held["connections"].as_u64().unwrap() >= 1, "{held:#}");
+
+        let log = format!("{root}/var/log/mysql/error.log");
+        assert_eq!(v["mysql"]["error_log"], log.as_str());
+        let source = v["logs"]["sources"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["kind"] == "mysql_error_log")
+            .unwrap_or_else(|| panic!("no mysql_error_log source: {:#}", v["logs"]));
+        assert_eq!(source["name"], log.as_str());
+        assert_eq!(source["status"], "ok", "{source:#}");
+        let size = std::fs::metadata(&log).unwrap().len();
+        let scanned = source["bytes_scanned"].as_u64().unwrap();
+        assert!(
+            scanned > 0 && scanned <= size,
+            "scanned {scanned} bytes of the {size}-byte error log"
+        );
+        seen = format!(
+            "{name}: mariadbd pid {pid} found by docker-proxy; its clients {}; datadir \
+             {on_host} on {disk} (rotational {rotational}); error log {log}: {scanned} of {size} \
+             bytes scanned",
+            server["connections"]["by_client"]
+        );
+        eprintln!("{seen}");
+    });
+    assert!(!seen.is_empty());
+}
+
+/// `mysql_prod` under `--memory 256m` with a 384 MiB buffer pool: the snapshot holds the
+/// container's limit beside the pool (from the server's variables and from its command line),
+/// and `mysql-memory-over-limit` ranks first.
+#[test]
+fn live_mysql_memory_over_limit() {
+    let mut seen = String::new();
+    live_inspecting("mysql-memory-over-limit", |running, snap| {
+        let v = json(snap);
+        let name = running
+            .db_container
+            .as_deref()
+            .expect("the MariaDB container");
+        assert_server_in_container(&v, name);
+        let limit = 256_u64 << 20;
+        assert_eq!(
+            docker_inspect(name, "{{.HostConfig.Memory}}"),
+            limit.to_string()
+        );
+        let p = &v["mysql_server"]["process"];
+        assert_eq!(p["memory_limit_bytes"], limit, "{p:#}");
+        let pool = v["mysql"]["buffer_pool_size_bytes"].as_u64().unwrap();
+        assert_eq!(pool, 384 << 20);
+        assert!(pool > limit);
+        let option = &v["mysql_server"]["options"]["innodb_buffer_pool_size"];
+        assert_eq!(option["value"], pool, "{option:#}");
+        assert_eq!(option["from"], "command line", "{option:#}");
+        seen = format!(
+            "{name}: memory_limit_bytes {limit}, buffer_pool_size_bytes {pool}, rss_bytes {}",
+            p["rss_bytes"]
+        );
+        eprintln!("{seen}");
+    });
+    assert!(!seen.is_empty());
+}
+
+/// The diary's topology: the app's mysql2 pool runs out in its own container, and doctor, on
+/// the host with `--mysql` at MariaDB's published port and no `--log`, ranks the pool first
+/// from the app container's output; it finds the server in its container, and attributes the
+/// app's pool connections to the `node` process of the app's container — as many as `ss` shows
+/// in the server's network namespace and the server's processlist from the app's address.
+#[test]
+fn live_diary_in_containers() {
+    let mut seen = String::new();
+    live_inspecting("diary-in-containers", |running, snap| {
+        let v = json(snap);
+        let db = running
+            .db_container
+            .as_deref()
+            .expect("the MariaDB container");
+        let app = running.app_container.as_deref().expect("the app container");
+        let db_pid = assert_server_in_container(&v, db);
+
+        // The refusals, read from the app container's output.
+        let source = v["logs"]["sources"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["name"] == app)
+            .unwrap_or_else(|| panic!("no log source {app}: {:#}", v["logs"]["sources"]));
+        assert_eq!(source["kind"], "container", "{source:#}");
+        assert_eq!(source["status"], "ok", "{source:#}");
+        let refused = source["categories"]["db-pool-exhausted"]["in_window"]
+            .as_u64()
+            .unwrap_or(0);
+        assert!(refused > 0, "{app}'s output during the window: {source:#}");
+
+        // The app's pool connections, as the kernel and the server see them right after the
+        // window.
+        let app_ip = docker_inspect(
+            app,
+            "{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}",
+        );
+        let app_pid: i64 = docker_inspect(app, "{{.State.Pid}}").parse().unwrap();
+        let ss = lab::tool(
+            "nsenter",
+            &[
+                "-t",
+                &db_pid.to_string(),
+                "-n",
+                "--",
+                "ss",
+                "-Htn",
+                "state",
+                "established",
+                "sport = :3306",
+            ],
+        );
+        let ss_app = ss
+            .lines()
+            .filter(|l| {
+                l.split_whitespace()
+                    .last()
+                    .is_some_and(|peer| peer.starts_with(&format!("{app_ip}:")))
+            })
+            .count();
+        let processlist: u64 = lab::tool(
+            "docker",
+            &[
+                "exec",
+                db,
+                "/usr/bin/mariadb",
+                "--no-defaults",
+                "--socket=/run/mysqld/mysqld.sock",
+                "-uroot",
+                "-N",
+                "-B",
+                "-e",
+                &format!(
+                    "SELECT COUNT(*) FROM information_schema.PROCESSLIST \
+                     WHERE USER = 'app' AND HOST LIKE '{app_ip}:%'"
+                ),
+            ],
+        )
+        .trim()
+        .parse()
+        .unwrap();
+        let client = v["mysql_server"]["connections"]["by_client"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|b| b["container"] == app)
+            .unwrap_or_else(|| {
+                panic!(
+                    "no client in container {app} ({app_ip}); ss in the server's namespace:\n{ss}\n\
+                     mysql_server: {:#}",
+                    v["mysql_server"]
+                )
+            });
+        assert_eq!(client["address"], app_ip.as_str(), "{client:#}");
+        assert_eq!(client["pid"], app_pid, "{app}'s node: {client:#}");
+        assert_eq!(client["process"], "node", "{client:#}");
+        assert_eq!(client["connections"], 4, "connectionLimit 4: {client:#}");
+        assert_eq!(ss_app, 4, "ss in {db}'s namespace:\n{ss}");
+        assert_eq!(processlist, 4, "the server's processlist from {app_ip}");
+        seen = format!(
+            "{refused} refusals in {app}'s output in the window; {db} (pid {db_pid}) by_client \
+             {app} {app_ip} node pid {app_pid}: {} connections, {} in a statement; ss {ss_app}, \
+             processlist {processlist}",
+            client["connections"], client["in_statement"]
+        );
+        eprintln!("{seen}");
+    });
+    assert!(!seen.is_empty());
 }
 
 /// A client-bound k6 run (1 VU, sleep(1)) against an idle server, with `--under-load PORT`:

@@ -5,7 +5,9 @@
 //! Used by `tests/live.rs` (doctor run during the scenario) and by `tests/scenarios/record.sh`
 //! (which records `fixtures/<scenario>.json`). Everything is bounded: loops stop by themselves
 //! after [`MAX_LIFE_S`] even if the test process dies, `fio` by size and time, the connection
-//! burst by a stop flag and a deadline. TCP scenarios use ports 34000–34099 only.
+//! burst by a stop flag and a deadline. TCP scenarios use ports 34000–34099 only; MariaDB runs
+//! on the host on 33300–33399 (`tests/support/mariadb.rs`) and in containers on 33450–33499
+//! (`tests/support/mariadb_container.rs`).
 
 #![allow(dead_code)] // each test binary uses a different part of the lab
 
@@ -17,6 +19,8 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
+
+use crate::support::mariadb_container::{ContainerOptions, MariaDbContainer};
 
 /// Every process a scenario starts ends by itself after this long, whatever happens to the test.
 pub const MAX_LIFE_S: u64 = 90;
@@ -48,6 +52,8 @@ pub const SCENARIOS: &[(&str, Option<&str>)] = &[
         Some("tcp-accept-queue-overflow"),
     ),
     ("load-not-reaching-server", Some("load-not-reaching-server")),
+    ("mysql-memory-over-limit", Some("mysql-memory-over-limit")),
+    ("diary-in-containers", Some("db-pool-exhausted")),
     ("healthy", None),
 ];
 
@@ -61,6 +67,10 @@ pub struct Running {
     /// A log of the arrival time of every request the server received (ms since the epoch at
     /// the start of each line), where the server writes one.
     pub request_log: Option<PathBuf>,
+    /// The name of the scenario's MariaDB container, where the server runs in one.
+    pub db_container: Option<String>,
+    /// The name of the scenario's application container, where the app runs in one.
+    pub app_container: Option<String>,
     teardown: Vec<Box<dyn FnOnce() + Send>>,
 }
 
@@ -79,6 +89,8 @@ impl Running {
             doctor_args: Vec::new(),
             port: None,
             request_log: None,
+            db_container: None,
+            app_container: None,
             teardown: Vec::new(),
         }
     }
@@ -114,6 +126,12 @@ pub fn wait_for_quiet_machine(limit: Duration) {
     });
 }
 
+/// The host port a scenario's MariaDB container publishes: 33450–33474 for the live tests,
+/// 33475–33499 for recording (`port_base` 34000 or 34050); `slot` tells the scenarios apart.
+fn container_db_port(port_base: u16, slot: u16) -> u16 {
+    33450 + (port_base % 100) / 2 + slot
+}
+
 /// Starts `name` and returns once its condition provably holds. `port_base` separates the live
 /// tests (34000) from recording (34050).
 pub fn start(name: &str, port_base: u16) -> Running {
@@ -133,7 +151,11 @@ pub fn start(name: &str, port_base: u16) -> Running {
         "container-cpu-throttled" => container_cpu_throttled(),
         "container-accept-queue-overflow" => container_accept_queue_overflow(),
         "load-not-reaching-server" => load_not_reaching(port_base + 30),
-        "healthy" => healthy(port_base + 10),
+        "mysql-memory-over-limit" => mysql_memory_over_limit(container_db_port(port_base, 1)),
+        "diary-in-containers" => {
+            diary_in_containers(port_base + 40, container_db_port(port_base, 2))
+        }
+        "healthy" => healthy(port_base + 10, container_db_port(port_base, 0)),
         other => panic!("no scenario `{other}`; scenarios are: {SCENARIOS:?}"),
     }
 }
@@ -526,8 +548,11 @@ impl Drop for MemoryCgroup {
 // healthy
 
 /// Light, bounded load: a server that accepts and answers, a client making 20 requests a
-/// second, a little disk writing. Nothing near a limit.
-fn healthy(port: u16) -> Running {
+/// second, a little disk writing, and the diary's `mysql_prod` at ease — MariaDB in a container
+/// publishing its port, a few small statements a second from the host through it. Nothing near
+/// a limit. doctor reads the app's log and logs into MariaDB through the published port as the
+/// ordinary account of [`DOCTOR_GRANTS`].
+fn healthy(port: u16, db_port: u16) -> Running {
     let mut run = Running::new("healthy");
     let listener = TcpListener::bind(("127.0.0.1", port))
         .unwrap_or_else(|e| panic!("cannot bind 127.0.0.1:{port}: {e}"));
@@ -573,7 +598,20 @@ fn healthy(port: u16) -> Running {
         let _ = client.join();
         drop(dir);
     });
-    run.doctor_args = vec!["--log".into(), log_path.display().to_string()];
+    let db = MariaDbContainer::start("lab-healthy", db_port, &[], &ContainerOptions::default());
+    db.create_user("doctor", "doctor", DOCTOR_GRANTS);
+    let queries = light_query_load(&db);
+    run.db_container = Some(db.name().to_owned());
+    run.on_drop(move || {
+        queries();
+        drop(db);
+    });
+    run.doctor_args = vec![
+        "--log".into(),
+        log_path.display().to_string(),
+        "--mysql".into(),
+        doctor_url(db_port),
+    ];
     let start = served.load(Ordering::Relaxed);
     wait_until("the light load", Duration::from_secs(15), || {
         let (r, si, so, busy) = vmstat();
@@ -586,6 +624,248 @@ fn healthy(port: u16) -> Running {
             ))
         }
     });
+    run
+}
+
+// ---------------------------------------------------------------------------------------------
+// MariaDB in a container (tests/support/mariadb_container.rs): the diary's mysql_prod
+
+/// `SHOW GLOBAL STATUS LIKE 'Com_select'` of a server in a container, as it counts its `SELECT`
+/// statements (the `SHOW` itself is not one).
+fn com_select(db: &MariaDbContainer) -> i64 {
+    db.global_status("Com_select")
+}
+
+/// A light query load, as a quiet application gives its database: an ordinary `app` account
+/// connected once through the published port (a pool of one), looking up one row of a
+/// 1000-row table by its primary key five times a second. Returns once the server has counted
+/// the lookups (`Com_select`); the function returned stops the load (teardown).
+fn light_query_load(db: &MariaDbContainer) -> impl FnOnce() + Send + use<> {
+    db.sql(
+        "CREATE DATABASE shop; \
+         CREATE TABLE shop.item (id INT PRIMARY KEY, name VARCHAR(40)) ENGINE=InnoDB; \
+         INSERT INTO shop.item SELECT seq, CONCAT('item ', seq) FROM shop.seq_1_to_1000",
+    );
+    db.create_user("app", "app", &["SELECT ON shop.*"]);
+    let mut conn = db.connect("app", "app").expect("app connects");
+    let stop = Arc::new(AtomicBool::new(false));
+    let deadline = Instant::now() + Duration::from_secs(MAX_LIFE_S);
+    let before = com_select(db);
+    let client = {
+        let stop = Arc::clone(&stop);
+        std::thread::spawn(move || {
+            let mut id = 0_u32;
+            while !stop.load(Ordering::Relaxed) && Instant::now() < deadline {
+                id = id % 1000 + 1;
+                let sql = format!("SELECT name FROM shop.item WHERE id = {id}");
+                if mysql::prelude::Queryable::query_drop(&mut conn, sql).is_err() {
+                    break;
+                }
+                std::thread::sleep(Duration::from_millis(200));
+            }
+        })
+    };
+    wait_until("the light query load", Duration::from_secs(15), || {
+        let n = com_select(db) - before;
+        if n >= 5 {
+            Ok(())
+        } else {
+            Err(format!(
+                "SHOW GLOBAL STATUS: Com_select +{n} since the app connected"
+            ))
+        }
+    });
+    move || {
+        stop.store(true, Ordering::Relaxed);
+        let _ = client.join();
+    }
+}
+
+/// A cgroup file of a container, read inside it (cgroup v1 `<controller>/<file>`, v2 `<file>`).
+fn container_cgroup_file(name: &str, v1: &str, v2: &str) -> String {
+    tool(
+        "docker",
+        &[
+            "exec",
+            name,
+            "sh",
+            "-c",
+            &format!("cat /sys/fs/cgroup/{v1} 2>/dev/null || cat /sys/fs/cgroup/{v2}"),
+        ],
+    )
+    .trim()
+    .to_owned()
+}
+
+/// `mysql_prod` with `docker run --memory 256m` and `innodb_buffer_pool_size` 384 MiB: the
+/// server starts (InnoDB reserves the pool's address space and touches its pages only as they
+/// are first read), so nothing looks wrong until the pool fills under load and the kernel's OOM
+/// killer ends it inside the container. A light query load; holds once `docker inspect` and the
+/// container's own cgroup show the 256 MiB limit and the server its 384 MiB pool. doctor logs in
+/// through the published port as the ordinary account.
+fn mysql_memory_over_limit(db_port: u16) -> Running {
+    const LIMIT: u64 = 256 << 20;
+    const POOL: u64 = 384 << 20;
+    let mut run = Running::new("mysql-memory-over-limit");
+    let db = MariaDbContainer::start(
+        "lab-memlimit",
+        db_port,
+        &[("innodb_buffer_pool_size", "384M")],
+        &ContainerOptions {
+            memory: Some("256m"),
+            ..ContainerOptions::default()
+        },
+    );
+    db.create_user("doctor", "doctor", DOCTOR_GRANTS);
+    let queries = light_query_load(&db);
+    wait_until(
+        "a 256 MiB limit under a 384 MiB buffer pool",
+        Duration::from_secs(20),
+        || {
+            let inspected = db.inspect("{{.HostConfig.Memory}} {{.State.Running}}");
+            let cgroup =
+                container_cgroup_file(db.name(), "memory/memory.limit_in_bytes", "memory.max");
+            let pool = db.sql("SELECT @@innodb_buffer_pool_size");
+            if inspected == format!("{LIMIT} true")
+                && cgroup == LIMIT.to_string()
+                && pool.trim() == POOL.to_string()
+            {
+                Ok(())
+            } else {
+                Err(format!(
+                    "docker inspect (HostConfig.Memory, State.Running): {inspected}; the \
+                     container's cgroup memory limit: {cgroup}; @@innodb_buffer_pool_size: {}",
+                    pool.trim()
+                ))
+            }
+        },
+    );
+    run.db_container = Some(db.name().to_owned());
+    run.doctor_args = vec!["--mysql".into(), doctor_url(db_port)];
+    run.port = Some(db_port);
+    run.on_drop(move || {
+        queries();
+        drop(db);
+    });
+    run
+}
+
+/// Lines of a container's output (`docker logs`, stdout and stderr) containing `needle`.
+fn container_output_count(name: &str, needle: &str) -> u64 {
+    let out = Command::new("docker")
+        .args(["logs", name])
+        .output()
+        .expect("docker runs");
+    [&out.stdout, &out.stderr]
+        .iter()
+        .map(|o| {
+            String::from_utf8_lossy(o)
+                .lines()
+                .filter(|l| l.contains(needle))
+                .count() as u64
+        })
+        .sum()
+}
+
+/// The diary's topology: on a user Docker network of their own, MariaDB in one container
+/// (`mysql_prod`) and the pool app (`tests/scenarios/pool-app`, the real mysql2 pool,
+/// connectionLimit 4, queueLimit 8) in another (`backend_prod`: the host's `node` from the
+/// bind-mounted `/usr`, the app directory bind-mounted, its port published), connecting to the
+/// database by its container name as an ordinary account. k6 on the host drives the app past
+/// the 20 requests/s its pool can serve, so mysql2 refuses with "Queue limit reached.", which
+/// the app writes to its output (the container's, no file). Holds once `docker logs` shows the
+/// refusals and the server's processlist the app's four connections, from the app container's
+/// address, each in its `SELECT SLEEP`. doctor runs on the host with Docker, `--mysql` at the
+/// published port as the ordinary account, no `--log`.
+fn diary_in_containers(port: u16, db_port: u16) -> Running {
+    let mut run = Running::new("diary-in-containers");
+    let app_dir = pool_app();
+    let net = crate::support::docker::Network::create("lab-diary");
+    let db = MariaDbContainer::start(
+        "lab-diary",
+        db_port,
+        &[],
+        &ContainerOptions {
+            network: Some(&net.name),
+            ..ContainerOptions::default()
+        },
+    );
+    db.create_user("app", "app", &[]);
+    db.create_user("doctor", "doctor", DOCTOR_GRANTS);
+    let volume = format!("{}:/app:ro", app_dir.display());
+    let publish = format!("127.0.0.1:{port}:3000");
+    let db_host = format!("DB_HOST={}", db.name());
+    let life = format!("MAX_LIFE_S={MAX_LIFE_S}");
+    let app = crate::support::docker::Container::run_image(
+        "lab-backend",
+        crate::support::mariadb_container::image(),
+        &[
+            "--network",
+            &net.name,
+            "-v",
+            "/usr:/usr:ro",
+            "-v",
+            &volume,
+            "-w",
+            "/app",
+            "-p",
+            &publish,
+            "-e",
+            "PORT=3000",
+            "-e",
+            "LISTEN_HOST=0.0.0.0",
+            "-e",
+            &db_host,
+            "-e",
+            "DB_PORT=3306",
+            "-e",
+            "DB_USER=app",
+            "-e",
+            "DB_PASSWORD=app",
+            "-e",
+            &life,
+        ],
+        &["/usr/bin/node", "server.js"],
+    );
+    let app_ip = app.inspect("{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}");
+    let (db_name, app_name) = (db.name().to_owned(), app.name.clone());
+    // Teardown in reverse: load, then the app, the database, and last their network.
+    run.on_drop(move || drop(net));
+    let db = Arc::new(db);
+    let held = Arc::clone(&db);
+    run.on_drop(move || drop(held));
+    run.on_drop(move || drop(app));
+    load_with_k6(
+        &mut run,
+        "the app's published port",
+        &app_dir.join("load.js"),
+        port,
+    );
+    let before = container_output_count(&app_name, "Queue limit reached.");
+    wait_until("the pool queue limit", Duration::from_secs(30), || {
+        let refused = container_output_count(&app_name, "Queue limit reached.") - before;
+        let sleeping: u32 = db
+            .sql(&format!(
+                "SELECT COUNT(*) FROM information_schema.PROCESSLIST WHERE USER = 'app' \
+                 AND HOST LIKE '{app_ip}:%' AND INFO LIKE 'SELECT SLEEP%'"
+            ))
+            .trim()
+            .parse()
+            .unwrap_or(0);
+        if refused >= 20 && sleeping == 4 {
+            Ok(())
+        } else {
+            Err(format!(
+                "docker logs {app_name} | grep -c 'Queue limit reached.': +{refused}; app \
+                 sessions from {app_ip} in SELECT SLEEP in MariaDB's processlist: {sleeping} \
+                 (pool size 4)"
+            ))
+        }
+    });
+    run.db_container = Some(db_name);
+    run.app_container = Some(app_name);
+    run.doctor_args = vec!["--mysql".into(), doctor_url(db_port)];
+    run.port = Some(port);
     run
 }
 

