@@ -159,7 +159,9 @@ pub struct ServerConnections {
     pub tcp: u32,
     /// How idle sessions were told from statements: `server threads` (the server's thread for
     /// the connection waits to read from it: exact) or `tcp_info` (who spoke last, to the kernel
-    /// tick: a statement sent within a tick of the answer before it counts as idle).
+    /// tick: a statement sent within a tick of the answer before it counts as idle). Snapshots
+    /// written before the field existed read as `tcp_info`, which is what they used.
+    #[serde(default = "tcp_info")]
     pub idle_by: String,
     /// Clients connected to the server's Unix socket (counted, not attributed).
     pub socket: u32,
@@ -181,6 +183,10 @@ pub struct ServerConnections {
     /// True when there were more clients than `by_client` lists.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub truncated: bool,
+}
+
+fn tcp_info() -> String {
+    "tcp_info".to_owned()
 }
 
 /// The connections of one client.
