@@ -19,6 +19,7 @@ declare -A provides=(
   [node]=nodejs [npm]=npm [mariadb]=mariadb-client
   [nsenter]=util-linux [setpriv]=util-linux [ip]=iproute2
   [mariadb]=mariadb-client [openssl]=openssl [lsblk]=util-linux [findmnt]=util-linux
+  [losetup]=mount
 )
 missing=()
 for cmd in "${!provides[@]}"; do

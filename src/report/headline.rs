@@ -2,7 +2,7 @@
 //! `netstat -s` and `ss -lnt`, read off the snapshot.
 
 use super::bytes;
-use crate::snapshot::{Snapshot, Status};
+use crate::snapshot::{Disk, Snapshot, Status};
 use schemars::JsonSchema;
 use serde::Serialize;
 use std::fmt::Write as _;
@@ -158,30 +158,78 @@ fn memory(s: &Snapshot, out: &mut Vec<Figure>) {
     }
 }
 
+/// One figure per device that did something in the window, named with what it is; the idle
+/// ones (a snap's loop devices, a mounted spare volume) in one line, so they stay out of the
+/// way without vanishing.
 fn disks(s: &Snapshot, out: &mut Vec<Figure>) {
-    if let Some(d) = s.disks.get() {
-        for disk in &d.devices {
-            let kind = match disk.rotational {
-                Some(true) => "rotational",
-                Some(false) => "non-rotational",
-                None => "unknown type",
-            };
-            out.push(fig(
-                "disk",
-                format!("{} ({kind})", disk.name),
-                format!(
-                    "{}% util, r_await {} w_await {}, aqu-sz {}, {} r/s {} w/s",
-                    disk.util_pct,
-                    opt(disk.r_await_ms, " ms"),
-                    opt(disk.w_await_ms, " ms"),
-                    disk.aqu_sz,
-                    disk.reads_per_s,
-                    disk.writes_per_s
-                ),
-                format!("disks.devices[name={}]", disk.name),
-            ));
-        }
+    const IDLE_NAMED: usize = 8;
+    let Some(d) = s.disks.get() else { return };
+    let (idle, busy): (Vec<&Disk>, Vec<&Disk>) = d.devices.iter().partition(|d| d.idle());
+    for disk in busy {
+        out.push(fig(
+            "disk",
+            describe_disk(disk),
+            format!(
+                "{}% util, r_await {} w_await {}, aqu-sz {}, {} r/s {} w/s",
+                disk.util_pct,
+                opt(disk.r_await_ms, " ms"),
+                opt(disk.w_await_ms, " ms"),
+                disk.aqu_sz,
+                disk.reads_per_s,
+                disk.writes_per_s
+            ),
+            format!("disks.devices[name={}]", disk.name),
+        ));
     }
+    if !idle.is_empty() {
+        let names: Vec<&str> = idle
+            .iter()
+            .take(IDLE_NAMED)
+            .map(|d| d.name.as_str())
+            .collect();
+        let more = match idle.len().saturating_sub(IDLE_NAMED) {
+            0 => String::new(),
+            n => format!(" and {n} more"),
+        };
+        out.push(fig(
+            "disk",
+            "idle in the window",
+            format!("{}{more}", names.join(", ")),
+            "disks.devices",
+        ));
+    }
+}
+
+/// `vda (rotational)`, `loop0 (loop over /srv/slow.img, on vda, non-rotational)`,
+/// `dm-0 (dm vg0-data, on md0, non-rotational)`: what the device is and what it sits on.
+fn describe_disk(disk: &Disk) -> String {
+    let mut parts = Vec::new();
+    match disk.kind.as_deref() {
+        None | Some("disk") => {}
+        Some("loop") => parts.push(
+            disk.backing_file
+                .as_ref()
+                .map_or_else(|| "loop".to_owned(), |f| format!("loop over {f}")),
+        ),
+        Some("dm") => parts.push(
+            disk.dm_name
+                .as_ref()
+                .map_or_else(|| "dm".to_owned(), |n| format!("dm {n}")),
+        ),
+        Some(kind) => parts.push(kind.to_owned()),
+    }
+    if !disk.under.is_empty() {
+        parts.push(format!("on {}", disk.under.join(", ")));
+    }
+    parts.push(
+        match disk.rotational {
+            Some(true) => "rotational",
+            Some(false) => "non-rotational",
+            None => "unknown type",
+        }
+        .to_owned(),
+    );
+    format!("{} ({})", disk.name, parts.join(", "))
 }
 
 fn network(s: &Snapshot, out: &mut Vec<Figure>) {
@@ -632,6 +680,63 @@ mod tests {
             want.iter()
                 .map(|(a, b)| ((*a).to_owned(), (*b).to_owned()))
                 .collect::<Vec<_>>()
+        );
+    }
+
+    #[test]
+    fn busy_devices_say_what_they_are_and_idle_ones_share_a_line() {
+        let dev = |name: &str, extra: &str, util: f64| {
+            format!(
+                r#"{{"name":"{name}",{extra}"reads_per_s":0,"writes_per_s":{util},"read_bytes_per_s":0,
+                "write_bytes_per_s":0,"read_merges_per_s":0,"write_merges_per_s":0,"aqu_sz":0,
+                "util_pct":{util},"in_flight":0}}"#
+            )
+        };
+        let devices = [
+            dev(
+                "dm-0",
+                r#""kind":"dm","dm_name":"vg0-data","under":["md0"],"rotational":false,"#,
+                5.0,
+            ),
+            dev(
+                "loop0",
+                r#""kind":"loop","backing_file":"/srv/slow.img","under":["vda"],"#,
+                99.0,
+            ),
+            dev("loop1", r#""kind":"loop","#, 0.0),
+            dev("md0", r#""kind":"md","under":["sda","sdb"],"#, 5.0),
+            dev("loop2", r#""kind":"loop","#, 0.0),
+            dev("vda", r#""rotational":true,"#, 3.0),
+        ];
+        let text = format!(
+            r#"{{"schema":1,"doctor_version":"0","host":{{"hostname":"h","kernel":"k","cpus":2,"memory_bytes":1,"uptime_s":1}},
+            "window":{{"start":"2025-01-03T10:09:19Z","start_unix_ms":0,"requested_ms":5000,"elapsed_ms":5000}},
+            "overhead":{{"cpu_ms":1,"max_rss_bytes":1,"wall_ms":1}},
+            "disks":{{"status":"ok","elapsed_ms":1,"devices":[{}]}}}}"#,
+            devices.join(",")
+        );
+        let s =
+            crate::snapshot::from_json(text.as_bytes(), std::path::Path::new("t.json")).unwrap();
+        let names: Vec<String> = headline(&s)
+            .into_iter()
+            .filter(|f| f.layer == "disk")
+            .map(|f| {
+                let value = f
+                    .value
+                    .split_once(" util")
+                    .map_or(f.value.clone(), |(u, _)| u.to_owned());
+                format!("{} = {value}", f.name)
+            })
+            .collect();
+        assert_eq!(
+            names,
+            [
+                "dm-0 (dm vg0-data, on md0, non-rotational) = 5%",
+                "loop0 (loop over /srv/slow.img, on vda, unknown type) = 99%",
+                "md0 (md, on sda, sdb, unknown type) = 5%",
+                "vda (rotational) = 3%",
+                "idle in the window = loop1, loop2",
+            ]
         );
     }
 
