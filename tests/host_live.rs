@@ -6,6 +6,7 @@ mod support;
 
 use serde_json::Value;
 use std::collections::BTreeMap;
+use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 use support::{disk_by_util_linux, require, run, snapshot_json};
@@ -308,6 +309,54 @@ fn loop_device_is_listed_as_losetup_and_lsblk_see_it() {
             assert!(find(n).is_some(), "{n} is mounted (lsblk) but not listed");
         }
     }
+}
+
+/// The tests' slow block device (`tests/support/slowdev.rs`) is genuinely slow and leaves
+/// nothing behind: synchronous direct writes to its filesystem take at least the delay each,
+/// `iostat -x` sees that latency on its loop device, and after teardown neither the mounts nor
+/// the loop device remain.
+#[test]
+fn slow_device_is_slow_and_torn_down() {
+    require("iostat", "sysstat");
+    let dev = support::slowdev::SlowDev::new(64, Duration::from_secs(120));
+    let (name, mnt) = (dev.device(), dev.mount_point());
+    dev.set_delay(Duration::from_millis(30));
+    let iostat = Command::new("iostat")
+        .args(["-dxy", &name, "2", "1"])
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let t = Instant::now();
+    // Each 4 KiB write with O_DIRECT|O_DSYNC is one request plus a flush to the device.
+    run(
+        "dd",
+        &[
+            "if=/dev/zero",
+            &format!("of={}", mnt.join("f").display()),
+            "bs=4k",
+            "count=20",
+            "oflag=direct,dsync",
+            "status=none",
+        ],
+    );
+    let took = t.elapsed();
+    assert!(
+        took >= Duration::from_millis(20 * 30),
+        "20 synchronous writes took {took:?}: the device is not slow"
+    );
+    let out = String::from_utf8(iostat.wait_with_output().unwrap().stdout).unwrap();
+    let row = iostat_row(&out, &name);
+    assert!(row["w_await"] >= 30.0, "iostat -x {name}: {row:?}");
+    drop(dev);
+    let mounts = std::fs::read_to_string("/proc/self/mountinfo").unwrap();
+    assert!(
+        !mounts.contains(mnt.to_str().unwrap()),
+        "{mnt:?} still mounted"
+    );
+    assert!(
+        !Path::new(&format!("/sys/block/{name}/loop")).exists(),
+        "{name} still attached"
+    );
 }
 
 /// Detaches a loop device on drop.

@@ -3,6 +3,7 @@
 #![allow(dead_code)]
 
 pub mod docker;
+pub mod slowdev;
 
 use std::path::Path;
 use std::process::{Command, Output};
