@@ -101,8 +101,9 @@ fn mounts_by_device(mounts: &[Mount], sys: &Path) -> BTreeMap<String, Vec<String
 
 /// Which devices the snapshot lists: those that did any I/O since boot (read at the end of
 /// the window) or back a mounted filesystem, and every device some listed device sits on
-/// (`under`), so a chain can always be followed to its bottom. `facts` reads a device's
-/// sysfs facts (names here are `disks` names, `/` not `!`).
+/// (`under`), so a chain can always be followed to its bottom. A device of size 0 holds
+/// nothing (a detached loop device, which keeps its counters; an empty drive) and is left out.
+/// `facts` reads a device's sysfs facts (names here are `disks` names, `/` not `!`).
 fn select(
     names: &[String],
     end: &BTreeMap<String, DiskCounters>,
@@ -123,6 +124,9 @@ fn select(
             continue;
         }
         let f = facts(&name);
+        if f.size_bytes == Some(0) && !mounted.contains_key(&name) {
+            continue;
+        }
         todo.extend(f.under.iter().cloned());
         let mounts = mounted.get(&name).cloned().unwrap_or_default();
         out.insert(name, DeviceInfo { facts: f, mounts });
@@ -265,12 +269,14 @@ mod tests {
     }
 
     /// Counters of a machine with a busy disk, a snap-style loop device that did I/O once and
-    /// is mounted, an unattached loop device, a freshly attached volume that is mounted but
-    /// has done nothing yet, and an LVM volume on an md array that itself shows no I/O.
+    /// is mounted, an unattached loop device, one detached after use (counters kept), a freshly
+    /// attached volume that is mounted but has done nothing yet, and an LVM volume on an md
+    /// array that itself shows no I/O.
     const DISKSTATS: &str = "\
  254 0 vda 1000 0 8000 100 2000 0 16000 400 0 300 500 0 0 0 0
    7 0 loop0 40 0 320 8 0 0 0 0 0 4 8 0 0 0 0
    7 1 loop1 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0
+   7 2 loop2 2311 9 74636 566 32504 16678 1487477 2782508 0 81260 2810071 0 0 0 0
  259 0 nvme1n1 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0
  253 0 dm-0 10 0 80 1 0 0 0 0 0 1 1 0 0 0 0
    9 0 md0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0
@@ -279,9 +285,11 @@ mod tests {
     #[test]
     fn every_device_that_holds_something_is_listed() {
         let end = parse(DISKSTATS);
-        let names: Vec<String> = ["dm-0", "loop0", "loop1", "md0", "nvme1n1", "vda", "gone"]
-            .map(String::from)
-            .to_vec();
+        let names: Vec<String> = [
+            "dm-0", "loop0", "loop1", "loop2", "md0", "nvme1n1", "vda", "gone",
+        ]
+        .map(String::from)
+        .to_vec();
         let mounted = BTreeMap::from([
             ("loop0".to_owned(), vec!["/snap/core/1".to_owned()]),
             ("nvme1n1".to_owned(), vec!["/srv".to_owned()]),
@@ -295,11 +303,14 @@ mod tests {
                 } else {
                     vec![]
                 },
+                // loop2 was used, then detached: its counters stay, its size is 0.
+                size_bytes: Some(if n == "loop2" { 0 } else { 1 << 30 }),
                 ..Facts::default()
             }
         });
         let names: Vec<&str> = listed.keys().map(String::as_str).collect();
-        // loop1: attached to nothing, never used, not mounted; `gone` is not in diskstats.
+        // loop1: attached to nothing, never used, not mounted; loop2: detached after use;
+        // `gone` is not in diskstats.
         assert_eq!(names, ["dm-0", "loop0", "md0", "nvme1n1", "vda"]);
         assert!(!asked.contains(&"loop1".to_owned()), "{asked:?}");
         assert_eq!(listed["loop0"].mounts, vec!["/snap/core/1"]);
