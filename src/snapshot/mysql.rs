@@ -452,7 +452,8 @@ pub struct FileWaits {
     /// Bytes written in the window (`SUM_NUMBER_OF_BYTES_WRITE`).
     pub write_bytes: u64,
     /// Average time one write took (`SUM_TIMER_WRITE` / `COUNT_WRITE`); absent with no write
-    /// or when the instrument is not timed.
+    /// or when the instrument is not timed. For asynchronous writes (InnoDB's page writes with
+    /// native AIO) the server times only the submission: near 0 whatever the device does.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub write_avg_ms: Option<f64>,
     /// Sync and other non-read, non-write operations in the window (`COUNT_MISC`): fsync, and
