@@ -3,6 +3,8 @@
 //! on md RAID on two disks, a loop device over a file on another disk, and a MySQL server whose
 //! storage doctor cannot see at all.
 
+#![allow(clippy::float_cmp)] // scores are whole numbers: exactness is what is tested
+
 use doctor::engine::{Analysis, Catalogue, analyze};
 use doctor::snapshot::Snapshot;
 
@@ -174,4 +176,177 @@ fn a_plain_disk_reads_as_before() {
         f.summary
     );
     assert!(!f.fix.contains("Under it"), "{}", f.fix);
+}
+
+/// A `mysql` section: MariaDB 10.11 with `datadir` and `storage` as given (JSON members, may
+/// be empty).
+fn mysql(extra: &str) -> String {
+    format!(
+        r#""mysql":{{"status":"ok","elapsed_ms":3,"flavor":"mariadb","version":"10.11.6-MariaDB","version_major":10,
+        "version_minor":11,"version_patch":6,"connection":{{"via":"tcp","address":"10.0.0.5:3306","user":"doctor",
+        "source":"url","tls":false}},"uptime_s":3700,"global_status":{{}},"global_status_text":{{}},
+        "variables":{{"innodb_flush_log_at_trx_commit":1,"sync_binlog":0,"log_bin":"OFF","innodb_log_buffer_size":16777216}},
+        "performance_schema":{{"enabled":true}}{}{extra}}}"#,
+        if extra.is_empty() { "" } else { "," }
+    )
+}
+
+/// Data-file syncs averaging `ms` over `n` syncs, and the status view.
+fn storage(n: u32, ms: f64, pending: (i64, i64), log_waits: i64) -> String {
+    format!(
+        r#""storage":{{"data_files":{{"event":"wait/io/file/innodb/innodb_data_file","writes":40,"write_bytes":655360,
+        "syncs":{n},"sync_avg_ms":{ms}}},"data_pending_fsyncs":{{"start":{},"end":{}}},
+        "data_pending_writes":{{"start":0,"end":0}},"data_fsyncs_per_s":14.5,"log_waits":{log_waits}}}"#,
+        pending.0, pending.1
+    )
+}
+
+fn ids(a: &Analysis) -> Vec<&str> {
+    a.findings.iter().map(|f| f.id.as_str()).collect()
+}
+
+#[test]
+fn slow_syncs_on_a_device_doctor_cannot_see_stand_alone_and_say_so() {
+    let s = snapshot(&mysql(&format!(
+        r#""datadir":{{"path":"/var/lib/mysql/","local":false}},{}"#,
+        storage(9, 40.0, (0, 1), 0)
+    )));
+    let a = analyze(&rules(), &s);
+    assert_eq!(ids(&a), ["mysql-slow-storage"]);
+    let f = &a.findings[0];
+    assert_eq!(f.score, 85.0); // 80 at 20 ms, + 20 × ramp(40, 20, 100) = 5
+    assert!(f.explained_by.is_none());
+    assert!(
+        f.summary.starts_with(
+            "syncs take 40 ms on average (data file fsync), 14.5 fsyncs/s (Innodb_data_fsyncs); \
+             the datadir (/var/lib/mysql/) is not on this machine"
+        ),
+        "{}",
+        f.summary
+    );
+    assert!(
+        f.summary.contains("doctor cannot see that device"),
+        "{}",
+        f.summary
+    );
+    assert!(
+        f.fix.contains("Measure the storage where it lives"),
+        "{}",
+        f.fix
+    );
+}
+
+#[test]
+fn a_visible_saturated_device_is_the_cause_and_the_slow_syncs_its_symptom() {
+    let s = snapshot(&format!(
+        "{},{}",
+        disks(&[
+            device(
+                "loop0",
+                r#""kind":"loop","backing_file":"/srv/slow.img","under":["vda"],"rotational":false,"#,
+                99.9,
+                30.0,
+                350.0,
+            ),
+            device("vda", r#""kind":"disk","rotational":true,"#, 4.0, 0.1, 2.0)
+        ]),
+        mysql(&format!(
+            r#""datadir":{{"path":"/srv/db/data/","local":true,"device":"loop0"}},{}"#,
+            storage(9, 40.0, (0, 1), 0)
+        ))
+    ));
+    let a = analyze(&rules(), &s);
+    assert_eq!(ids(&a), ["disk-io-saturation", "mysql-slow-storage"]);
+    let symptom = &a.findings[1];
+    assert_eq!(symptom.explained_by.as_deref(), Some("disk-io-saturation"));
+    assert!(
+        symptom.summary.ends_with(
+            "datadir on loop0 (loop over /srv/slow.img, on vda): 99.9% busy, aqu-sz 30, w_await 350 ms"
+        ),
+        "{}",
+        symptom.summary
+    );
+}
+
+#[test]
+fn thresholds_and_what_counts() {
+    let at = |n: u32, ms: f64, pending: (i64, i64), waits: i64| {
+        let s = snapshot(&mysql(&format!(
+            r#""datadir":{{"path":"/var/lib/mysql/","local":true,"device":"sda"}},{}"#,
+            storage(n, ms, pending, waits)
+        )));
+        let a = analyze(&rules(), &s);
+        a.findings
+            .iter()
+            .find(|f| f.id == "mysql-slow-storage")
+            .map(|f| (f.score, f.severity.to_string()))
+    };
+    assert_eq!(at(9, 9.9, (0, 1), 0), None); // just under etcd's 10 ms
+    assert_eq!(at(9, 10.0, (0, 0), 0), Some((50.0, "warning".into())));
+    assert_eq!(at(9, 20.0, (0, 0), 0), Some((80.0, "critical".into())));
+    assert_eq!(at(1, 500.0, (0, 0), 0), None); // one slow sync is an anecdote
+    assert_eq!(at(0, 0.0, (1, 2), 0), Some((50.0, "warning".into()))); // pending at both
+    assert_eq!(at(0, 0.0, (1, 0), 0), None); // at one reading only
+    assert_eq!(at(0, 0.0, (0, 0), 3), Some((40.0, "info".into()))); // log buffer waits
+    // The device is named even when its figures were not collected.
+    let s = snapshot(&mysql(&format!(
+        r#""datadir":{{"path":"/var/lib/mysql/","local":true,"device":"sda"}},{}"#,
+        storage(5, 30.0, (0, 0), 0)
+    )));
+    let a = analyze(&rules(), &s);
+    assert!(
+        a.findings[0].summary.ends_with(
+            "datadir on sda, whose figures doctor did not collect (disks section missing)"
+        ),
+        "{}",
+        a.findings[0].summary
+    );
+}
+
+/// MySQL 8: the redo log's own latency, the binary log's, and the log's pending fsyncs.
+#[test]
+fn the_redo_log_and_binlog_count_where_the_server_times_them() {
+    let s = snapshot(&mysql(
+        r#""datadir":{"path":"/var/lib/mysql/","local":false},"storage":{
+        "redo_log":{"event":"wait/io/file/innodb/innodb_log_file","writes":300,"write_bytes":153600,"write_avg_ms":0.8,"syncs":150,"sync_avg_ms":12.5},
+        "data_files":{"event":"wait/io/file/innodb/innodb_data_file","writes":0,"write_bytes":0,"syncs":0},
+        "binlog":{"event":"wait/io/file/sql/binlog","writes":150,"write_bytes":90000,"write_avg_ms":0.1,"syncs":150,"sync_avg_ms":11.0},
+        "log_pending_fsyncs":{"start":1,"end":0},"log_fsyncs_per_s":30,"log_waits":0}"#,
+    ));
+    let a = analyze(&rules(), &s);
+    let f = finding(&a, "mysql-slow-storage");
+    assert_eq!(f.score, 58.0); // 50 + 30 × ramp(12.5, 10, 20) = 57.5
+    assert!(
+        f.summary
+            .starts_with("syncs take 12.5 ms on average (redo log fsync)"),
+        "{}",
+        f.summary
+    );
+    let redo = f
+        .evidence
+        .iter()
+        .find(|e| e.label.starts_with("redo log"))
+        .unwrap();
+    assert_eq!(redo.value, "12.5 / 0.8 (150 syncs)");
+    assert!(
+        f.fix.contains("redo log fsync 12.5 ms on average, redo log write 0.8 ms on average, binary log fsync 11 ms on average"),
+        "{}",
+        f.fix
+    );
+}
+
+/// A snapshot from before doctor read `mysql.storage`: not checked, never "fine".
+#[test]
+fn without_the_storage_figures_the_rule_is_not_checked() {
+    let s = snapshot(&mysql(
+        r#""datadir":{"path":"/var/lib/mysql/","local":true}"#,
+    ));
+    let a = analyze(&rules(), &s);
+    let n = a
+        .not_checked
+        .iter()
+        .find(|n| n.id == "mysql-slow-storage")
+        .expect("not checked");
+    assert!(n.reason.contains("no `storage`"), "{}", n.reason);
+    assert!(!a.passed.iter().any(|p| p == "mysql-slow-storage"));
 }
