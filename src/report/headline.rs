@@ -585,7 +585,8 @@ fn server_storage(st: &crate::snapshot::Storage) -> String {
     ]
     .iter()
     .filter_map(|(name, w)| {
-        let w = w.as_ref()?;
+        // A file without operations in the window (the binary log when it is off) is noise.
+        let w = w.as_ref().filter(|w| w.syncs > 0 || w.writes > 0)?;
         Some(format!(
             "{name} fsync {} ×{}",
             opt(w.sync_avg_ms, " ms"),
@@ -593,10 +594,11 @@ fn server_storage(st: &crate::snapshot::Storage) -> String {
         ))
     })
     .collect();
-    let mut v = if parts.is_empty() {
-        "no file I/O timings (performance_schema off or unreadable)".to_owned()
-    } else {
-        parts.join(", ")
+    let timed = st.redo_log.is_some() || st.data_files.is_some() || st.binlog.is_some();
+    let mut v = match (parts.is_empty(), timed) {
+        (false, _) => parts.join(", "),
+        (true, true) => "no file syncs or writes in the window".to_owned(),
+        (true, false) => "no file I/O timings (performance_schema off or unreadable)".to_owned(),
     };
     let _ = write!(v, "; {} fsyncs/s", opt(st.data_fsyncs_per_s, ""));
     if let Some(p) = st.data_pending_fsyncs {
