@@ -1213,9 +1213,9 @@ pub fn data_file_syncs(db: &crate::mariadb::MariaDb) -> (u64, u64) {
 /// so the data files are written and fsynced inside every window too (MariaDB 10.11 times
 /// only those in `performance_schema`, not the redo log's). doctor logs in as an ordinary
 /// account (the README's: `PROCESS`, `SLAVE MONITOR`, `SELECT` on `performance_schema` and
-/// `mysql.innodb_table_stats`; no SUPER). Holds once `iostat -x`
-/// shows the device saturated with the delay in its write latency and the server's own
-/// counters show slow data-file syncs while commits go on.
+/// `mysql.innodb_table_stats`; no SUPER), without Docker. Holds once `iostat -x` shows the
+/// device saturated with the delay in its write latency and the server's own counters show
+/// slow data-file syncs while commits go on.
 fn mysql_slow_disk(port: u16) -> Running {
     use crate::support::slowdev::SlowDev;
     let mut run = Running::new("mysql-slow-disk");
