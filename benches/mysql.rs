@@ -3,7 +3,12 @@
 //! Run with `bash benches/mysql.sh` (it raises the open-files limit and calls
 //! `cargo bench --bench mysql`). A private MariaDB (port 33190, throwaway datadir) gets ~5000
 //! InnoDB tables and ~2000 open idle connections, with `performance_schema` on so every
-//! statement doctor can send is sent. Then, per snapshot:
+//! statement doctor can send is sent: 18 per snapshot (`SHOW GLOBAL VARIABLES`, the account's
+//! privileges, `SHOW GLOBAL STATUS` and the storage file summary at each end of the window, five
+//! `SELECT 1`, the processlist, the file and statement top lists and the synch-instrument check
+//! (a 19th, the synch top list, only when one is enabled), the InnoDB data size, replication);
+//! the storage file summary (`mysql.storage`) is read only with `performance_schema` on. Then,
+//! per snapshot:
 //!
 //! - server CPU: `mariadbd`'s utime+stime (`/proc/<pid>/stat`) across the runs, minus the idle
 //!   rate measured just before over the same length of time, divided by the number of runs

@@ -243,9 +243,17 @@ fn rendered(name: &str) -> (String, String, String) {
     )
 }
 
+/// Fixtures edited by hand from a recorded one, for what one machine cannot record; each says
+/// so, and why, in its sections' notes.
+const HAND_EDITED: &[&str] = &["mysql-slow-disk-not-visible"];
+
 #[test]
 fn rendered_reports() {
-    for (name, _) in lab::SCENARIOS {
+    let names = lab::SCENARIOS
+        .iter()
+        .map(|(n, _)| *n)
+        .chain(HAND_EDITED.iter().copied());
+    for name in names {
         let (table, json, md) = rendered(name);
         assert!(
             !table.contains('\u{1b}'),
@@ -304,4 +312,34 @@ fn json_numbers_parse_exactly() {
             parsed
         );
     }
+}
+
+/// The slow-disk scenario with the device out of doctor's sight (the datadir on another host, a
+/// container's volume, a managed volume): the server's own figures still show slow storage, the
+/// symptom stands alone — no disk to blame — and says the device is not visible.
+#[test]
+fn slow_storage_doctor_cannot_see_stands_alone() {
+    let snap = fixture("mysql-slow-disk-not-visible");
+    for section in [&snap.disks.notes, &snap.mysql.notes] {
+        assert!(
+            section.iter().any(|n| n.starts_with("hand-edited copy of")),
+            "marked as hand-edited: {section:?}"
+        );
+    }
+    let a = analyze(&rules(), &snap);
+    let ids: Vec<&str> = a.findings.iter().map(|f| f.id.as_str()).collect();
+    assert_eq!(ids, ["mysql-slow-storage"]);
+    let f = &a.findings[0];
+    assert!(f.explained_by.is_none());
+    assert!(f.severity >= Severity::Warning);
+    assert!(
+        f.summary.contains("is not on this machine") && f.summary.contains("cannot see"),
+        "{}",
+        f.summary
+    );
+    assert!(only_skipped_sections(&a), "{:?}", a.not_checked);
+    // The recorded original names the device and ranks it first.
+    let recorded = analyze(&rules(), &fixture("mysql-slow-disk"));
+    let ids: Vec<&str> = recorded.findings.iter().map(|f| f.id.as_str()).collect();
+    assert_eq!(ids, ["disk-io-saturation", "mysql-slow-storage"]);
 }

@@ -6,6 +6,7 @@ mod support;
 
 use serde_json::Value;
 use std::collections::BTreeMap;
+use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 use support::{disk_by_util_linux, require, run, snapshot_json};
@@ -240,6 +241,131 @@ fn disk_figures_match_iostat() {
     close("r_await", ours("r_await_ms"), col("r_await"), 0.25, 0.3);
     close("%util", ours("util_pct"), col("%util"), 0.15, 5.0);
     close("aqu-sz", ours("aqu_sz"), col("aqu-sz"), 0.25, 0.1);
+}
+
+/// A loop device attached to a file on this machine's disk is listed in `disks` as
+/// `losetup` and `lsblk` (util-linux, reading sysfs and the loop ioctls on their own) see it:
+/// kind `loop`, its backing file, its size, and the disk holding the file under it, that disk
+/// itself listed. Every mounted device `lsblk` shows is listed too.
+#[test]
+fn loop_device_is_listed_as_losetup_and_lsblk_see_it() {
+    require("losetup", "mount");
+    require("lsblk", "util-linux");
+    let dir = tempfile::tempdir_in("/var/tmp").unwrap();
+    let file = dir.path().join("loop.img");
+    std::fs::File::create(&file)
+        .unwrap()
+        .set_len(16 << 20)
+        .unwrap();
+    let dev = run(
+        "losetup",
+        &["--find", "--show", &file.display().to_string()],
+    )
+    .trim()
+    .to_owned();
+    let _detach = Detach(dev.clone());
+    let name = dev.trim_start_matches("/dev/").to_owned();
+    // One read, so the device has done I/O since boot (it is not mounted).
+    run(
+        "dd",
+        &[
+            &format!("if={dev}"),
+            "of=/dev/null",
+            "bs=4k",
+            "count=4",
+            "iflag=direct",
+            "status=none",
+        ],
+    );
+    let snap = snapshot_json("100ms");
+    let devices = snap["disks"]["devices"].as_array().expect("disks.devices");
+    let find = |n: &str| devices.iter().find(|d| d["name"] == n);
+    let d = find(&name).unwrap_or_else(|| panic!("{name} not in {devices:?}"));
+
+    let losetup: Value =
+        serde_json::from_str(&run("losetup", &["--list", "--json", &dev])).unwrap();
+    let back = losetup["loopdevices"][0]["back-file"].as_str().unwrap();
+    assert_eq!(d["kind"], "loop");
+    assert_eq!(d["backing_file"], back);
+    assert_eq!(d["size_bytes"], 16 << 20);
+    let (disk, _) = disk_by_util_linux(dir.path());
+    assert_eq!(d["under"], serde_json::json!([disk]), "{d}");
+    assert!(find(&disk).is_some(), "{disk}, under {name}, is listed too");
+
+    let lsblk: Value = serde_json::from_str(&run(
+        "lsblk",
+        &["--json", "--nodeps", "--output", "NAME,TYPE,MOUNTPOINTS"],
+    ))
+    .unwrap();
+    for b in lsblk["blockdevices"].as_array().unwrap() {
+        let n = b["name"].as_str().unwrap();
+        if n == name {
+            assert_eq!(b["type"], "loop");
+        }
+        let mounted = b["mountpoints"]
+            .as_array()
+            .is_some_and(|m| m.iter().any(Value::is_string));
+        if mounted && !n.starts_with("zram") {
+            assert!(find(n).is_some(), "{n} is mounted (lsblk) but not listed");
+        }
+    }
+}
+
+/// The tests' slow block device (`tests/support/slowdev.rs`) is genuinely slow and leaves
+/// nothing behind: synchronous direct writes to its filesystem take at least the delay each,
+/// `iostat -x` sees that latency on its loop device, and after teardown neither the mounts nor
+/// the loop device remain.
+#[test]
+fn slow_device_is_slow_and_torn_down() {
+    require("iostat", "sysstat");
+    let dev = support::slowdev::SlowDev::new(64, Duration::from_secs(120));
+    let (name, mnt) = (dev.device(), dev.mount_point());
+    dev.set_delay(Duration::from_millis(30));
+    let iostat = Command::new("iostat")
+        .args(["-dxy", &name, "2", "1"])
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let t = Instant::now();
+    // Each 4 KiB write with O_DIRECT|O_DSYNC is one request plus a flush to the device.
+    run(
+        "dd",
+        &[
+            "if=/dev/zero",
+            &format!("of={}", mnt.join("f").display()),
+            "bs=4k",
+            "count=20",
+            "oflag=direct,dsync",
+            "status=none",
+        ],
+    );
+    let took = t.elapsed();
+    assert!(
+        took >= Duration::from_millis(20 * 30),
+        "20 synchronous writes took {took:?}: the device is not slow"
+    );
+    let out = String::from_utf8(iostat.wait_with_output().unwrap().stdout).unwrap();
+    let row = iostat_row(&out, &name);
+    assert!(row["w_await"] >= 30.0, "iostat -x {name}: {row:?}");
+    drop(dev);
+    let mounts = std::fs::read_to_string("/proc/self/mountinfo").unwrap();
+    assert!(
+        !mounts.contains(mnt.to_str().unwrap()),
+        "{mnt:?} still mounted"
+    );
+    assert!(
+        !Path::new(&format!("/sys/block/{name}/loop")).exists(),
+        "{name} still attached"
+    );
+}
+
+/// Detaches a loop device on drop.
+struct Detach(String);
+
+impl Drop for Detach {
+    fn drop(&mut self) {
+        let _ = Command::new("losetup").args(["-d", &self.0]).status();
+    }
 }
 
 /// One device's row of `iostat -x` output, by column name.

@@ -770,3 +770,187 @@ fn record() {
         eprintln!("recorded fixtures/{name}.json: {ranked:?}");
     }
 }
+
+/// The server's own totals the live test brackets doctor's window with: data-file syncs and
+/// their time (`performance_schema`, ps), and `Innodb_data_fsyncs`.
+fn server_storage_totals(url: &str) -> (u64, u64, i64) {
+    use mysql::prelude::Queryable;
+    let mut conn = mysql::Conn::new(mysql::Opts::from_url(url).unwrap()).expect("root connects");
+    let (syncs, ps): (u64, u64) = conn
+        .query_first(
+            "SELECT COUNT_MISC, SUM_TIMER_MISC FROM performance_schema.file_summary_by_event_name \
+             WHERE EVENT_NAME = 'wait/io/file/innodb/innodb_data_file'",
+        )
+        .unwrap()
+        .expect("the data file instrument");
+    let fsyncs: (String, i64) = conn
+        .query_first("SHOW GLOBAL STATUS LIKE 'Innodb_data_fsyncs'")
+        .unwrap()
+        .unwrap();
+    (syncs, ps, fsyncs.1)
+}
+
+/// What doctor saved during `mysql-slow-disk` agrees with the scenario: the loop device is in
+/// `disks` as the datadir's device, with the figures `iostat -x` gave over the same 3 s
+/// (`iostat`), and the server's own totals read just before and after doctor's window
+/// (`before`, `after`: [`server_storage_totals`]) hold doctor's.
+fn slow_disk_agrees(
+    running: &lab::Running,
+    snap: &doctor::snapshot::Snapshot,
+    iostat: &str,
+    before: (u64, u64, i64),
+    after: (u64, u64, i64),
+) {
+    let dev = running.device.as_deref().unwrap();
+    let m = snap.mysql.get().expect("mysql section");
+    assert_eq!(m.connection.user, "doctor", "an ordinary account");
+    let datadir = m.datadir.as_ref().expect("datadir");
+    assert_eq!(datadir.device.as_deref(), Some(dev), "{datadir:?}");
+    let disks = snap.disks.get().expect("disks section");
+    let d = disks
+        .devices
+        .iter()
+        .find(|d| d.name == dev)
+        .unwrap_or_else(|| panic!("{dev} not in disks: {:?}", disks.devices));
+    assert_eq!(d.kind.as_deref(), Some("loop"));
+    let backing = d.backing_file.as_deref().expect("backing_file");
+    assert!(backing.ends_with("/fuse/disk.img"), "{backing}");
+    assert!(
+        datadir
+            .path
+            .starts_with(d.mounts.first().expect("mounts").as_str()),
+        "{datadir:?} {d:?}"
+    );
+    // Tolerances as in host_live's iostat test, wider for the write latency and queue, which
+    // follow a bursty page cleaner.
+    let io = lab::iostat_row(iostat, dev);
+    let col = |c: &str| *io.get(c).unwrap_or_else(|| panic!("no {c} in\n{iostat}"));
+    let close = |name: &str, ours: f64, theirs: f64, rel: f64, abs: f64| {
+        assert!(
+            (ours - theirs).abs() <= abs.max(rel * theirs.abs()),
+            "{name}: doctor {ours}, iostat {theirs}\n{iostat}\n{d:?}"
+        );
+    };
+    eprintln!(
+        "{dev}: doctor %util {} w/s {} w_await {:?} ms aqu-sz {}; iostat %util {} w/s {} w_await {} ms aqu-sz {}",
+        d.util_pct,
+        d.writes_per_s,
+        d.w_await_ms,
+        d.aqu_sz,
+        col("%util"),
+        col("w/s"),
+        col("w_await"),
+        col("aqu-sz")
+    );
+    close("%util", d.util_pct, col("%util"), 0.1, 5.0);
+    close("w/s", d.writes_per_s, col("w/s"), 0.25, 5.0);
+    close("w_await", d.w_await_ms.unwrap(), col("w_await"), 0.35, 5.0);
+    close("aqu-sz", d.aqu_sz, col("aqu-sz"), 0.35, 1.0);
+    // doctor's window lies inside the test's bracket of the server's own counters.
+    let ((s0, t0, f0), (s1, t1, f1)) = (before, after);
+    let st = m.storage.as_ref().expect("mysql.storage");
+    let data = st.data_files.as_ref().expect("data file waits");
+    assert!(
+        data.syncs >= 2 && data.syncs <= s1 - s0,
+        "{data:?}, server {s0}→{s1}"
+    );
+    let server_avg = (t1 - t0) as f64 / (s1 - s0) as f64 / 1e9;
+    let ours = data.sync_avg_ms.unwrap();
+    eprintln!(
+        "data-file syncs: doctor {} averaging {ours} ms, the server {} averaging {server_avg:.2} ms \
+         around it; Innodb_data_fsyncs doctor {:?}/s, the server {} around it; storage {st:?}",
+        data.syncs,
+        s1 - s0,
+        st.data_fsyncs_per_s,
+        f1 - f0
+    );
+    assert!(
+        ours >= 10.0 && (ours - server_avg).abs() <= 0.5 * server_avg,
+        "data file sync: doctor {ours} ms, the server over the bracket {server_avg:.2} ms"
+    );
+    let fsyncs = st.data_fsyncs_per_s.unwrap() * snap.window.seconds();
+    assert!(
+        fsyncs > 0.0 && fsyncs <= (f1 - f0) as f64 + 1.0,
+        "Innodb_data_fsyncs: doctor {fsyncs} in its window, the server {} in the bracket",
+        f1 - f0
+    );
+    assert!(
+        st.redo_log.is_none(),
+        "MariaDB 10.11 has no redo log instrument"
+    );
+}
+
+/// A MariaDB datadir on a slow loop device (a FUSE file under it whose every request waits):
+/// doctor, logged in as an ordinary account (no SUPER; see `lab::mysql_slow_disk`),
+/// ranks `disk-io-saturation` on that loop device first with `mysql-slow-storage` under it,
+/// names the device as the datadir's, and its figures agree with `iostat -x` over the same
+/// 3 s and with the server's own counters read just before and after doctor's window.
+#[test]
+fn live_mysql_slow_disk() {
+    use std::cell::{Cell, RefCell};
+    let iostat: RefCell<Option<std::process::Child>> = RefCell::new(None);
+    let before = Cell::new((0, 0, 0));
+    let mut checked = false;
+    let (report, code) = check_during_with(
+        "mysql-slow-disk",
+        |running| {
+            let dev = running.device.clone().expect("the scenario's device");
+            before.set(server_storage_totals(
+                running.mysql_root_url.as_ref().unwrap(),
+            ));
+            // The same 3 s as doctor's window, started just before doctor.
+            *iostat.borrow_mut() = Some(
+                Command::new("iostat")
+                    .args(["-dxy", &dev, "3", "1"])
+                    .stdout(std::process::Stdio::piped())
+                    .spawn()
+                    .expect("iostat runs (apt-get install sysstat)"),
+            );
+            Vec::new()
+        },
+        |running, snap| {
+            let after = server_storage_totals(running.mysql_root_url.as_ref().unwrap());
+            let out = iostat
+                .borrow_mut()
+                .take()
+                .unwrap()
+                .wait_with_output()
+                .unwrap();
+            let out = String::from_utf8_lossy(&out.stdout).into_owned();
+            slow_disk_agrees(running, snap, &out, before.get(), after);
+            checked = true;
+        },
+    );
+    assert!(checked);
+    let findings = report["findings"].as_array().unwrap();
+    let ids: Vec<&str> = findings.iter().map(|f| f["id"].as_str().unwrap()).collect();
+    assert_eq!(
+        ids.get(..2),
+        Some(&["disk-io-saturation", "mysql-slow-storage"][..]),
+        "{}",
+        summary(&report)
+    );
+    assert_eq!(findings[1]["explained_by"], "disk-io-saturation");
+    let device = findings[0]["evidence"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["label"] == "device")
+        .unwrap();
+    assert!(
+        device["value"]
+            .as_str()
+            .unwrap()
+            .contains("(loop over /var/tmp/doctor-slowdev-"),
+        "{device}"
+    );
+    assert!(
+        findings[1]["summary"]
+            .as_str()
+            .unwrap()
+            .contains("datadir on loop"),
+        "{}",
+        findings[1]["summary"]
+    );
+    assert_eq!(code, 1);
+}

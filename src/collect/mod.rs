@@ -13,6 +13,7 @@ mod listeners;
 pub mod load_test;
 pub mod logs;
 mod memory;
+mod mounts;
 pub mod mysql;
 mod mysql_run;
 mod overhead;

@@ -2,7 +2,7 @@
 //! `netstat -s` and `ss -lnt`, read off the snapshot.
 
 use super::bytes;
-use crate::snapshot::{Snapshot, Status};
+use crate::snapshot::{Disk, Snapshot, Status};
 use schemars::JsonSchema;
 use serde::Serialize;
 use std::fmt::Write as _;
@@ -158,30 +158,78 @@ fn memory(s: &Snapshot, out: &mut Vec<Figure>) {
     }
 }
 
+/// One figure per device that did something in the window, named with what it is; the idle
+/// ones (a snap's loop devices, a mounted spare volume) in one line, so they stay out of the
+/// way without vanishing.
 fn disks(s: &Snapshot, out: &mut Vec<Figure>) {
-    if let Some(d) = s.disks.get() {
-        for disk in &d.devices {
-            let kind = match disk.rotational {
-                Some(true) => "rotational",
-                Some(false) => "non-rotational",
-                None => "unknown type",
-            };
-            out.push(fig(
-                "disk",
-                format!("{} ({kind})", disk.name),
-                format!(
-                    "{}% util, r_await {} w_await {}, aqu-sz {}, {} r/s {} w/s",
-                    disk.util_pct,
-                    opt(disk.r_await_ms, " ms"),
-                    opt(disk.w_await_ms, " ms"),
-                    disk.aqu_sz,
-                    disk.reads_per_s,
-                    disk.writes_per_s
-                ),
-                format!("disks.devices[name={}]", disk.name),
-            ));
-        }
+    const IDLE_NAMED: usize = 8;
+    let Some(d) = s.disks.get() else { return };
+    let (idle, busy): (Vec<&Disk>, Vec<&Disk>) = d.devices.iter().partition(|d| d.idle());
+    for disk in busy {
+        out.push(fig(
+            "disk",
+            describe_disk(disk),
+            format!(
+                "{}% util, r_await {} w_await {}, aqu-sz {}, {} r/s {} w/s",
+                disk.util_pct,
+                opt(disk.r_await_ms, " ms"),
+                opt(disk.w_await_ms, " ms"),
+                disk.aqu_sz,
+                disk.reads_per_s,
+                disk.writes_per_s
+            ),
+            format!("disks.devices[name={}]", disk.name),
+        ));
     }
+    if !idle.is_empty() {
+        let names: Vec<&str> = idle
+            .iter()
+            .take(IDLE_NAMED)
+            .map(|d| d.name.as_str())
+            .collect();
+        let more = match idle.len().saturating_sub(IDLE_NAMED) {
+            0 => String::new(),
+            n => format!(" and {n} more"),
+        };
+        out.push(fig(
+            "disk",
+            "idle in the window",
+            format!("{}{more}", names.join(", ")),
+            "disks.devices",
+        ));
+    }
+}
+
+/// `vda (rotational)`, `loop0 (loop over /srv/slow.img, on vda, non-rotational)`,
+/// `dm-0 (dm vg0-data, on md0, non-rotational)`: what the device is and what it sits on.
+fn describe_disk(disk: &Disk) -> String {
+    let mut parts = Vec::new();
+    match disk.kind.as_deref() {
+        None | Some("disk") => {}
+        Some("loop") => parts.push(
+            disk.backing_file
+                .as_ref()
+                .map_or_else(|| "loop".to_owned(), |f| format!("loop over {f}")),
+        ),
+        Some("dm") => parts.push(
+            disk.dm_name
+                .as_ref()
+                .map_or_else(|| "dm".to_owned(), |n| format!("dm {n}")),
+        ),
+        Some(kind) => parts.push(kind.to_owned()),
+    }
+    if !disk.under.is_empty() {
+        parts.push(format!("on {}", disk.under.join(", ")));
+    }
+    parts.push(
+        match disk.rotational {
+            Some(true) => "rotational",
+            Some(false) => "non-rotational",
+            None => "unknown type",
+        }
+        .to_owned(),
+    );
+    format!("{} ({})", disk.name, parts.join(", "))
 }
 
 fn network(s: &Snapshot, out: &mut Vec<Figure>) {
@@ -507,6 +555,14 @@ fn mysql_storage(m: &crate::snapshot::Mysql, out: &mut Vec<Figure>) {
         };
         out.push(fig("mysql", "datadir", value, "mysql.datadir"));
     }
+    if let Some(st) = &m.storage {
+        out.push(fig(
+            "mysql",
+            "storage as the server waits on it",
+            server_storage(st),
+            "mysql.storage",
+        ));
+    }
     out.push(fig(
         "mysql",
         "SELECT 1 round trip",
@@ -517,6 +573,41 @@ fn mysql_storage(m: &crate::snapshot::Mysql, out: &mut Vec<Figure>) {
         ),
         "mysql.select1_rtt_ms",
     ));
+}
+
+/// `redo log fsync 12.5 ms ×150, data files fsync 40 ms ×9; 14.5 fsyncs/s, 0 log waits`: the
+/// timed syncs of the window (`performance_schema`), then the status counters.
+fn server_storage(st: &crate::snapshot::Storage) -> String {
+    let parts: Vec<String> = [
+        ("redo log", &st.redo_log),
+        ("data files", &st.data_files),
+        ("binlog", &st.binlog),
+    ]
+    .iter()
+    .filter_map(|(name, w)| {
+        // A file without operations in the window (the binary log when it is off) is noise.
+        let w = w.as_ref().filter(|w| w.syncs > 0 || w.writes > 0)?;
+        Some(format!(
+            "{name} fsync {} ×{}",
+            opt(w.sync_avg_ms, " ms"),
+            w.syncs
+        ))
+    })
+    .collect();
+    let timed = st.redo_log.is_some() || st.data_files.is_some() || st.binlog.is_some();
+    let mut v = match (parts.is_empty(), timed) {
+        (false, _) => parts.join(", "),
+        (true, true) => "no file syncs or writes in the window".to_owned(),
+        (true, false) => "no file I/O timings (performance_schema off or unreadable)".to_owned(),
+    };
+    let _ = write!(v, "; {} fsyncs/s", opt(st.data_fsyncs_per_s, ""));
+    if let Some(p) = st.data_pending_fsyncs {
+        let _ = write!(v, ", pending fsyncs {} → {}", p.start, p.end);
+    }
+    if let Some(w) = st.log_waits {
+        let _ = write!(v, ", {w} log waits");
+    }
+    v
 }
 
 /// At most `n` characters, with an ellipsis when cut.
@@ -632,6 +723,63 @@ mod tests {
             want.iter()
                 .map(|(a, b)| ((*a).to_owned(), (*b).to_owned()))
                 .collect::<Vec<_>>()
+        );
+    }
+
+    #[test]
+    fn busy_devices_say_what_they_are_and_idle_ones_share_a_line() {
+        let dev = |name: &str, extra: &str, util: f64| {
+            format!(
+                r#"{{"name":"{name}",{extra}"reads_per_s":0,"writes_per_s":{util},"read_bytes_per_s":0,
+                "write_bytes_per_s":0,"read_merges_per_s":0,"write_merges_per_s":0,"aqu_sz":0,
+                "util_pct":{util},"in_flight":0}}"#
+            )
+        };
+        let devices = [
+            dev(
+                "dm-0",
+                r#""kind":"dm","dm_name":"vg0-data","under":["md0"],"rotational":false,"#,
+                5.0,
+            ),
+            dev(
+                "loop0",
+                r#""kind":"loop","backing_file":"/srv/slow.img","under":["vda"],"#,
+                99.0,
+            ),
+            dev("loop1", r#""kind":"loop","#, 0.0),
+            dev("md0", r#""kind":"md","under":["sda","sdb"],"#, 5.0),
+            dev("loop2", r#""kind":"loop","#, 0.0),
+            dev("vda", r#""rotational":true,"#, 3.0),
+        ];
+        let text = format!(
+            r#"{{"schema":1,"doctor_version":"0","host":{{"hostname":"h","kernel":"k","cpus":2,"memory_bytes":1,"uptime_s":1}},
+            "window":{{"start":"2025-01-03T10:09:19Z","start_unix_ms":0,"requested_ms":5000,"elapsed_ms":5000}},
+            "overhead":{{"cpu_ms":1,"max_rss_bytes":1,"wall_ms":1}},
+            "disks":{{"status":"ok","elapsed_ms":1,"devices":[{}]}}}}"#,
+            devices.join(",")
+        );
+        let s =
+            crate::snapshot::from_json(text.as_bytes(), std::path::Path::new("t.json")).unwrap();
+        let names: Vec<String> = headline(&s)
+            .into_iter()
+            .filter(|f| f.layer == "disk")
+            .map(|f| {
+                let value = f
+                    .value
+                    .split_once(" util")
+                    .map_or(f.value.clone(), |(u, _)| u.to_owned());
+                format!("{} = {value}", f.name)
+            })
+            .collect();
+        assert_eq!(
+            names,
+            [
+                "dm-0 (dm vg0-data, on md0, non-rotational) = 5%",
+                "loop0 (loop over /srv/slow.img, on vda, unknown type) = 99%",
+                "md0 (md, on sda, sdb, unknown type) = 5%",
+                "vda (rotational) = 3%",
+                "idle in the window = loop1, loop2",
+            ]
         );
     }
 

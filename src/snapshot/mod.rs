@@ -25,9 +25,9 @@ pub use load::{LoadError, from_json, load};
 pub use load_test::{LoadTarget, LoadTest};
 pub use logs::{CategoryTotal, LogSource, Logs, PatternMatch, PatternTotal, SourceKind};
 pub use mysql::{
-    Connection as MysqlConnection, Datadir, Digest, FileIo, Flavor, IdleHistogram, Mysql,
-    PerformanceSchema, Processlist, Replica, RunningStatement, SynchWait, UnderlyingDevice,
-    Variable,
+    Connection as MysqlConnection, Datadir, Digest, FileIo, FileWaits, Flavor, IdleHistogram,
+    Mysql, PerformanceSchema, Processlist, Reading, Replica, RunningStatement, Storage, SynchWait,
+    UnderlyingDevice, Variable,
 };
 pub use mysql_server::{
     ClientConnections, Login, LoginAttempt, MysqlServer, ServerConnections, ServerOption,

@@ -108,6 +108,12 @@ pub struct Mysql {
     /// Where the data lives and on what kind of disk.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub datadir: Option<Datadir>,
+    /// The server's own view of its storage over the window: how long its redo log, data
+    /// files and binary log took to write and sync, and its pending-I/O gauges. It sees slow
+    /// storage even where doctor cannot see the device (another host, a managed volume).
+    /// Absent in snapshots from before doctor read it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub storage: Option<Storage>,
     /// Replication as seen from this server, when it could be read.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub replica: Option<Replica>,
@@ -395,6 +401,80 @@ pub struct UnderlyingDevice {
     pub name: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rotational: Option<bool>,
+}
+
+/// MySQL's own view of its storage over the window, read at both ends of it (bracketing the
+/// two `SHOW GLOBAL STATUS` readings). A figure the server does not have, or that could not
+/// be computed (no operation in the window, `performance_schema` off or not readable, an
+/// instrument not timed), is absent: absent is not zero.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct Storage {
+    /// The InnoDB redo log (`wait/io/file/innodb/innodb_log_file` in
+    /// `performance_schema.file_summary_by_event_name`): the write and fsync every commit
+    /// waits for with `innodb_flush_log_at_trx_commit = 1`. Absent where the server has no such
+    /// instrument: MariaDB 10.8 and later (MDEV-27848) do not instrument redo log I/O.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub redo_log: Option<FileWaits>,
+    /// The InnoDB data files (`wait/io/file/innodb/innodb_data_file`): page writes and the
+    /// fsync after each flush batch.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub data_files: Option<FileWaits>,
+    /// The binary log (`wait/io/file/sql/binlog`): with `sync_binlog = 1` every commit also
+    /// waits for its fsync.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub binlog: Option<FileWaits>,
+    /// `Innodb_data_pending_fsyncs` at the start and the end of the window (a gauge). On
+    /// MariaDB 10.11 it counts the data files' fsyncs only, not the redo log's (seen here).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub data_pending_fsyncs: Option<Reading>,
+    /// `Innodb_os_log_pending_fsyncs` at both ends (MySQL; MariaDB removed it in 10.8).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub log_pending_fsyncs: Option<Reading>,
+    /// `Innodb_data_pending_writes` at both ends.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub data_pending_writes: Option<Reading>,
+    /// `Innodb_data_fsyncs` per second over the window (MariaDB counts the redo log's fsyncs in
+    /// it too).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub data_fsyncs_per_s: Option<f64>,
+    /// `Innodb_os_log_fsyncs` per second over the window (MySQL; MariaDB removed it in 10.8).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub log_fsyncs_per_s: Option<f64>,
+    /// `Innodb_log_waits` over the window: times a thread waited because the log buffer was
+    /// full and had to be written out first.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub log_waits: Option<i64>,
+}
+
+/// One file instrument's writes and syncs over the window, from the growth of
+/// `file_summary_by_event_name` between the two readings (times in picoseconds there).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct FileWaits {
+    /// The instrument (`wait/io/file/innodb/innodb_log_file`).
+    pub event: String,
+    /// Write operations in the window (`COUNT_WRITE`).
+    pub writes: u64,
+    /// Bytes written in the window (`SUM_NUMBER_OF_BYTES_WRITE`).
+    pub write_bytes: u64,
+    /// Average time one write took (`SUM_TIMER_WRITE` / `COUNT_WRITE`); absent with no write
+    /// or when the instrument is not timed. For asynchronous writes (InnoDB's page writes with
+    /// native AIO) the server times only the submission: near 0 whatever the device does.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub write_avg_ms: Option<f64>,
+    /// Sync and other non-read, non-write operations in the window (`COUNT_MISC`): fsync, and
+    /// open/close/stat, which are rare on files InnoDB keeps open.
+    pub syncs: u64,
+    /// Average time of those (`SUM_TIMER_MISC` / `COUNT_MISC`): on a server in steady state,
+    /// the fsync latency as the server waited for it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sync_avg_ms: Option<f64>,
+}
+
+/// A gauge read at both ends of the window.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct Reading {
+    pub start: i64,
+    pub end: i64,
 }
 
 /// Replication from this server's side (`SHOW REPLICA STATUS` / `SHOW SLAVE STATUS`).

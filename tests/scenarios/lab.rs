@@ -46,6 +46,7 @@ pub const SCENARIOS: &[(&str, Option<&str>)] = &[
     ("mysql-connection-churn", Some("mysql-connection-churn")),
     ("mysql-locked-out-sleepers", Some("mysql-idle-connections")),
     ("mysql-locked-out-burst", Some("mysql-too-many-connections")),
+    ("mysql-slow-disk", Some("disk-io-saturation")),
     ("container-cpu-throttled", Some("container-cpu-throttled")),
     (
         "container-accept-queue-overflow",
@@ -71,6 +72,10 @@ pub struct Running {
     pub db_container: Option<String>,
     /// The name of the scenario's application container, where the app runs in one.
     pub app_container: Option<String>,
+    /// The block device the scenario made slow, as `/sys/block` names it (`loop3`).
+    pub device: Option<String>,
+    /// `mysql://root@127.0.0.1:PORT` of the scenario's private server, for cross-checks.
+    pub mysql_root_url: Option<String>,
     teardown: Vec<Box<dyn FnOnce() + Send>>,
 }
 
@@ -91,6 +96,8 @@ impl Running {
             request_log: None,
             db_container: None,
             app_container: None,
+            device: None,
+            mysql_root_url: None,
             teardown: Vec::new(),
         }
     }
@@ -148,6 +155,7 @@ pub fn start(name: &str, port_base: u16) -> Running {
         "mysql-connection-churn" => mysql_connection_churn(33305 + port_base % 100),
         "mysql-locked-out-sleepers" => mysql_locked_out_sleepers(33310 + port_base % 100),
         "mysql-locked-out-burst" => mysql_locked_out_burst(33311 + port_base % 100),
+        "mysql-slow-disk" => mysql_slow_disk(33306 + port_base % 100),
         "container-cpu-throttled" => container_cpu_throttled(),
         "container-accept-queue-overflow" => container_accept_queue_overflow(),
         "load-not-reaching-server" => load_not_reaching(port_base + 30),
@@ -1585,6 +1593,161 @@ fn mysql_connection_churn(port: u16) -> Running {
         stop.store(true, Ordering::Relaxed);
         let _ = client.join();
         drop(db);
+    });
+    run
+}
+
+// ---------------------------------------------------------------------------------------------
+// mysql-slow-disk
+
+/// How long each request to the slow device waits, and how many clients commit at once.
+const SLOW_DISK_DELAY_MS: u64 = 20;
+const SLOW_DISK_CLIENTS: usize = 4;
+
+/// `iostat -dxy DEVICE SECONDS 1`: the device's row of one report over the next `seconds`
+/// (`-y`: not the since-boot report), by column name (`w_await`, `%util`, `aqu-sz`, ...).
+pub fn iostat_device(device: &str, seconds: u32) -> std::collections::BTreeMap<String, f64> {
+    iostat_row(
+        &tool("iostat", &["-dxy", device, &seconds.to_string(), "1"]),
+        device,
+    )
+}
+
+/// One device's row of `iostat -x` output, by column name; empty when the device is missing.
+pub fn iostat_row(out: &str, device: &str) -> std::collections::BTreeMap<String, f64> {
+    let header = out.lines().find(|l| l.starts_with("Device")).unwrap_or("");
+    let row = out
+        .lines()
+        .find(|l| l.split_ascii_whitespace().next() == Some(device))
+        .unwrap_or("");
+    header
+        .split_ascii_whitespace()
+        .zip(row.split_ascii_whitespace())
+        .filter_map(|(h, v)| Some((h.to_owned(), v.parse().ok()?)))
+        .collect()
+}
+
+/// The server's own account of its data-file syncs since it started:
+/// `performance_schema.file_summary_by_event_name`, `COUNT_MISC` and `SUM_TIMER_MISC` (ps) of
+/// `wait/io/file/innodb/innodb_data_file`.
+pub fn data_file_syncs(db: &crate::mariadb::MariaDb) -> (u64, u64) {
+    let out = db.sql(
+        "SELECT COUNT_MISC, SUM_TIMER_MISC FROM performance_schema.file_summary_by_event_name \
+         WHERE EVENT_NAME = 'wait/io/file/innodb/innodb_data_file'",
+    );
+    let mut f = out.split_whitespace().map(|v| v.parse().unwrap_or(0));
+    (f.next().unwrap_or(0), f.next().unwrap_or(0))
+}
+
+/// A MariaDB whose datadir sits on a slow block device (`tests/support/slowdev.rs`: a loop
+/// device over a FUSE file whose every request waits 20 ms), with `innodb_flush_log_at_trx_commit
+/// = 1`, and four clients committing small INSERTs in a loop, so every commit waits for its
+/// redo log write and fsync on that device. `innodb_max_dirty_pages_pct_lwm` makes the page
+/// cleaner flush continuously, as on a server whose buffer pool is under steady write load,
+/// so the data files are written and fsynced inside every window too (MariaDB 10.11 times
+/// only those in `performance_schema`, not the redo log's). doctor logs in as an ordinary
+/// account (the README's: `PROCESS`, `SLAVE MONITOR`, `SELECT` on `performance_schema` and
+/// `mysql.innodb_table_stats`; no SUPER), without Docker. Holds once `iostat -x` shows the
+/// device saturated with the delay in its write latency and the server's own counters show
+/// slow data-file syncs while commits go on.
+fn mysql_slow_disk(port: u16) -> Running {
+    use crate::support::slowdev::SlowDev;
+    let mut run = Running::new("mysql-slow-disk");
+    let dev = SlowDev::new(512, Duration::from_secs(MAX_LIFE_S + 60));
+    let db = crate::mariadb::MariaDb::start_in(
+        &dev.mount_point(),
+        port,
+        &[
+            ("performance_schema", "ON"),
+            ("innodb_flush_log_at_trx_commit", "1"),
+            ("innodb_max_dirty_pages_pct_lwm", "0.001"),
+        ],
+    );
+    // The account the README asks for: no SUPER, nothing that writes.
+    db.create_user(
+        "doctor",
+        "doctor",
+        &[
+            "PROCESS, SLAVE MONITOR ON *.*",
+            "SELECT ON performance_schema.*",
+            "SELECT ON mysql.innodb_table_stats",
+        ],
+    );
+    db.sql(
+        "CREATE DATABASE lab; CREATE TABLE lab.commits (id BIGINT AUTO_INCREMENT PRIMARY KEY, \
+         client INT, pad VARCHAR(200)) ENGINE=InnoDB",
+    );
+    let stop = Arc::new(AtomicBool::new(false));
+    let deadline = Instant::now() + Duration::from_secs(MAX_LIFE_S);
+    let clients: Vec<JoinHandle<()>> = (0..SLOW_DISK_CLIENTS)
+        .map(|i| {
+            let mut conn = db.connect("root", None).expect("root connects");
+            let stop = Arc::clone(&stop);
+            std::thread::spawn(move || {
+                let sql =
+                    format!("INSERT INTO lab.commits (client, pad) VALUES ({i}, REPEAT('x', 100))");
+                while !stop.load(Ordering::Relaxed) && Instant::now() < deadline {
+                    if mysql::prelude::Queryable::query_drop(&mut conn, &sql).is_err() {
+                        break; // the server is going away at teardown
+                    }
+                }
+            })
+        })
+        .collect();
+    dev.set_delay(Duration::from_millis(SLOW_DISK_DELAY_MS));
+    let device = dev.device();
+    wait_until(
+        "commits waiting on the slow device",
+        Duration::from_secs(30),
+        || {
+            let (s0, t0) = data_file_syncs(&db);
+            let c0 = db.global_status_quiet("Com_insert");
+            let io = iostat_device(&device, 1);
+            let (s1, t1) = data_file_syncs(&db);
+            let commits = db.global_status_quiet("Com_insert") - c0;
+            let syncs = s1.saturating_sub(s0);
+            let sync_ms = if syncs > 0 {
+                t1.saturating_sub(t0) as f64 / syncs as f64 / 1e9
+            } else {
+                0.0
+            };
+            let col = |c: &str| io.get(c).copied().unwrap_or(0.0);
+            if col("%util") >= 90.0
+                && col("aqu-sz") >= 1.0
+                && col("w_await") >= SLOW_DISK_DELAY_MS as f64
+                && syncs >= 1
+                && sync_ms >= 10.0
+                && commits >= 1
+            {
+                Ok(())
+            } else {
+                Err(format!(
+                    "iostat -x {device}: %util {}, aqu-sz {}, w_await {} ms; the server: {syncs} \
+                     data-file syncs averaging {sync_ms:.1} ms, {commits} commits in about 1 s",
+                    col("%util"),
+                    col("aqu-sz"),
+                    col("w_await")
+                ))
+            }
+        },
+    );
+    // No containers: the scenario has none, and on a shared machine another's container
+    // output (a pool app's "Queue limit reached.") would land in its logs section.
+    run.doctor_args = vec![
+        "--mysql".into(),
+        db.url("doctor", Some("doctor")),
+        "--no-docker".into(),
+    ];
+    run.device = Some(device);
+    run.mysql_root_url = Some(db.root_url());
+    run.on_drop(move || {
+        stop.store(true, Ordering::Relaxed);
+        for c in clients {
+            let _ = c.join();
+        }
+        dev.set_delay(Duration::ZERO);
+        drop(db);
+        drop(dev);
     });
     run
 }

@@ -66,6 +66,13 @@ impl MariaDb {
     /// spells them on its command line (`max_connections`, `innodb_buffer_pool_size` ...; `-` and
     /// `_` are the same). Panics with the server's error log if it does not come up.
     pub fn start(port: u16, variables: &[(&str, &str)]) -> MariaDb {
+        MariaDb::start_in(&std::env::temp_dir(), port, variables)
+    }
+
+    /// [`start`](Self::start) with the server's directory (datadir, socket, logs, tmpdir)
+    /// created under `parent`: a test puts a datadir on a device of its choosing (a slow one,
+    /// `tests/support/slowdev.rs`).
+    pub fn start_in(parent: &Path, port: u16, variables: &[(&str, &str)]) -> MariaDb {
         assert!(
             (33100..=33199).contains(&port) || (33300..=33399).contains(&port),
             "the MariaDB tests own ports 33100-33199 and the scenario lab 33300-33399, not {port}"
@@ -79,7 +86,7 @@ impl MariaDb {
         }
         let dir = tempfile::Builder::new()
             .prefix("doctor-mariadb-")
-            .tempdir()
+            .tempdir_in(parent)
             .expect("temporary directory");
         let datadir = dir.path().join("data");
         let install = Command::new(binary("mariadb-install-db"))

@@ -4,6 +4,7 @@
 
 pub mod docker;
 pub mod mariadb_container;
+pub mod slowdev;
 
 use std::path::Path;
 use std::process::{Command, Output};

@@ -16,6 +16,7 @@ pub mod optfile;
 pub mod options;
 mod queries;
 pub mod server;
+mod storage;
 pub mod threads;
 
 use super::Failure;
@@ -110,6 +111,7 @@ pub struct Start {
     variables: Vec<(String, String)>,
     privileges: BTreeSet<String>,
     status: Vec<(String, String)>,
+    storage: storage::Start,
 }
 
 impl Remote for Collector {
@@ -149,15 +151,21 @@ impl Remote for Collector {
         // Last, so the window between the two status readings is the one `finish` is told.
         let status =
             queries::show_global(&mut conn, "STATUS").map_err(|e| fail("SHOW GLOBAL STATUS", e))?;
+        let storage = storage::begin(&mut conn, &variables)
+            .map_err(|e| fail("performance_schema file I/O", e))?;
         Ok(Start {
             conn,
             target,
             variables,
             privileges,
             status,
+            storage,
         })
     }
 
+    // One sequence of reads whose order is the window's bracketing (status, then storage,
+    // right after the other); split up, that order would be spread over functions.
+    #[allow(clippy::too_many_lines)]
     fn finish(&mut self, start: Start, seconds: f64) -> Result<Mysql, Failure> {
         let Start {
             mut conn,
@@ -165,6 +173,7 @@ impl Remote for Collector {
             variables,
             privileges,
             status: status_start,
+            storage: storage_start,
         } = start;
         let rt = self.settings.read_timeout;
         let fail = |what: &str, e: &mysql::Error| {
@@ -173,6 +182,8 @@ impl Remote for Collector {
         };
         let status_end = queries::show_global(&mut conn, "STATUS")
             .map_err(|e| fail("SHOW GLOBAL STATUS", &e))?;
+        let storage_readings = storage::end(&mut conn, storage_start)
+            .map_err(|e| fail("performance_schema file I/O", &e))?;
         let rtts = queries::select1_rtts(&mut conn, 5).map_err(|e| fail("SELECT 1", &e))?;
 
         let var_text: BTreeMap<&str, &str> = variables
@@ -190,6 +201,14 @@ impl Remote for Collector {
             read_timeout: rt,
         };
         let mut parts = Parts::default();
+        let storage = storage::figures(
+            storage_readings,
+            &status_start,
+            &status_end,
+            seconds,
+            &mut parts,
+            rt,
+        )?;
         let processlist = read_processlist(&mut conn, &server, &privileges, &mut parts)?;
         let performance_schema = read_performance_schema(&mut conn, &server, &mut parts)?;
         let innodb_data_bytes = read_data_size(&mut conn, &server, &mut parts)?;
@@ -248,6 +267,7 @@ impl Remote for Collector {
             processlist,
             performance_schema,
             datadir,
+            storage: Some(storage),
             replica,
             missing_privileges: parts.missing,
             error_log: self.error_log.as_ref().map(|p| p.display().to_string()),
