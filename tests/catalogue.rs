@@ -374,9 +374,15 @@ fn evidence_groups_quiet_where_they_could_look_are_checked_in_part() {
         md.contains("\n- `mysql-refusing-example`: quiet from app log"),
         "{md}"
     );
-    // On the healthy baseline the "no bottleneck" line says so: the example's server counters
-    // are there, its app log is not (no --log).
-    let table = analyze_with_example(&fixture_path("healthy"), "table");
+    // On the healthy baseline without its app log the "no bottleneck" line says so: the
+    // example's server counters are there, its app log is not.
+    let mut healthy: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(fixture_path("healthy")).unwrap()).unwrap();
+    healthy["logs"] = serde_json::json!({"status": "skipped", "elapsed_ms": 0.0,
+        "message": "no log to scan: name application, proxy or database logs with --log PATH"});
+    let no_log = dir.path().join("healthy-without-log.json");
+    std::fs::write(&no_log, serde_json::to_string(&healthy).unwrap()).unwrap();
+    let table = analyze_with_example(&no_log, "table");
     let in_part = table
         .split("; checked in part: ")
         .nth(1)
