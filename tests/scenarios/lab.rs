@@ -1476,6 +1476,18 @@ fn mysql_locked_out_burst(port: u16) -> Running {
             }
         })
     };
+    // Torn down even if the condition never holds (the threads hold the server otherwise).
+    {
+        let db = Arc::clone(&db);
+        run.on_drop(move || {
+            stop.store(true, Ordering::Relaxed);
+            let _ = retry.join();
+            for w in workers {
+                let _ = w.join();
+            }
+            drop(db);
+        });
+    }
     wait_until(
         "ten busy app sessions, refusals, an ordinary login refused",
         Duration::from_secs(20),
@@ -1492,14 +1504,6 @@ fn mysql_locked_out_burst(port: u16) -> Running {
         },
     );
     run.doctor_args = vec!["--mysql".into(), doctor_url(port)];
-    run.on_drop(move || {
-        stop.store(true, Ordering::Relaxed);
-        let _ = retry.join();
-        for w in workers {
-            let _ = w.join();
-        }
-        drop(db);
-    });
     run
 }
 

@@ -77,13 +77,14 @@ impl MariaDb {
             (33100..=33199).contains(&port) || (33300..=33399).contains(&port),
             "the MariaDB tests own ports 33100-33199 and the scenario lab 33300-33399, not {port}"
         );
-        if let Ok(s) = std::net::TcpStream::connect(("127.0.0.1", port)) {
-            drop(s);
-            panic!(
-                "port {port} is already taken (a leftover mariadbd from a killed test run? \
-                 `ss -ltnp 'sport = :{port}'` shows who holds it)"
-            );
-        }
+        // A bind, not a connect: connecting to a port nothing listens on can succeed when the
+        // kernel picks that very port as the ephemeral one (a TCP self-connect: the port is in
+        // 32768-60999).
+        assert!(
+            std::net::TcpListener::bind(("127.0.0.1", port)).is_ok(),
+            "port {port} is already taken (a leftover mariadbd from a killed test run? \
+             `ss -ltnp 'sport = :{port}'` shows who holds it)"
+        );
         let dir = tempfile::Builder::new()
             .prefix("doctor-mariadb-")
             .tempdir_in(parent)
@@ -225,7 +226,25 @@ impl MariaDb {
     }
 
     /// Like [`sql`](Self::sql), returning the client's error message instead of panicking.
+    ///
+    /// root has the one connection the server keeps beyond `max_connections`; a scenario that
+    /// fills the server while clients keep retrying can hold it for a moment (a connection being
+    /// refused counts until it is), so a 1040 is retried for up to a second.
     pub fn try_sql(&self, sql: &str) -> Result<String, String> {
+        let mut last = String::new();
+        for _ in 0..50 {
+            match self.try_sql_once(sql) {
+                Err(e) if e.contains("ERROR 1040") => {
+                    last = e;
+                    std::thread::sleep(Duration::from_millis(20));
+                }
+                other => return other,
+            }
+        }
+        Err(last)
+    }
+
+    fn try_sql_once(&self, sql: &str) -> Result<String, String> {
         let out = Command::new(binary("mariadb"))
             .arg("--no-defaults")
             .arg(format!("--socket={}", self.socket().display()))

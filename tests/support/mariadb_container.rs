@@ -169,9 +169,11 @@ fn remove_leftovers() {
     }
 }
 
-/// Whether something answers a TCP connection on `127.0.0.1:port`.
+/// Whether `127.0.0.1:port` cannot be bound: a bind, not a connect, which can succeed on a port
+/// nothing listens on when the kernel picks that very port as the ephemeral one (a TCP
+/// self-connect).
 fn port_taken(port: u16) -> bool {
-    std::net::TcpStream::connect(("127.0.0.1", port)).is_ok()
+    std::net::TcpListener::bind(("127.0.0.1", port)).is_err()
 }
 
 /// The account the readiness check logs in with through the published port; dropped again
