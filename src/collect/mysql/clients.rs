@@ -17,7 +17,6 @@ use super::locate::{self, Located};
 use super::threads;
 use crate::collect::{Failure, owners, sockdiag};
 use crate::snapshot::{ClientConnections, IdleHistogram, ServerConnections, round2};
-use netlink_packet_sock_diag::inet::StateFlags;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::net::IpAddr;
 use std::time::{Duration, Instant};
@@ -47,15 +46,11 @@ pub fn read(
     thread_pool: bool,
 ) -> Result<(ServerConnections, Vec<String>), Failure> {
     let mut notes = Vec::new();
-    let ports = server.ports.clone();
+    let (ports, ipv6) = (server.ports.clone(), server.ipv6);
     let dump = move || -> Result<(Vec<sockdiag::TcpSocket>, Vec<sockdiag::TcpSocket>), Failure> {
-        let diag = sockdiag::Diag::open()?;
-        let (mut served, mut clients) = (Vec::new(), Vec::new());
-        for p in &ports {
-            served.extend(diag.dump_ports(StateFlags::ESTABLISHED, *p, 0)?);
-            clients.extend(diag.dump_ports(StateFlags::ESTABLISHED, 0, *p)?);
-        }
-        Ok((served, clients))
+        let sockets = sockdiag::Diag::open()?.established_touching(&ports, ipv6, true)?;
+        // The server's ends (its port is theirs), and the client ends in the same namespace.
+        Ok(sockets.into_iter().partition(|s| ports.contains(&s.port)))
     };
     let (served, client_ends) = if server.same_network_namespace {
         dump()?
@@ -202,12 +197,11 @@ fn holders(
 fn client_ends_in(pid: u32, ports: &[u16]) -> Vec<(IpAddr, u16, u64)> {
     let ports = ports.to_vec();
     let diag = sockdiag::in_namespace_of(pid, move || {
-        let diag = sockdiag::Diag::open()?;
-        let mut out = Vec::new();
-        for p in ports {
-            out.extend(diag.dump_ports(StateFlags::ESTABLISHED, 0, p)?);
-        }
-        Ok(out)
+        let sockets = sockdiag::Diag::open()?.established_touching(&ports, true, false)?;
+        Ok(sockets
+            .into_iter()
+            .filter(|s| ports.contains(&s.remote_port))
+            .collect::<Vec<_>>())
     });
     if let Ok(sockets) = diag {
         return sockets
@@ -504,6 +498,7 @@ mod tests {
             name: "mariadbd".into(),
             found_by: "docker-proxy",
             ports: vec![3306],
+            ipv6: false,
             sockets: Vec::new(),
             same_network_namespace: false,
             root: None,

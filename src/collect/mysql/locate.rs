@@ -36,6 +36,9 @@ pub struct Located {
     pub found_by: &'static str,
     /// TCP ports it listens on, in its own namespace.
     pub ports: Vec<u16>,
+    /// Whether any of those listening sockets is IPv6 (`::` takes IPv4 clients too, as
+    /// v4-mapped IPv6 connections): the connections to read are then IPv6 as well.
+    pub ipv6: bool,
     /// Unix socket files it listens on, as it names them.
     pub sockets: Vec<String>,
     pub same_network_namespace: bool,
@@ -100,6 +103,7 @@ pub fn locate(endpoints: &[Endpoint]) -> Result<Located, String> {
                     name: c.name.clone(),
                     found_by,
                     ports,
+                    ipv6: c.ports.iter().any(|(a, _)| a.is_ipv6()),
                     sockets: c.sockets.clone(),
                     same_network_namespace: same,
                     root: other_root.then(|| PathBuf::from(format!("/proc/{}/root", c.pid))),
