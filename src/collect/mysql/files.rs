@@ -147,14 +147,19 @@ fn overlay_device(d: &mut Datadir, pid: u32, notes: &mut Vec<String>) {
         ));
         // The note about the overlay having no device is now answered.
         notes.retain(|n| !n.starts_with("the datadir's disk is not determined"));
-        d.device = Some(dev.name);
-        d.rotational = dev.rotational;
-        d.underlying = dev
-            .underlying
-            .into_iter()
-            .map(|(name, rotational)| UnderlyingDevice { name, rotational })
-            .collect();
+        place(d, dev);
     }
+}
+
+/// Puts the datadir on `dev`, with the devices under it.
+fn place(d: &mut Datadir, dev: blockdev::BlockDevice) {
+    d.device = Some(dev.name);
+    d.rotational = dev.rotational;
+    d.underlying = dev
+        .underlying
+        .into_iter()
+        .map(|(name, rotational)| UnderlyingDevice { name, rotational })
+        .collect();
 }
 
 /// The datadir and its disk, read under `root` (the server's own root for a container); a note
@@ -181,15 +186,7 @@ fn datadir(path: &str, root: Option<&Path>, notes: &mut Vec<String>) -> Option<D
         return Some(d);
     };
     match blockdev::of_path(&optfile::under(root, Path::new(path))) {
-        Ok(dev) => {
-            d.device = Some(dev.name);
-            d.rotational = dev.rotational;
-            d.underlying = dev
-                .underlying
-                .into_iter()
-                .map(|(name, rotational)| UnderlyingDevice { name, rotational })
-                .collect();
-        }
+        Ok(dev) => place(&mut d, dev),
         Err(e) => notes.push(format!("the datadir's disk is not determined: {e}")),
     }
     Some(d)
