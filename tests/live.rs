@@ -71,7 +71,8 @@ fn check_during_with(
                 .expect("vmstat runs")
         });
         let out = Command::new(env!("CARGO_BIN_EXE_doctor"))
-            .args(["check", "--format", "json", "--interval", "3s", "--quiet"])
+            .args(["check", "--format", "json", "--quiet"])
+            .arg(format!("--interval={}s", running.window_s))
             .args(&running.doctor_args)
             .args(extra(&running))
             .arg("--out")
@@ -791,7 +792,7 @@ fn server_storage_totals(url: &str) -> (u64, u64, i64) {
 }
 
 /// What doctor saved during `mysql-slow-disk` agrees with the scenario: the loop device is in
-/// `disks` as the datadir's device, with the figures `iostat -x` gave over the same 3 s
+/// `disks` as the datadir's device, with the figures `iostat -x` gave over the same window
 /// (`iostat`), and the server's own totals read just before and after doctor's window
 /// (`before`, `after`: [`server_storage_totals`]) hold doctor's.
 fn slow_disk_agrees(
@@ -884,7 +885,7 @@ fn slow_disk_agrees(
 /// doctor, logged in as an ordinary account (no SUPER; see `lab::mysql_slow_disk`),
 /// ranks `disk-io-saturation` on that loop device first with `mysql-slow-storage` under it,
 /// names the device as the datadir's, and its figures agree with `iostat -x` over the same
-/// 3 s and with the server's own counters read just before and after doctor's window.
+/// window and with the server's own counters read just before and after doctor's window.
 #[test]
 fn live_mysql_slow_disk() {
     use std::cell::{Cell, RefCell};
@@ -898,10 +899,10 @@ fn live_mysql_slow_disk() {
             before.set(server_storage_totals(
                 running.mysql_root_url.as_ref().unwrap(),
             ));
-            // The same 3 s as doctor's window, started just before doctor.
+            // The same seconds as doctor's window, started just before doctor.
             *iostat.borrow_mut() = Some(
                 Command::new("iostat")
-                    .args(["-dxy", &dev, "3", "1"])
+                    .args(["-dxy", &dev, &running.window_s.to_string(), "1"])
                     .stdout(std::process::Stdio::piped())
                     .spawn()
                     .expect("iostat runs (apt-get install sysstat)"),
