@@ -76,6 +76,42 @@ fn each_scenario_ranks_its_cause_first() {
     }
 }
 
+/// A fixture carries every section the recording doctor had: a section missing from the file
+/// (read back as "written by a doctor without this collector") means the fixture predates the
+/// collector and must be re-recorded — unless the file itself says it predates it, as a skipped
+/// section whose message starts "predates" (for a case no machine here can record again).
+#[test]
+fn every_fixture_carries_every_section() {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("fixtures");
+    let mut names: Vec<String> = std::fs::read_dir(&dir)
+        .unwrap()
+        .flatten()
+        .filter_map(|e| {
+            let name = e.file_name().to_string_lossy().into_owned();
+            name.strip_suffix(".json")
+                .filter(|_| !name.starts_with('.'))
+                .map(str::to_owned)
+        })
+        .collect();
+    names.sort();
+    assert!(names.len() >= 20, "{names:?}");
+    let mut missing = Vec::new();
+    for name in &names {
+        let snap = fixture(name);
+        for c in snap.collectors() {
+            let message = c.message.unwrap_or("");
+            if message.contains("written by a doctor without this collector") {
+                missing.push(format!("{name}: {}", c.name));
+            }
+        }
+    }
+    assert!(
+        missing.is_empty(),
+        "sections missing from fixtures (re-record them with bash tests/scenarios/record.sh \
+         <scenario>): {missing:?}"
+    );
+}
+
 #[test]
 fn healthy_reports_nothing_at_warning_or_above() {
     let a = analyze(&rules(), &fixture("healthy"));

@@ -678,14 +678,14 @@ fn live_load_not_reaching_server() {
 
 /// The contrast: the pool scenario's k6 load does reach its server (20 VUs, the pool app
 /// refusing what its pool cannot take) while the CPUs stay mostly idle. Told a load test runs
-/// against the app's port, doctor still ranks the pool first and does not say the load is
-/// missing.
+/// against the app's port (the scenario declares it), doctor still ranks the pool first and
+/// does not say the load is missing.
 #[test]
 fn live_under_load_reaching_the_server() {
     let mut arrived = 0.0;
     let (report, _) = check_during_with(
         "pool-queue-limit",
-        |running| vec!["--under-load".into(), running.port.unwrap().to_string()],
+        |_| Vec::new(),
         |_, snap| {
             arrived = snap
                 .load_test

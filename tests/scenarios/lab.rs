@@ -876,7 +876,13 @@ fn diary_in_containers(port: u16, db_port: u16) -> Running {
     });
     run.db_container = Some(db_name);
     run.app_container = Some(app_name);
-    run.doctor_args = vec!["--mysql".into(), doctor_url(db_port)];
+    // The load test is declared with the app's published port, which k6 drives.
+    run.doctor_args = vec![
+        "--mysql".into(),
+        doctor_url(db_port),
+        "--under-load".into(),
+        port.to_string(),
+    ];
     run.port = Some(port);
     run
 }
@@ -923,6 +929,7 @@ fn pool_queue_limit(port: u16, db_port: u16) -> Running {
     let mut run = Running::new("pool-queue-limit");
     let app_dir = pool_app();
     let db = crate::mariadb::MariaDb::start(db_port, &[]);
+    db.create_user("doctor", "doctor", DOCTOR_GRANTS);
     let logs = disk_tempdir();
     let log_path = logs.path().join("app.log");
     let log = std::fs::File::create(&log_path).unwrap();
@@ -971,7 +978,16 @@ fn pool_queue_limit(port: u16, db_port: u16) -> Running {
             ))
         }
     });
-    run.doctor_args = vec!["--log".into(), log_path.display().to_string()];
+    // Everything doctor can read here: the app's log, the server (as the ordinary account), and
+    // the load test, declared with the port k6 drives.
+    run.doctor_args = vec![
+        "--log".into(),
+        log_path.display().to_string(),
+        "--mysql".into(),
+        doctor_url(db_port),
+        "--under-load".into(),
+        port.to_string(),
+    ];
     run.port = Some(port);
     run
 }
