@@ -1,9 +1,12 @@
-//! `doctor rules test` as a rule author meets it, on a rule of their own in a temporary folder:
-//! a passing and a failing case, exit codes, the failure pointing at the case, a malformed test
-//! file.
+//! `doctor rules test`: the built-in rules pass their own tests, each with a case that fires and
+//! one that nearly fires and stays quiet; and the command as a rule author meets it, on a rule
+//! of their own in a temporary folder: a passing and a failing case, exit codes, the failure
+//! pointing at the case, a malformed test file.
 
 use assert_cmd::Command;
+use doctor::engine::Catalogue;
 use predicates::prelude::*;
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 fn doctor() -> Command {
@@ -22,6 +25,59 @@ fn fixture(name: &str) -> String {
 
 fn json(out: &[u8]) -> serde_json::Value {
     serde_json::from_slice(out).unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(out)))
+}
+
+#[test]
+fn every_built_in_rule_passes_a_firing_and_a_nearly_firing_case() {
+    let out = doctor()
+        .args(["rules", "test", "--format", "json"])
+        .assert()
+        .success();
+    let run = json(&out.get_output().stdout);
+    let cases = run["cases"].as_array().unwrap();
+    assert_eq!(run["failed"], 0, "{run:#}");
+    assert_eq!(run["untested"], serde_json::json!([]));
+    // rule -> (fires, quiet) cases
+    let mut kinds: BTreeMap<&str, (usize, usize)> = BTreeMap::new();
+    for c in cases {
+        assert_eq!(c["result"], "ok", "{c:#}");
+        assert!(
+            c["file"].as_str().unwrap().starts_with("rules/tests/"),
+            "{c:#}"
+        );
+        let entry = kinds.entry(c["rule"].as_str().unwrap()).or_default();
+        match c["expect"].as_str().unwrap() {
+            "fires" => entry.0 += 1,
+            "quiet" => {
+                entry.1 += 1;
+                // Nearly firing: a recorded fixture with a field moved just past a threshold,
+                // or a snapshot written for it (and marked so), not merely another scenario.
+                let snapshot = c["snapshot"].as_str().unwrap();
+                assert!(
+                    snapshot.contains(" set") || c["hand_written"].is_string(),
+                    "a quiet case of {} runs on {snapshot} unchanged: {}",
+                    c["rule"],
+                    c["name"]
+                );
+            }
+            _ => {}
+        }
+    }
+    for rule in &Catalogue::load(None).unwrap().rules {
+        let (fires, quiet) = kinds.get(rule.id.as_str()).copied().unwrap_or_default();
+        assert!(
+            fires > 0,
+            "{} has no case that fires (rules/tests/{}.toml)",
+            rule.id,
+            rule.id
+        );
+        assert!(
+            quiet > 0,
+            "{} has no case that nearly fires and stays quiet (rules/tests/{}.toml)",
+            rule.id,
+            rule.id
+        );
+    }
 }
 
 /// A folder with a rule of the user's own, `busy-cpu`, and its test file.
@@ -102,7 +158,7 @@ fn a_users_rule_passes_its_cases() {
         text.contains("rules test: ok. ") && text.contains(" 0 failed"),
         "{text}"
     );
-    // `--rules DIR` is one more folder.
+    // `--rules DIR` is one more folder; the built-in rules' cases ran too.
     let out = doctor()
         .args(["rules", "test", "--format", "json", "--rules"])
         .arg(dir.path())
@@ -113,6 +169,7 @@ fn a_users_rule_passes_its_cases() {
     let mine: Vec<&serde_json::Value> = cases.iter().filter(|c| c["rule"] == "busy-cpu").collect();
     assert_eq!(mine.len(), 4);
     assert_eq!(mine[2]["hand_written"], "only the CPU matters");
+    assert!(cases.iter().any(|c| c["rule"] == "cpu-saturation"));
 }
 
 #[test]
