@@ -1,7 +1,8 @@
 //! A case's expectations against what the rules made of its snapshot: each one that does not
 //! hold is a [`Failure`] with what was expected and what the engine gave, in the report's words.
 
-use super::file::{Case, Expect, Outcome, Text};
+use super::expect::{Expect, Outcome, Text};
+use super::file::Case;
 use crate::engine::eval::fmt_number;
 use crate::engine::{Analysis, Finding, GroupStatus, Severity};
 use serde::Serialize;
@@ -122,6 +123,20 @@ pub fn check(case: &Case, analysis: &Analysis) -> Vec<Failure> {
                 "reason",
                 format!("contains {reason:?}"),
                 actual.reason(),
+            ));
+        }
+    }
+    if let Some(ids) = &e.findings {
+        let actual: Vec<&str> = analysis.findings.iter().map(|f| f.id.as_str()).collect();
+        if actual != ids.iter().map(String::as_str).collect::<Vec<_>>() {
+            out.push(failure(
+                "findings",
+                if ids.is_empty() {
+                    "none".to_owned()
+                } else {
+                    ids.join(", ")
+                },
+                ranking(analysis),
             ));
         }
     }
@@ -262,7 +277,11 @@ fn ranking(a: &Analysis) -> String {
         .iter()
         .map(|f| format!("{} {}", f.rank, f.id))
         .collect();
-    format!("ranked {}", ranked.join(", "))
+    if ranked.is_empty() {
+        "no finding".to_owned()
+    } else {
+        format!("ranked {}", ranked.join(", "))
+    }
 }
 
 /// Why `f` is not below (or above) `other`, if it is not.
@@ -284,20 +303,27 @@ fn placed(a: &Analysis, f: &Finding, other: &str, below: bool) -> Option<String>
 fn matches(want: &Text, actual: &str) -> bool {
     match want {
         Text::Exact(s) => actual == s,
-        Text::Contains(parts) => parts.iter().all(|p| actual.contains(p.as_str())),
+        Text::Parts { contains, lacks } => {
+            contains.iter().all(|p| actual.contains(p.as_str()))
+                && !lacks.iter().any(|p| actual.contains(p.as_str()))
+        }
     }
 }
 
 fn describe(want: &Text) -> String {
+    let quoted = |parts: &[String]| {
+        parts
+            .iter()
+            .map(|p| format!("{p:?}"))
+            .collect::<Vec<_>>()
+            .join(" and ")
+    };
     match want {
         Text::Exact(s) => format!("{s:?}"),
-        Text::Contains(parts) => format!(
-            "contains {}",
-            parts
-                .iter()
-                .map(|p| format!("{p:?}"))
-                .collect::<Vec<_>>()
-                .join(" and ")
-        ),
+        Text::Parts { contains, lacks } => match (contains.is_empty(), lacks.is_empty()) {
+            (false, true) => format!("contains {}", quoted(contains)),
+            (true, false) => format!("lacks {}", quoted(lacks)),
+            _ => format!("contains {}, lacks {}", quoted(contains), quoted(lacks)),
+        },
     }
 }

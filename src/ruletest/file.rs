@@ -10,12 +10,13 @@
 //! expect = "quiet"                      # fires | quiet | partly-checked | not-checked
 //! ```
 
+use super::expect::{self, Expect, Outcome};
 use super::input::{self, Cache};
 use crate::engine::rules::line_col;
-use crate::engine::{Catalogue, Rule, RuleError, Severity};
+use crate::engine::{Catalogue, Rule, RuleError};
 use crate::snapshot::Snapshot;
 use indexmap::IndexMap;
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use std::path::Path;
 use toml::Spanned;
 
@@ -41,65 +42,6 @@ pub enum TestError {
          beside it, see docs/rules.md"
     )]
     NoTests { looked: String },
-}
-
-/// What a case expects of its rule.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum Outcome {
-    /// The rule fires.
-    Fires,
-    /// Every evidence group was evaluated and none fired (the rule is in `passed`).
-    Quiet,
-    /// Quiet where it could look, some groups not checked (`partly_checked`).
-    PartlyChecked,
-    /// Not evaluated at all (`not_checked`).
-    NotChecked,
-}
-
-impl Outcome {
-    #[must_use]
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Outcome::Fires => "fires",
-            Outcome::Quiet => "quiet",
-            Outcome::PartlyChecked => "partly-checked",
-            Outcome::NotChecked => "not-checked",
-        }
-    }
-}
-
-/// A text the report shows, as a case expects it.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Text {
-    /// Exactly this (a number is written as the report writes it: `12`, `2.5`).
-    Exact(String),
-    /// Contains each of these.
-    Contains(Vec<String>),
-}
-
-/// Everything a case expects; `None`/empty is not checked.
-#[derive(Debug, Clone)]
-pub struct Expect {
-    pub outcome: Outcome,
-    /// A part of the reason, for `not-checked` and `partly-checked`.
-    pub reason: Option<String>,
-    /// Lowest and highest severity allowed.
-    pub severity: Option<(Severity, Severity)>,
-    /// Lowest and highest score allowed.
-    pub score: Option<(f64, f64)>,
-    pub rank: Option<u32>,
-    /// Firing rules this one must rank below.
-    pub below: Vec<String>,
-    /// Firing rules this one must rank above.
-    pub above: Vec<String>,
-    pub explained_by: Option<String>,
-    /// The names of the evidence groups that fired, all of them.
-    pub from: Option<Vec<String>>,
-    /// By label.
-    pub evidence: Vec<(String, Text)>,
-    pub summary: Option<Text>,
-    pub fix: Option<Text>,
 }
 
 /// One `[[case]]`, checked and with its snapshot built.
@@ -133,53 +75,55 @@ struct RawFile {
     cases: Vec<Spanned<RawCase>>,
 }
 
-type Keyed = IndexMap<Spanned<String>, Spanned<toml::Value>>;
+pub(super) type Keyed = IndexMap<Spanned<String>, Spanned<toml::Value>>;
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-struct RawCase {
-    name: Spanned<String>,
-    expect: Spanned<Outcome>,
+pub(super) struct RawCase {
+    pub(super) name: Spanned<String>,
+    pub(super) expect: Spanned<Outcome>,
     #[serde(default)]
-    snapshot: Option<Spanned<toml::Value>>,
+    pub(super) snapshot: Option<Spanned<toml::Value>>,
     #[serde(default)]
-    snapshot_json: Option<Spanned<String>>,
+    pub(super) snapshot_json: Option<Spanned<String>>,
     #[serde(default)]
-    hand_written: Option<Spanned<String>>,
+    pub(super) hand_written: Option<Spanned<String>>,
     #[serde(default)]
-    set: Keyed,
+    pub(super) set: Keyed,
     #[serde(default)]
-    reason: Option<Spanned<String>>,
+    pub(super) reason: Option<Spanned<String>>,
     #[serde(default)]
-    severity: Option<Spanned<toml::Value>>,
+    pub(super) severity: Option<Spanned<toml::Value>>,
     #[serde(default)]
-    score: Option<Spanned<toml::Value>>,
+    pub(super) score: Option<Spanned<toml::Value>>,
     #[serde(default)]
-    rank: Option<Spanned<u32>>,
+    pub(super) rank: Option<Spanned<u32>>,
     #[serde(default)]
-    below: Option<Spanned<toml::Value>>,
+    pub(super) below: Option<Spanned<toml::Value>>,
     #[serde(default)]
-    above: Option<Spanned<toml::Value>>,
+    pub(super) above: Option<Spanned<toml::Value>>,
     #[serde(default)]
-    explained_by: Option<Spanned<String>>,
+    pub(super) explained_by: Option<Spanned<String>>,
     #[serde(default)]
-    from: Option<Spanned<Vec<Spanned<String>>>>,
+    pub(super) from: Option<Spanned<Vec<Spanned<String>>>>,
     #[serde(default)]
-    evidence: Keyed,
+    pub(super) evidence: Keyed,
     #[serde(default)]
-    summary: Option<Spanned<toml::Value>>,
+    pub(super) findings: Option<Spanned<Vec<Spanned<String>>>>,
     #[serde(default)]
-    fix: Option<Spanned<toml::Value>>,
+    pub(super) summary: Option<Spanned<toml::Value>>,
+    #[serde(default)]
+    pub(super) fix: Option<Spanned<toml::Value>>,
 }
 
 /// The text of a test file, to point into.
-struct Src<'a> {
+pub(super) struct Src<'a> {
     shown: &'a str,
     text: &'a str,
 }
 
 impl Src<'_> {
-    fn at(&self, offset: usize, problem: impl Into<String>) -> TestError {
+    pub(super) fn at(&self, offset: usize, problem: impl Into<String>) -> TestError {
         let (line, column) = line_col(self.text, offset);
         TestError::At {
             path: self.shown.to_owned(),
@@ -267,45 +211,7 @@ fn case(
     raw: RawCase,
     cache: &mut Cache,
 ) -> Result<Case, TestError> {
-    let outcome = *raw.expect.get_ref();
-    let fires_only = [
-        ("severity", raw.severity.as_ref().map(|s| s.span().start)),
-        ("score", raw.score.as_ref().map(|s| s.span().start)),
-        ("rank", raw.rank.as_ref().map(|s| s.span().start)),
-        ("below", raw.below.as_ref().map(|s| s.span().start)),
-        ("above", raw.above.as_ref().map(|s| s.span().start)),
-        (
-            "explained_by",
-            raw.explained_by.as_ref().map(|s| s.span().start),
-        ),
-        ("from", raw.from.as_ref().map(|s| s.span().start)),
-        (
-            "evidence",
-            raw.evidence.first().map(|(k, _)| k.span().start),
-        ),
-        ("summary", raw.summary.as_ref().map(|s| s.span().start)),
-        ("fix", raw.fix.as_ref().map(|s| s.span().start)),
-    ];
-    if outcome != Outcome::Fires {
-        if let Some((key, Some(offset))) = fires_only.iter().find(|(_, o)| o.is_some()) {
-            return Err(src.at(
-                *offset,
-                format!(
-                    "`{key}` is what a firing rule shows; this case expects `{}`",
-                    outcome.as_str()
-                ),
-            ));
-        }
-    }
-    if let Some(reason) = &raw.reason {
-        if !matches!(outcome, Outcome::NotChecked | Outcome::PartlyChecked) {
-            return Err(src.at(
-                reason.span().start,
-                "`reason` is for a case that expects `not-checked` or `partly-checked`",
-            ));
-        }
-    }
-    let expect = expectations(src, catalogue, rule, &raw)?;
+    let expect = expect::expectations(src, catalogue, rule, &raw)?;
     let (source, hand_written, snapshot) = build_snapshot(src, dir, &raw, cache)?;
     Ok(Case {
         line,
@@ -315,73 +221,6 @@ fn case(
         hand_written,
         snapshot,
         expect,
-    })
-}
-
-/// What the case expects, each name it uses checked against the rules.
-fn expectations(
-    src: &Src<'_>,
-    catalogue: &Catalogue,
-    rule: &Rule,
-    raw: &RawCase,
-) -> Result<Expect, TestError> {
-    let outcome = *raw.expect.get_ref();
-    Ok(Expect {
-        outcome,
-        reason: raw.reason.as_ref().map(|r| r.get_ref().clone()),
-        severity: raw
-            .severity
-            .as_ref()
-            .map(|s| severity_range(src, s))
-            .transpose()?,
-        score: raw
-            .score
-            .as_ref()
-            .map(|s| score_range(src, s))
-            .transpose()?,
-        rank: match &raw.rank {
-            Some(r) if *r.get_ref() == 0 => {
-                return Err(src.at(r.span().start, "`rank` starts at 1 (the first finding)"));
-            }
-            r => r.as_ref().map(|r| *r.get_ref()),
-        },
-        below: rule_ids(src, catalogue, rule, raw.below.as_ref(), "below")?,
-        above: rule_ids(src, catalogue, rule, raw.above.as_ref(), "above")?,
-        explained_by: raw
-            .explained_by
-            .as_ref()
-            .map(|e| explained_by(src, catalogue, rule, e))
-            .transpose()?,
-        from: raw
-            .from
-            .as_ref()
-            .map(|f| groups(src, rule, f))
-            .transpose()?,
-        evidence: raw
-            .evidence
-            .iter()
-            .map(|(label, value)| {
-                let known = rule
-                    .evidence
-                    .iter()
-                    .chain(rule.groups.iter().flat_map(|g| &g.evidence))
-                    .any(|e| e.label == *label.get_ref());
-                if !known {
-                    return Err(src.at(
-                        label.span().start,
-                        format!(
-                            "`{}` shows no evidence labelled `{}`; its labels are: {}",
-                            rule.id,
-                            label.get_ref(),
-                            labels(rule)
-                        ),
-                    ));
-                }
-                Ok((label.get_ref().clone(), text(src, value)?))
-            })
-            .collect::<Result<_, _>>()?,
-        summary: raw.summary.as_ref().map(|t| text(src, t)).transpose()?,
-        fix: raw.fix.as_ref().map(|t| text(src, t)).transpose()?,
     })
 }
 
@@ -409,33 +248,12 @@ fn build_snapshot(
             ));
         }
         (Some(s), None) => match s.get_ref() {
-            toml::Value::String(path) => {
-                if let Some(h) = &raw.hand_written {
-                    return Err(src.at(
-                        h.span().start,
-                        "`hand_written` marks a snapshot written in the case; a file says how \
-                         it was made in its own notes",
-                    ));
-                }
-                let resolved = input::resolve(dir, path).ok_or_else(|| {
-                    src.at(
-                        s.span().start,
-                        format!(
-                            "there is no snapshot `{path}` in {} or a folder above it",
-                            dir.display()
-                        ),
-                    )
-                })?;
-                let bytes = cache
-                    .read(&resolved)
-                    .map_err(|e| src.at(s.span().start, e))?;
-                (input::Base::File(path.clone(), bytes), s.span().start, None)
-            }
+            toml::Value::String(path) => from_file(src, dir, raw, s, path, cache)?,
             toml::Value::Table(t) => {
                 let json = serde_json::to_value(t)
                     .map_err(|e| src.at(s.span().start, format!("the snapshot tables: {e}")))?;
                 (
-                    input::Base::Inline(json),
+                    input::Base::Sections(json, "a hand-written snapshot".into()),
                     s.span().start,
                     Some(hand(src, raw)?),
                 )
@@ -443,8 +261,9 @@ fn build_snapshot(
             _ => {
                 return Err(src.at(
                     s.span().start,
-                    "`snapshot` is a file (`\"fixtures/<name>.json\"`) or tables of the \
-                     snapshot's sections (`[case.snapshot.cpu]`)",
+                    "`snapshot` is a file (a recorded `\"fixtures/<name>.json\"`, or a \
+                     hand-written `.toml` of sections) or tables of the snapshot's sections \
+                     (`[case.snapshot.cpu]`)",
                 ));
             }
         },
@@ -452,11 +271,7 @@ fn build_snapshot(
             let value: serde_json::Value = serde_json::from_str(json.get_ref()).map_err(|e| {
                 src.at(
                     json.span().start,
-                    format!(
-                        "`snapshot_json`: line {} of the JSON, column {}: {e}",
-                        e.line(),
-                        e.column()
-                    ),
+                    format!("`snapshot_json`: {e} (lines and columns of the JSON text)"),
                 )
             })?;
             if !value.is_object() {
@@ -466,7 +281,7 @@ fn build_snapshot(
                 ));
             }
             (
-                input::Base::Inline(value),
+                input::Base::Sections(value, "a hand-written snapshot".into()),
                 json.span().start,
                 Some(hand(src, raw)?),
             )
@@ -488,6 +303,53 @@ fn build_snapshot(
     Ok((shown, hand_written, snapshot))
 }
 
+/// A snapshot file the case names: recorded JSON, or a hand-written `.toml` of sections.
+fn from_file(
+    src: &Src<'_>,
+    dir: &Path,
+    raw: &RawCase,
+    s: &Spanned<toml::Value>,
+    path: &str,
+    cache: &mut Cache,
+) -> Result<(input::Base, usize, Option<String>), TestError> {
+    if let Some(h) = &raw.hand_written {
+        return Err(src.at(
+            h.span().start,
+            "`hand_written` marks a snapshot written in the case; a recorded file \
+             says how it was made in its notes, a hand-written `.toml` file in its \
+             own `hand_written`",
+        ));
+    }
+    let resolved = input::resolve(dir, path).ok_or_else(|| {
+        src.at(
+            s.span().start,
+            format!(
+                "there is no snapshot `{path}` in {} or a folder above it",
+                dir.display()
+            ),
+        )
+    })?;
+    let bytes = cache
+        .read(&resolved)
+        .map_err(|e| src.at(s.span().start, e))?;
+    if resolved.extension().is_some_and(|e| e == "toml") {
+        let (sections, why) =
+            input::hand_written_file(path, &bytes).map_err(|e| src.at(s.span().start, e))?;
+        let shown = format!("{path}, hand-written");
+        Ok((
+            input::Base::Sections(sections, shown),
+            s.span().start,
+            Some(why),
+        ))
+    } else {
+        Ok((
+            input::Base::File(path.to_owned(), bytes),
+            s.span().start,
+            None,
+        ))
+    }
+}
+
 fn hand(src: &Src<'_>, raw: &RawCase) -> Result<String, TestError> {
     match &raw.hand_written {
         Some(h) if !h.get_ref().trim().is_empty() => Ok(h.get_ref().trim().to_owned()),
@@ -497,214 +359,4 @@ fn hand(src: &Src<'_>, raw: &RawCase) -> Result<String, TestError> {
              cannot record, or why a recorded fixture does not do",
         )),
     }
-}
-
-fn severity_name(s: &str) -> Option<Severity> {
-    match s {
-        "info" => Some(Severity::Info),
-        "warning" => Some(Severity::Warning),
-        "critical" => Some(Severity::Critical),
-        _ => None,
-    }
-}
-
-/// `"warning"`, or `["warning", "critical"]` (lowest first).
-fn severity_range(
-    src: &Src<'_>,
-    v: &Spanned<toml::Value>,
-) -> Result<(Severity, Severity), TestError> {
-    let bad = || {
-        src.at(
-            v.span().start,
-            "`severity` is `info`, `warning` or `critical`, or a range like \
-             [\"warning\", \"critical\"]",
-        )
-    };
-    match v.get_ref() {
-        toml::Value::String(s) => severity_name(s).map(|s| (s, s)).ok_or_else(bad),
-        toml::Value::Array(a) if a.len() == 2 => {
-            let lo = a[0].as_str().and_then(severity_name).ok_or_else(bad)?;
-            let hi = a[1].as_str().and_then(severity_name).ok_or_else(bad)?;
-            if lo > hi {
-                return Err(src.at(
-                    v.span().start,
-                    "`severity` range goes from the lower to the higher: [\"warning\", \"critical\"]",
-                ));
-            }
-            Ok((lo, hi))
-        }
-        _ => Err(bad()),
-    }
-}
-
-fn number(v: &toml::Value) -> Option<f64> {
-    match v {
-        toml::Value::Integer(i) => Some(*i as f64),
-        toml::Value::Float(f) => Some(*f),
-        _ => None,
-    }
-}
-
-/// `85`, or `[80, 100]` (both ends included).
-fn score_range(src: &Src<'_>, v: &Spanned<toml::Value>) -> Result<(f64, f64), TestError> {
-    let range = match v.get_ref() {
-        toml::Value::Array(a) if a.len() == 2 => number(&a[0]).zip(number(&a[1])),
-        other => number(other).map(|n| (n, n)),
-    };
-    match range {
-        Some((lo, hi)) if (0.0..=100.0).contains(&lo) && (lo..=100.0).contains(&hi) => Ok((lo, hi)),
-        _ => Err(src.at(
-            v.span().start,
-            "`score` is a score from 0 to 100, or a range like [50, 79] (both ends included)",
-        )),
-    }
-}
-
-/// `below`/`above`: one rule id or a list of them, each a loaded rule other than this one.
-fn rule_ids(
-    src: &Src<'_>,
-    catalogue: &Catalogue,
-    rule: &Rule,
-    v: Option<&Spanned<toml::Value>>,
-    key: &str,
-) -> Result<Vec<String>, TestError> {
-    let Some(v) = v else { return Ok(Vec::new()) };
-    let ids: Option<Vec<&str>> = match v.get_ref() {
-        toml::Value::String(s) => Some(vec![s.as_str()]),
-        toml::Value::Array(a) => a.iter().map(toml::Value::as_str).collect(),
-        _ => None,
-    };
-    let ids = ids.ok_or_else(|| {
-        src.at(
-            v.span().start,
-            format!("`{key}` is a rule id or a list of them"),
-        )
-    })?;
-    for id in &ids {
-        if catalogue.get(id).is_none() || *id == rule.id {
-            return Err(src.at(
-                v.span().start,
-                format!(
-                    "`{key}` names `{id}`, which is not another loaded rule (`doctor rules \
-                     list` shows them)"
-                ),
-            ));
-        }
-    }
-    Ok(ids.into_iter().map(ToOwned::to_owned).collect())
-}
-
-/// A root cause that lists this symptom in its `explains`, or the case can never hold.
-fn explained_by(
-    src: &Src<'_>,
-    catalogue: &Catalogue,
-    rule: &Rule,
-    by: &Spanned<String>,
-) -> Result<String, TestError> {
-    let explains = catalogue
-        .get(by.get_ref())
-        .is_some_and(|c| c.explains.contains(&rule.id));
-    if !explains {
-        let causes: Vec<&str> = catalogue
-            .rules
-            .iter()
-            .filter(|c| c.explains.contains(&rule.id))
-            .map(|c| c.id.as_str())
-            .collect();
-        return Err(src.at(
-            by.span().start,
-            format!(
-                "`{}` does not explain `{}`; the rules that do: {}",
-                by.get_ref(),
-                rule.id,
-                if causes.is_empty() {
-                    "none".to_owned()
-                } else {
-                    causes.join(", ")
-                }
-            ),
-        ));
-    }
-    Ok(by.get_ref().clone())
-}
-
-/// `from`: names of the rule's `[[from]]` groups.
-fn groups(
-    src: &Src<'_>,
-    rule: &Rule,
-    from: &Spanned<Vec<Spanned<String>>>,
-) -> Result<Vec<String>, TestError> {
-    if !rule.grouped {
-        return Err(src.at(
-            from.span().start,
-            format!(
-                "`from` names the evidence groups that fired; `{}` has no `[[from]]` groups",
-                rule.id
-            ),
-        ));
-    }
-    let names: Vec<&str> = rule.groups.iter().map(|g| g.name.as_str()).collect();
-    let mut out = Vec::new();
-    for name in from.get_ref() {
-        if !names.contains(&name.get_ref().as_str()) {
-            return Err(src.at(
-                name.span().start,
-                format!(
-                    "`{}` has no evidence group `{}`; its groups are: {}",
-                    rule.id,
-                    name.get_ref(),
-                    names.join(", ")
-                ),
-            ));
-        }
-        out.push(name.get_ref().clone());
-    }
-    Ok(out)
-}
-
-fn labels(rule: &Rule) -> String {
-    let mut seen: Vec<&str> = Vec::new();
-    for e in rule
-        .evidence
-        .iter()
-        .chain(rule.groups.iter().flat_map(|g| &g.evidence))
-    {
-        if !seen.contains(&e.label.as_str()) {
-            seen.push(&e.label);
-        }
-    }
-    seen.iter()
-        .map(|l| format!("`{l}`"))
-        .collect::<Vec<_>>()
-        .join(", ")
-}
-
-/// A text: exact (a string, a number or a boolean, as the report writes it), or
-/// `{ contains = "..." }` / `{ contains = ["...", "..."] }`.
-fn text(src: &Src<'_>, v: &Spanned<toml::Value>) -> Result<Text, TestError> {
-    let bad = || {
-        src.at(
-            v.span().start,
-            "expected the text exactly (a string, or a number as the report writes it), or \
-             { contains = \"part\" } / { contains = [\"part\", \"another\"] }",
-        )
-    };
-    Ok(match v.get_ref() {
-        toml::Value::String(s) => Text::Exact(s.clone()),
-        toml::Value::Boolean(b) => Text::Exact(b.to_string()),
-        n @ (toml::Value::Integer(_) | toml::Value::Float(_)) => Text::Exact(
-            crate::engine::eval::fmt_number(number(n).unwrap_or(f64::NAN)),
-        ),
-        toml::Value::Table(t) if t.len() == 1 => match t.get("contains") {
-            Some(toml::Value::String(s)) => Text::Contains(vec![s.clone()]),
-            Some(toml::Value::Array(a)) if !a.is_empty() => Text::Contains(
-                a.iter()
-                    .map(|p| p.as_str().map(ToOwned::to_owned))
-                    .collect::<Option<_>>()
-                    .ok_or_else(bad)?,
-            ),
-            _ => return Err(bad()),
-        },
-        _ => return Err(bad()),
-    })
 }

@@ -45,8 +45,9 @@ pub fn resolve(dir: &Path, written: &str) -> Option<PathBuf> {
 pub enum Base {
     /// A file: as written in the case, and its bytes.
     File(String, Arc<Vec<u8>>),
-    /// Sections written in the case, as JSON.
-    Inline(Value),
+    /// Sections written by hand (in the case, or a `.toml` file of them), as JSON, and how
+    /// results name them.
+    Sections(Value, String),
 }
 
 impl Base {
@@ -54,7 +55,7 @@ impl Base {
     pub fn shown(&self, sets: usize) -> String {
         let base = match self {
             Base::File(path, _) => path.clone(),
-            Base::Inline(_) => "a hand-written snapshot".to_owned(),
+            Base::Sections(_, shown) => shown.clone(),
         };
         match sets {
             0 => base,
@@ -62,6 +63,28 @@ impl Base {
             n => format!("{base}, {n} fields set"),
         }
     }
+}
+
+/// A hand-written snapshot file (`written`, its `bytes`): TOML tables of the snapshot's
+/// sections, like a case's `[case.snapshot.<section>]`, with `hand_written = "why"` at the top.
+/// Returns the sections as JSON and why.
+pub fn hand_written_file(written: &str, bytes: &[u8]) -> Result<(Value, String), String> {
+    let text = std::str::from_utf8(bytes).map_err(|e| format!("{written}: not UTF-8 text: {e}"))?;
+    let mut table: toml::Table = toml::from_str(text).map_err(|e| {
+        let (line, column) = crate::engine::rules::line_col(text, e.span().map_or(0, |s| s.start));
+        format!("{written}:{line}:{column}: {}", e.message().trim_end())
+    })?;
+    let why = match table.remove("hand_written") {
+        Some(toml::Value::String(why)) if !why.trim().is_empty() => why.trim().to_owned(),
+        _ => {
+            return Err(format!(
+                "{written}: a hand-written snapshot file says why it is written by hand: \
+                 `hand_written = \"why\"` at its top"
+            ));
+        }
+    };
+    let value = serde_json::to_value(table).map_err(|e| format!("{written}: {e}"))?;
+    Ok((value, why))
 }
 
 /// One step of a `set` path.
@@ -148,10 +171,9 @@ pub fn build(base: Base, sets: &[(&str, usize, Vec<Step>, Value)]) -> Result<Sna
             })?;
             (value, format!("{path} with the fields the case sets"))
         }
-        Base::Inline(sections) => (
-            on_a_plain_host(sections).map_err(BuildError::Load)?,
-            "the case's snapshot".to_owned(),
-        ),
+        Base::Sections(sections, shown) => {
+            (on_a_plain_host(sections).map_err(BuildError::Load)?, shown)
+        }
     };
     for (written, offset, steps, new) in sets {
         set(&mut value, steps, new.clone()).map_err(|problem| BuildError::Set {

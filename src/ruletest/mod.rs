@@ -16,12 +16,14 @@
 //! as `--rules DIR` loads them.
 
 pub mod check;
+pub mod expect;
 pub mod file;
 mod input;
 pub mod output;
 
 pub use check::Failure;
-pub use file::{Case, Outcome, TestError, TestFile};
+pub use expect::{Expect, Outcome, Text};
+pub use file::{Case, TestError, TestFile};
 
 use crate::engine::{Catalogue, analyze};
 use std::path::{Path, PathBuf};
