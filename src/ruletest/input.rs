@@ -92,16 +92,22 @@ pub fn hand_written_file(written: &str, bytes: &[u8]) -> Result<(Value, String),
 pub enum Step {
     Key(String),
     Index(usize),
+    /// `[field='value']`: the one item of a list whose `field` is `value`.
+    Item {
+        field: String,
+        value: String,
+    },
 }
 
 /// Parses `mysql.global_status.Threads_connected.total`, `disks.devices[0].util_pct`,
-/// `tcp.sysctls['net.core.somaxconn']`: names as CEL reads them.
+/// `tcp.sysctls['net.core.somaxconn']`: names as CEL reads them; and `disks.devices[name='vda']`,
+/// the item of a list with that name (which a re-recorded fixture keeps, unlike its position).
 pub fn parse_path(text: &str) -> Result<Vec<Step>, String> {
     let bad = |why: &str| {
         format!(
             "`{text}` is not a field path ({why}); write it as a rule reads it: \
              `mysql.global_status.Threads_connected.total`, `disks.devices[0].util_pct`, \
-             `tcp.sysctls['net.core.somaxconn']`"
+             `disks.devices[name='vda'].util_pct`, `tcp.sysctls['net.core.somaxconn']`"
         )
     };
     let mut steps = Vec::new();
@@ -111,19 +117,29 @@ pub fn parse_path(text: &str) -> Result<Vec<Step>, String> {
         if let Some(after) = rest.strip_prefix('[') {
             let close = after.find(']').ok_or_else(|| bad("a `[` is not closed"))?;
             let inner = after[..close].trim();
-            let quoted = ['\'', '"'].iter().find_map(|q| {
-                inner
-                    .strip_prefix(*q)
-                    .and_then(|s| s.strip_suffix(*q))
-                    .filter(|s| !s.contains(*q))
-            });
-            steps.push(match quoted {
-                Some(key) => Step::Key(key.to_owned()),
-                None => Step::Index(
-                    inner
-                        .parse()
-                        .map_err(|_| bad("inside `[...]` goes an index or a quoted key"))?,
-                ),
+            let quoted = |text: &str| {
+                ['\'', '"'].iter().find_map(|q| {
+                    text.strip_prefix(*q)
+                        .and_then(|s| s.strip_suffix(*q))
+                        .filter(|s| !s.contains(*q))
+                        .map(ToOwned::to_owned)
+                })
+            };
+            let item = inner
+                .split_once('=')
+                .filter(|(field, _)| !field.trim().is_empty() && !field.contains(['\'', '"']))
+                .and_then(|(field, value)| {
+                    quoted(value.trim()).map(|value| Step::Item {
+                        field: field.trim().to_owned(),
+                        value,
+                    })
+                });
+            steps.push(match (item, quoted(inner)) {
+                (Some(item), _) => item,
+                (None, Some(key)) => Step::Key(key),
+                (None, None) => Step::Index(inner.parse().map_err(|_| {
+                    bad("inside `[...]` goes an index, a quoted key or `name='value'`")
+                })?),
             });
             rest = &after[close + 1..];
         } else {
@@ -215,8 +231,47 @@ fn set(root: &mut Value, steps: &[Step], new: Value) -> Result<(), String> {
                     kind(other)
                 ));
             }
+            (Step::Item { field, value }, Value::Array(list)) => {
+                let found: Vec<usize> = list
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, v)| v.get(field).and_then(Value::as_str) == Some(value.as_str()))
+                    .map(|(i, _)| i)
+                    .collect();
+                match found[..] {
+                    [i] => &mut list[i],
+                    [] => {
+                        let names: Vec<String> = list
+                            .iter()
+                            .filter_map(|v| v.get(field).and_then(Value::as_str))
+                            .map(|n| format!("'{n}'"))
+                            .collect();
+                        return Err(format!(
+                            "no item of {here} has {field} '{value}'; they have: {}",
+                            if names.is_empty() {
+                                "none".to_owned()
+                            } else {
+                                names.join(", ")
+                            }
+                        ));
+                    }
+                    _ => {
+                        return Err(format!(
+                            "{} items of {here} have {field} '{value}': name one by its \
+                             position ([0], [1], ...)",
+                            found.len()
+                        ));
+                    }
+                }
+            }
             (Step::Index(i), other) => {
                 return Err(format!("{here} is {}, not a list with [{i}]", kind(other)));
+            }
+            (Step::Item { field, value }, other) => {
+                return Err(format!(
+                    "{here} is {}, not a list with [{field}='{value}']",
+                    kind(other)
+                ));
             }
         };
         match step {
@@ -230,6 +285,9 @@ fn set(root: &mut Value, steps: &[Step], new: Value) -> Result<(), String> {
             }
             Step::Index(i) => {
                 let _ = write!(walked, "[{i}]");
+            }
+            Step::Item { field, value } => {
+                let _ = write!(walked, "[{field}='{value}']");
             }
         }
     }
@@ -377,6 +435,18 @@ mod tests {
             [k("tcp"), k("sysctls"), k("net.core.somaxconn")]
         );
         assert_eq!(
+            parse_path("disks.devices[name='vda'].util_pct").unwrap(),
+            [
+                k("disks"),
+                k("devices"),
+                Step::Item {
+                    field: "name".into(),
+                    value: "vda".into()
+                },
+                k("util_pct")
+            ]
+        );
+        assert_eq!(
             parse_path("logs.categories[\"db-pool-exhausted\"].count").unwrap(),
             [
                 k("logs"),
@@ -392,10 +462,14 @@ mod tests {
 
     #[test]
     fn a_set_path_must_exist() {
-        let mut v = serde_json::json!({"cpu": {"cores": 2, "top": [{"pct": 1}]}});
+        let mut v = serde_json::json!({"cpu": {"cores": 2, "top": [{"pct": 1, "name": "a"}]}});
         let steps = |s| parse_path(s).unwrap();
         set(&mut v, &steps("cpu.top[0].pct"), 5.into()).unwrap();
         assert_eq!(v["cpu"]["top"][0]["pct"], 5);
+        set(&mut v, &steps("cpu.top[name='a'].pct"), 6.into()).unwrap();
+        assert_eq!(v["cpu"]["top"][0]["pct"], 6);
+        let e = set(&mut v, &steps("cpu.top[name='b'].pct"), 1.into()).unwrap_err();
+        assert_eq!(e, "no item of `cpu.top` has name 'b'; they have: 'a'");
         let e = set(&mut v, &steps("cpu.coers"), 1.into()).unwrap_err();
         assert_eq!(e, "`cpu` has no `coers` (did you mean `cores`?)");
         let e = set(&mut v, &steps("cpu.threads"), 1.into()).unwrap_err();
