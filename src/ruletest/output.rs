@@ -9,10 +9,16 @@ use std::io::Write;
 pub fn text(run: &Run, out: &mut dyn Write) -> std::io::Result<()> {
     let at = |r: &CaseResult| format!("{}:{}", r.file, r.line);
     let width = run.results.iter().map(|r| at(r).len()).max().unwrap_or(0);
+    let kind = run
+        .results
+        .iter()
+        .map(|r| r.expect.as_str().len())
+        .max()
+        .unwrap_or(0);
     for r in &run.results {
         writeln!(
             out,
-            "{:<6}  {:<width$}  {:<14}  {}",
+            "{:<6}  {:<width$}  {:<kind$}  {}",
             if r.passed() { "ok" } else { "FAILED" },
             at(r),
             r.expect.as_str(),
