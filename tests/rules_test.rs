@@ -282,6 +282,14 @@ fn a_malformed_test_file_is_refused_with_its_position() {
                 test_file(dir.path())
             )));
     }
+    // A folder that is not there.
+    doctor()
+        .args(["rules", "test", "no/such/folder"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(
+            "doctor: cannot read no/such/folder: No such file or directory",
+        ));
     // A test file named after no rule.
     let dir = user_rules("[[case]]\nname = \"x\"\nexpect = \"quiet\"\n");
     std::fs::rename(

@@ -118,6 +118,13 @@ pub fn run_with(builtin: &Path, dirs: &[PathBuf]) -> Result<Run, Vec<TestError>>
     let builtin_rules = builtin.parent().and_then(|p| p.canonicalize().ok());
     let mut seen = Vec::new();
     for dir in dirs {
+        if let Err(source) = std::fs::read_dir(dir) {
+            errors.push(TestError::Io {
+                path: dir.display().to_string(),
+                source,
+            });
+            continue;
+        }
         let canonical = dir.canonicalize().ok();
         if canonical.is_some() && (canonical == builtin_rules || seen.contains(&canonical)) {
             continue;
