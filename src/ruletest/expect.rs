@@ -354,6 +354,15 @@ fn groups(
         ));
     }
     let names: Vec<&str> = rule.groups.iter().map(|g| g.name.as_str()).collect();
+    if from.get_ref().is_empty() {
+        return Err(src.at(
+            from.span().start,
+            format!(
+                "`from` names the groups that fired, at least one of: {}",
+                names.join(", ")
+            ),
+        ));
+    }
     let mut out = Vec::new();
     for name in from.get_ref() {
         if !names.contains(&name.get_ref().as_str()) {

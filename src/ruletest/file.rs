@@ -51,7 +51,8 @@ pub struct Case {
     pub line: usize,
     pub name: String,
     pub rule: String,
-    /// The snapshot as the case names it: a path (with the fields it sets), or `hand-written`.
+    /// The snapshot as results name it: its path or `a hand-written snapshot`, and how many
+    /// fields the case sets.
     pub source: String,
     pub hand_written: Option<String>,
     pub snapshot: Snapshot,

@@ -84,7 +84,8 @@ impl Run {
 struct Folder {
     catalogue: Catalogue,
     files: Vec<TestFile>,
-    /// Ids of the rules this folder brings (all of them for the built-in folder).
+    /// Ids of the rules this folder brings (the built-in ones for the built-in folder, none for a
+    /// folder of tests only).
     own_rules: Vec<String>,
 }
 
@@ -194,10 +195,7 @@ fn load_folder(dir: Option<&Path>, tests: &Path, shown: &str) -> Result<Folder, 
     let own_rules = catalogue
         .rules
         .iter()
-        .filter(|r| match rules_dir {
-            None => r.builtin,
-            Some(_) => !r.builtin,
-        })
+        .filter(|r| r.builtin == dir.is_none())
         .map(|r| r.id.clone())
         .collect();
     let mut files = Vec::new();
@@ -254,4 +252,46 @@ fn test_files(tests: &Path) -> Result<Vec<(PathBuf, String)>, TestError> {
     }
     out.sort();
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A binary away from its source tree: the given folders' tests run, and it says the
+    /// built-in rules' were not found; with no folder either, there is nothing to run.
+    #[test]
+    fn without_the_source_tree_only_the_given_folders_run() {
+        let nowhere = Path::new("/nonexistent/doctor/rules/tests");
+        let Err(errors) = run_with(nowhere, &[]) else {
+            panic!("ran without tests")
+        };
+        assert!(
+            matches!(errors[..], [TestError::NoTests { .. }]),
+            "{errors:?}"
+        );
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir(dir.path().join("tests")).unwrap();
+        let healthy = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/healthy.json");
+        std::fs::write(
+            dir.path().join("tests/cpu-saturation.toml"),
+            format!(
+                "[[case]]\nname = \"idle\"\nsnapshot = {:?}\nexpect = \"quiet\"\n",
+                healthy.display().to_string()
+            ),
+        )
+        .unwrap();
+        let run = run_with(nowhere, &[dir.path().to_owned()]).unwrap();
+        assert_eq!(run.results.len(), 1);
+        assert!(run.results[0].passed(), "{:?}", run.results[0]);
+        assert!(
+            run.untested.is_empty(),
+            "a folder of tests only brings no rules"
+        );
+        assert!(
+            run.notes[0].starts_with("the built-in rules' tests are not at /nonexistent/"),
+            "{:?}",
+            run.notes
+        );
+    }
 }
