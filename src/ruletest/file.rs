@@ -51,10 +51,11 @@ pub struct Case {
     pub line: usize,
     pub name: String,
     pub rule: String,
-    /// The snapshot as results name it: its path or `a hand-written snapshot`, and how many
-    /// fields the case sets.
+    /// The snapshot as results name it: its path, or `a hand-written snapshot`.
     pub source: String,
     pub hand_written: Option<String>,
+    /// The paths of the fields the case sets, as written.
+    pub set: Vec<String>,
     pub snapshot: Snapshot,
     pub expect: Expect,
 }
@@ -220,6 +221,7 @@ fn case(
         rule: rule.id.clone(),
         source,
         hand_written,
+        set: raw.set.keys().map(|k| k.get_ref().clone()).collect(),
         snapshot,
         expect,
     })
@@ -296,7 +298,7 @@ fn build_snapshot(
             .map_err(|e| src.at(value.span().start, format!("`set`: {e}")))?;
         sets.push((path.get_ref().as_str(), path.span().start, steps, json));
     }
-    let shown = base.shown(sets.len());
+    let shown = base.shown();
     let snapshot = input::build(base, &sets).map_err(|e| match e {
         input::BuildError::Set { offset, problem } => src.at(offset, format!("`set`: {problem}")),
         input::BuildError::Load(problem) => src.at(key_offset, problem),

@@ -52,15 +52,10 @@ pub enum Base {
 
 impl Base {
     /// How results name it.
-    pub fn shown(&self, sets: usize) -> String {
-        let base = match self {
+    pub fn shown(&self) -> String {
+        match self {
             Base::File(path, _) => path.clone(),
             Base::Sections(_, shown) => shown.clone(),
-        };
-        match sets {
-            0 => base,
-            1 => format!("{base}, 1 field set"),
-            n => format!("{base}, {n} fields set"),
         }
     }
 }

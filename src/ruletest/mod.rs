@@ -48,10 +48,12 @@ pub struct CaseResult {
     pub rule: String,
     pub name: String,
     pub expect: Outcome,
-    /// The snapshot as the case names it.
+    /// The snapshot as the case names it (a path, or `a hand-written snapshot`).
     pub snapshot: String,
     /// Why the snapshot is hand-written, when it is.
     pub hand_written: Option<String>,
+    /// The fields the case sets in it.
+    pub set: Vec<String>,
     /// Empty when the case passed.
     pub failures: Vec<Failure>,
 }
@@ -162,6 +164,7 @@ pub fn run_with(builtin: &Path, dirs: &[PathBuf]) -> Result<Run, Vec<TestError>>
                     expect: case.expect.outcome,
                     snapshot: case.source.clone(),
                     hand_written: case.hand_written.clone(),
+                    set: case.set.clone(),
                     failures: check::check(case, &analysis),
                 });
             }

@@ -27,9 +27,14 @@ pub fn text(run: &Run, out: &mut dyn Write) -> std::io::Result<()> {
         if r.passed() {
             continue;
         }
+        let set = match r.set.len() {
+            0 => String::new(),
+            1 => ", 1 field set".to_owned(),
+            n => format!(", {n} fields set"),
+        };
         match &r.hand_written {
-            Some(why) => writeln!(out, "        on {} ({why})", r.snapshot)?,
-            None => writeln!(out, "        on {}", r.snapshot)?,
+            Some(why) => writeln!(out, "        on {}{set} ({why})", r.snapshot)?,
+            None => writeln!(out, "        on {}{set}", r.snapshot)?,
         }
         for f in &r.failures {
             writeln!(out, "        - {}", f.check)?;
@@ -90,13 +95,15 @@ struct JsonCase<'a> {
     snapshot: &'a str,
     #[serde(skip_serializing_if = "Option::is_none")]
     hand_written: Option<&'a str>,
+    /// The fields the case sets in the snapshot.
+    set: &'a [String],
     /// `ok` or `failed`.
     result: &'static str,
     failures: &'a [Failure],
 }
 
-/// The results as one JSON object: `passed`, `failed`, `cases[]` (each with its `failures[]`:
-/// `check`, `expected`, `actual`), `untested`, `notes`.
+/// The results as one JSON object: `passed`, `failed`, `cases[]` (each with the fields it
+/// `set` and its `failures[]`: `check`, `expected`, `actual`), `untested`, `notes`.
 pub fn json(run: &Run, out: &mut dyn Write) -> std::io::Result<()> {
     let failed = run.failed();
     let doc = JsonRun {
@@ -113,6 +120,7 @@ pub fn json(run: &Run, out: &mut dyn Write) -> std::io::Result<()> {
                 expect: r.expect,
                 snapshot: &r.snapshot,
                 hand_written: r.hand_written.as_deref(),
+                set: &r.set,
                 result: if r.passed() { "ok" } else { "failed" },
                 failures: &r.failures,
             })
