@@ -1,8 +1,9 @@
 //! A case's expectations against what the rules made of its snapshot: each one that does not
 //! hold is a [`Failure`] with what was expected and what the engine gave, in the report's words.
 
-use super::expect::{Expect, Outcome, Text};
+use super::expect::{Expect, Text};
 use super::file::Case;
+use super::format::Outcome;
 use crate::engine::eval::fmt_number;
 use crate::engine::{Analysis, Finding, GroupStatus, Severity};
 use serde::Serialize;

@@ -2,36 +2,9 @@
 //! rule, group and evidence label it names exists, and a key that only a firing rule can meet is
 //! on a case that expects it to fire.
 
-use super::file::{RawCase, Src, TestError};
+use super::format::{Outcome, RawCase, Src, TestError};
 use crate::engine::{Catalogue, Rule, Severity};
-use serde::{Deserialize, Serialize};
 use toml::Spanned;
-
-/// What a case expects of its rule.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum Outcome {
-    /// The rule fires.
-    Fires,
-    /// Every evidence group was evaluated and none fired (the rule is in `passed`).
-    Quiet,
-    /// Quiet where it could look, some groups not checked (`partly_checked`).
-    PartlyChecked,
-    /// Not evaluated at all (`not_checked`).
-    NotChecked,
-}
-
-impl Outcome {
-    #[must_use]
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Outcome::Fires => "fires",
-            Outcome::Quiet => "quiet",
-            Outcome::PartlyChecked => "partly-checked",
-            Outcome::NotChecked => "not-checked",
-        }
-    }
-}
 
 /// A text the report shows, as a case expects it.
 #[derive(Debug, Clone, PartialEq)]

@@ -10,39 +10,14 @@
 //! expect = "quiet"                      # fires | quiet | partly-checked | not-checked
 //! ```
 
-use super::expect::{self, Expect, Outcome};
+use super::expect::{self, Expect};
+use super::format::{RawCase, RawFile, Src, TestError};
 use super::input::{self, Cache};
 use crate::engine::rules::line_col;
-use crate::engine::{Catalogue, Rule, RuleError};
+use crate::engine::{Catalogue, Rule};
 use crate::snapshot::Snapshot;
-use indexmap::IndexMap;
-use serde::Deserialize;
 use std::path::Path;
 use toml::Spanned;
-
-/// Why the tests could not be run. Each error names the file and, where it can, the line.
-#[derive(Debug, thiserror::Error)]
-pub enum TestError {
-    #[error("cannot read {path}: {source}")]
-    Io {
-        path: String,
-        source: std::io::Error,
-    },
-    #[error("{path}:{line}:{column}: {problem}")]
-    At {
-        path: String,
-        line: usize,
-        column: usize,
-        problem: String,
-    },
-    #[error(transparent)]
-    Rules(#[from] RuleError),
-    #[error(
-        "no rule tests found (looked in {looked}); a rule <id>.toml is tested by tests/<id>.toml \
-         beside it, see docs/rules.md"
-    )]
-    NoTests { looked: String },
-}
 
 /// One `[[case]]`, checked and with its snapshot built.
 #[derive(Debug)]
@@ -68,72 +43,6 @@ pub struct TestFile {
     /// The id of the rule it tests: the file's name.
     pub rule: String,
     pub cases: Vec<Case>,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawFile {
-    #[serde(default, rename = "case")]
-    cases: Vec<Spanned<RawCase>>,
-}
-
-pub(super) type Keyed = IndexMap<Spanned<String>, Spanned<toml::Value>>;
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub(super) struct RawCase {
-    pub(super) name: Spanned<String>,
-    pub(super) expect: Spanned<Outcome>,
-    #[serde(default)]
-    pub(super) snapshot: Option<Spanned<toml::Value>>,
-    #[serde(default)]
-    pub(super) snapshot_json: Option<Spanned<String>>,
-    #[serde(default)]
-    pub(super) hand_written: Option<Spanned<String>>,
-    #[serde(default)]
-    pub(super) set: Keyed,
-    #[serde(default)]
-    pub(super) reason: Option<Spanned<String>>,
-    #[serde(default)]
-    pub(super) severity: Option<Spanned<toml::Value>>,
-    #[serde(default)]
-    pub(super) score: Option<Spanned<toml::Value>>,
-    #[serde(default)]
-    pub(super) rank: Option<Spanned<u32>>,
-    #[serde(default)]
-    pub(super) below: Option<Spanned<toml::Value>>,
-    #[serde(default)]
-    pub(super) above: Option<Spanned<toml::Value>>,
-    #[serde(default)]
-    pub(super) explained_by: Option<Spanned<String>>,
-    #[serde(default)]
-    pub(super) from: Option<Spanned<Vec<Spanned<String>>>>,
-    #[serde(default)]
-    pub(super) evidence: Keyed,
-    #[serde(default)]
-    pub(super) findings: Option<Spanned<Vec<Spanned<String>>>>,
-    #[serde(default)]
-    pub(super) summary: Option<Spanned<toml::Value>>,
-    #[serde(default)]
-    pub(super) fix: Option<Spanned<toml::Value>>,
-}
-
-/// The text of a test file, to point into.
-pub(super) struct Src<'a> {
-    shown: &'a str,
-    text: &'a str,
-}
-
-impl Src<'_> {
-    pub(super) fn at(&self, offset: usize, problem: impl Into<String>) -> TestError {
-        let (line, column) = line_col(self.text, offset);
-        TestError::At {
-            path: self.shown.to_owned(),
-            line,
-            column,
-            problem: problem.into(),
-        }
-    }
 }
 
 /// Reads `real` (shown as `shown`) and checks every case against `catalogue`; every problem

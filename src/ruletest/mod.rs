@@ -18,12 +18,14 @@
 pub mod check;
 pub mod expect;
 pub mod file;
+pub mod format;
 mod input;
 pub mod output;
 
 pub use check::Failure;
-pub use expect::{Expect, Outcome, Text};
-pub use file::{Case, TestError, TestFile};
+pub use expect::{Expect, Text};
+pub use file::{Case, TestFile};
+pub use format::{Outcome, TestError};
 
 use crate::engine::{Catalogue, analyze};
 use std::path::{Path, PathBuf};
