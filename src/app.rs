@@ -2,7 +2,7 @@
 
 use crate::cli::{
     AnalyzeArgs, CheckArgs, Cli, Command, Format, OutputArgs, RulesArgs, RulesCommand, RulesSub,
-    SnapshotArgs, SourceArgs, WindowArgs,
+    SnapshotArgs, SourceArgs, TestArgs, TestFormat, WindowArgs,
 };
 use crate::collect;
 use crate::engine::{self, Catalogue};
@@ -20,7 +20,7 @@ use std::time::Duration;
 pub mod exit {
     /// Nothing at or above `--fail-on`.
     pub const OK: u8 = 0;
-    /// Something at or above `--fail-on` was found.
+    /// Something at or above `--fail-on` was found; for `rules test`, a case failed.
     pub const FINDINGS: u8 = 1;
     /// Usage error or unreadable input.
     pub const USAGE: u8 = 2;
@@ -276,6 +276,9 @@ fn render(snap: &Snapshot, rules: &Catalogue, output: &OutputArgs) -> Result<u8>
 }
 
 fn rules_cmd(args: &RulesCommand) -> Result<u8> {
+    if let RulesSub::Test(test) = &args.command {
+        return rules_test(test, &args.rules);
+    }
     let rules = catalogue(&args.rules)?;
     let mut out = std::io::stdout().lock();
     match &args.command {
@@ -298,9 +301,38 @@ fn rules_cmd(args: &RulesCommand) -> Result<u8> {
                 .ok_or_else(|| InputError::UnknownRule(id.clone()))?;
             engine::explain(rule, &mut out)?;
         }
+        RulesSub::Test(_) => unreachable!("handled above"),
     }
     out.flush()?;
     Ok(exit::OK)
+}
+
+/// `doctor rules test [DIR...]`: every problem with the test files on stderr and exit 2 before
+/// anything runs; else one line per case, 1 when one failed.
+fn rules_test(args: &TestArgs, rules: &RulesArgs) -> Result<u8> {
+    let mut dirs = args.dirs.clone();
+    dirs.extend(rules.rules.iter().cloned());
+    let run = match crate::ruletest::run(&dirs) {
+        Ok(run) => run,
+        Err(errors) => {
+            for e in &errors {
+                eprintln!("doctor: {e}");
+            }
+            return Ok(exit::USAGE);
+        }
+    };
+    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+    match args.format {
+        TestFormat::Text => crate::ruletest::output::text(&run, &mut out),
+        TestFormat::Json => crate::ruletest::output::json(&run, &mut out),
+    }
+    .context("cannot write the results")?;
+    out.flush().context("cannot write the results")?;
+    Ok(if run.failed() == 0 {
+        exit::OK
+    } else {
+        exit::FINDINGS
+    })
 }
 
 fn terminal_width() -> Option<u16> {

@@ -33,7 +33,7 @@ pub enum Command {
     Analyze(AnalyzeArgs),
     /// Print the JSON Schema of the snapshot format (or of the report, with `--report`).
     Schema(SchemaArgs),
-    /// List the rules or explain one.
+    /// List the rules, explain one, or run their tests.
     Rules(RulesCommand),
 }
 
@@ -63,6 +63,31 @@ pub enum RulesSub {
         /// The rule id, as `doctor rules list` shows it.
         id: String,
     },
+    /// Run the rules' tests: the built-in rules', and those of each DIR.
+    ///
+    /// A rule `DIR/<id>.toml` is tested by `DIR/tests/<id>.toml`: cases that name a snapshot and
+    /// what the rule must make of it (docs/rules.md). Exit 0 when every case passes, 1 when one
+    /// fails, 2 for a malformed test file.
+    Test(TestArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct TestArgs {
+    /// Rules folders whose tests to run besides the built-in rules' (their rules are loaded as
+    /// `--rules DIR` loads them); `--rules DIR` is one more.
+    #[arg(value_name = "DIR")]
+    pub dirs: Vec<PathBuf>,
+    /// How to print the results.
+    #[arg(long, short = 'f', value_enum, default_value_t = TestFormat::Text)]
+    pub format: TestFormat,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum TestFormat {
+    /// One line per case, what differed under a failing one, then a summary.
+    Text,
+    /// One JSON object: `passed`, `failed`, `cases[]` with their `failures[]`.
+    Json,
 }
 
 #[derive(Debug, Clone, Args)]

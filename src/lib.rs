@@ -13,5 +13,6 @@ pub mod cli;
 pub mod collect;
 pub mod engine;
 pub mod report;
+pub mod ruletest;
 pub mod scan;
 pub mod snapshot;
