@@ -6,8 +6,10 @@
 //! (through a door the server's settings name when it is full), reports how that went and hands
 //! the server's error log to the logs collector. After it: both sections.
 
+use super::mysql;
+use super::options::Options;
+use super::pending::Pending;
 use super::remote;
-use super::{Options, Pending, mysql};
 use crate::snapshot::{HostFacts, Login, Mysql, MysqlServer, Section, Status};
 use std::path::PathBuf;
 use std::sync::mpsc::{Receiver, channel};
