@@ -17,7 +17,6 @@
 //! rotated by copytruncate): what it holds now is all inside the window. Both are noted.
 
 use super::Failure;
-use super::docker::LogsRead;
 use crate::scan::{ScanOptions, Scanner, YearHint, failed_source};
 use crate::snapshot::{LogSource, Logs, Section, SourceKind, Status};
 use std::fs::{File, Metadata};
@@ -73,6 +72,16 @@ impl Request {
             self.tail_bytes
         }
     }
+}
+
+/// The containers' output as the Docker collector read it: their sources and the notes for the
+/// `logs` section.
+#[derive(Debug, Default)]
+pub struct LogsRead {
+    pub sources: Vec<LogSource>,
+    pub notes: Vec<String>,
+    /// Time spent reading and scanning, for the `logs` section's `elapsed_ms`.
+    pub elapsed: Duration,
 }
 
 /// What the Docker collector gives the `logs` section.

@@ -23,10 +23,10 @@ mod logs;
 mod netns;
 mod stats;
 
-pub use logs::{LogRequest, LogsRead, MAX_CONTAINERS as MAX_LOG_CONTAINERS};
+pub use logs::{LogRequest, MAX_CONTAINERS as MAX_LOG_CONTAINERS};
 
 use super::Failure;
-use super::logs::FromContainers;
+use super::logs::{FromContainers, LogsRead};
 use super::remote::Remote;
 use crate::snapshot::{
     Container, ContainerCgroup, ContainerNet, Containers, Counter, Engine as EngineFacts, Section,
