@@ -25,7 +25,7 @@
 //! an error source with the engine's answer (501 "configured logging driver does not support
 //! reading").
 
-use super::{ContainerRef, Engine, api_failure, short};
+use super::engine::{ContainerRef, Engine, api_failure, short};
 use crate::collect::logs::LogsRead;
 use crate::scan::{ScanOptions, Scanner, YearHint, failed_source};
 use crate::snapshot::{LogSource, SourceKind};
