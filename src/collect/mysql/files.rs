@@ -2,7 +2,10 @@
 //! container's own root), its pid, the datadir with the device under it, and its error log handed
 //! to the logs collector.
 
-use super::{Collector, Target, blockdev, connect, derive, locate, optfile};
+use super::collector::Collector;
+use super::connect::Target;
+use super::{connect, derive, locate, optfile};
+use crate::collect::blockdev;
 use crate::snapshot::{Datadir, UnderlyingDevice};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};

@@ -1,7 +1,8 @@
 //! Logging in: where to try (as the `mysql` client decides it), each attempt and how it ended,
 //! reported to `mysql_server`, and the doors a full server keeps for an operator.
 
-use super::{Collector, connect, derive};
+use super::collector::Collector;
+use super::{connect, derive};
 use crate::collect::Failure;
 use crate::snapshot::{Login, LoginAttempt};
 use connect::{Endpoint, Outcome, Plan, Settings, Source, Target};
