@@ -119,8 +119,8 @@ pub fn run(cli: Cli) -> Result<u8> {
 
 /// The MySQL settings from the flags. A malformed `--mysql` URL is a usage error, reported
 /// without the URL itself (it may hold a password).
-fn mysql_settings(sources: &SourceArgs) -> Result<collect::mysql::connect::Settings> {
-    Ok(collect::mysql::connect::Settings {
+fn mysql_settings(sources: &SourceArgs) -> Result<collect::mysql::settings::Settings> {
+    Ok(collect::mysql::settings::Settings {
         enabled: !sources.no_mysql,
         url: sources
             .mysql

@@ -16,7 +16,7 @@ use std::sync::mpsc::{Receiver, channel};
 use std::time::Instant;
 
 pub struct MysqlRun {
-    plan: Option<mysql::connect::Plan>,
+    plan: Option<mysql::settings::Plan>,
     server: Option<Pending<mysql::server::Start>>,
     thread: Option<remote::Pending<Mysql>>,
     error_logs: Option<Receiver<PathBuf>>,

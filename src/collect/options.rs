@@ -16,7 +16,7 @@ pub struct Options {
     /// Read the Docker engine's containers (`--no-docker` turns it off).
     pub docker: bool,
     /// Whether and how to read MySQL/MariaDB.
-    pub mysql: mysql::connect::Settings,
+    pub mysql: mysql::settings::Settings,
     /// Which logs to scan (off when it has no scanner).
     pub logs: logs::Request,
     /// The load test the user declared (`--under-load [PORT]`); `None`: none declared.
@@ -30,7 +30,7 @@ impl Default for Options {
             tick: Duration::from_millis(250),
             grace: Duration::from_secs(5),
             docker: true,
-            mysql: mysql::connect::Settings::default(),
+            mysql: mysql::settings::Settings::default(),
             logs: logs::Request::default(),
             load_test: None,
         }

@@ -2,8 +2,8 @@
 //! login went), set up before it starts; its readings are in `mod.rs`, its login in `login.rs`,
 //! the server's files in `files.rs`.
 
-use super::connect::{Plan, Settings};
 use super::server;
+use super::settings::{Plan, Settings};
 use crate::snapshot::Login;
 use std::path::PathBuf;
 

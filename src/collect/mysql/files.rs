@@ -3,8 +3,9 @@
 //! to the logs collector.
 
 use super::collector::Collector;
-use super::connect::Target;
-use super::{connect, derive, locate, optfile};
+use super::settings::Target;
+use super::url::Endpoint;
+use super::{derive, locate, optfile};
 use crate::collect::blockdev;
 use crate::snapshot::{Datadir, UnderlyingDevice};
 use std::collections::BTreeMap;
@@ -110,8 +111,8 @@ fn is_local(
     datadir: &str,
 ) -> bool {
     let reachable_locally = match &target.endpoint {
-        connect::Endpoint::Socket(_) => true,
-        connect::Endpoint::Tcp { host, .. } => {
+        Endpoint::Socket(_) => true,
+        Endpoint::Tcp { host, .. } => {
             host == "localhost"
                 || host
                     .parse::<std::net::IpAddr>()

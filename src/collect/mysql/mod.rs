@@ -20,20 +20,22 @@ pub mod optfile;
 pub mod options;
 mod queries;
 pub mod server;
+pub mod settings;
 mod storage;
 pub mod threads;
+pub mod url;
 
 use super::Failure;
 use super::remote::Remote;
 use crate::snapshot::{Flavor, Mysql, PerformanceSchema, Variable};
-use connect::Target;
 use left_out::{Parts, is_fatal};
 use mysql::Conn;
+use settings::Target;
 use std::collections::{BTreeMap, BTreeSet};
 
 pub use collector::{Collector, Host};
-pub use connect::{Secret, UrlSpec, parse_url};
 pub use login::plan;
+pub use url::{Secret, UrlSpec, parse_url};
 
 /// The collector between its two readings.
 pub struct Start {
