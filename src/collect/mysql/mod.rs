@@ -18,6 +18,7 @@ pub mod locate;
 mod login;
 pub mod optfile;
 pub mod options;
+pub mod processlist;
 mod queries;
 pub mod server;
 pub mod settings;
@@ -240,7 +241,7 @@ fn read_processlist(
         return Ok(None);
     }
     match queries::processlist(conn) {
-        Ok((rows, truncated)) => Ok(Some(derive::summarize(
+        Ok((rows, truncated)) => Ok(Some(processlist::summarize(
             &rows,
             u64::from(conn.connection_id()),
             truncated,
