@@ -249,24 +249,12 @@ fn rules_cmd(args: &RulesCommand) -> Result<u8> {
     let rules = catalogue(&args.rules)?;
     let mut out = std::io::stdout().lock();
     match &args.command {
-        RulesSub::List => {
-            let width = rules.rules.iter().map(|r| r.id.len()).max().unwrap_or(0);
-            for r in &rules.rules {
-                writeln!(
-                    out,
-                    "{:<width$}  {:<9} {:<10} {}",
-                    r.id,
-                    r.layer.as_str(),
-                    r.kind.as_str(),
-                    r.title
-                )?;
-            }
-        }
+        RulesSub::List => report::render_rules(&rules, &mut out)?,
         RulesSub::Explain { id } => {
             let rule = rules
                 .get(id)
                 .ok_or_else(|| InputError::UnknownRule(id.clone()))?;
-            engine::explain(rule, &mut out)?;
+            report::render_rule(rule, &mut out)?;
         }
     }
     out.flush()?;
