@@ -117,45 +117,15 @@ pub fn run(cli: Cli) -> Result<u8> {
     }
 }
 
-/// The MySQL settings from the flags. A malformed `--mysql` URL is a usage error, reported
-/// without the URL itself (it may hold a password).
-fn mysql_settings(sources: &SourceArgs) -> Result<collect::mysql::connect::Settings> {
-    Ok(collect::mysql::connect::Settings {
-        enabled: !sources.no_mysql,
-        url: sources
-            .mysql
-            .as_deref()
-            .map(collect::mysql::parse_url)
-            .transpose()
-            .map_err(anyhow::Error::msg)?,
-        defaults_file: sources.defaults_file.clone(),
-        connect_timeout: sources.mysql_connect_timeout,
-        read_timeout: sources.mysql_read_timeout,
-    })
-}
-
 /// Samples the machine, showing a progress bar on stderr when it is a terminal. Fails before
 /// sampling when the sources are misconfigured (a bad `--patterns` file, a malformed `--mysql`).
 fn take(window: &WindowArgs, sources: &SourceArgs) -> Result<Snapshot> {
     let scanner = crate::scan::Scanner::load(&sources.pattern_dirs)
         .context("cannot load the log patterns")?;
-    let opts = collect::Options {
-        interval: window.interval,
-        docker: !sources.no_docker,
-        mysql: mysql_settings(sources)?,
-        logs: collect::logs::Request {
-            scanner: Some(scanner),
-            paths: sources.logs.clone(),
-            mysql_error_log: None,
-            tail_bytes: sources.log_tail_bytes,
-            containers: sources.containers.clone(),
-            container_since: sources.container_log_since,
-        },
-        load_test: sources
-            .under_load
-            .map(|port| collect::load_test::Request { port }),
-        ..collect::Options::default()
-    };
+    // A malformed `--mysql` URL is a usage error.
+    let opts = sources
+        .options(window, scanner)
+        .map_err(anyhow::Error::msg)?;
     let bar = if window.quiet || !std::io::stderr().is_terminal() {
         ProgressBar::hidden()
     } else {
@@ -282,24 +252,12 @@ fn rules_cmd(args: &RulesCommand) -> Result<u8> {
     let rules = catalogue(&args.rules)?;
     let mut out = std::io::stdout().lock();
     match &args.command {
-        RulesSub::List => {
-            let width = rules.rules.iter().map(|r| r.id.len()).max().unwrap_or(0);
-            for r in &rules.rules {
-                writeln!(
-                    out,
-                    "{:<width$}  {:<9} {:<10} {}",
-                    r.id,
-                    r.layer.as_str(),
-                    r.kind.as_str(),
-                    r.title
-                )?;
-            }
-        }
+        RulesSub::List => report::render_rules(&rules, &mut out)?,
         RulesSub::Explain { id } => {
             let rule = rules
                 .get(id)
                 .ok_or_else(|| InputError::UnknownRule(id.clone()))?;
-            engine::explain(rule, &mut out)?;
+            report::render_rule(rule, &mut out)?;
         }
         RulesSub::Test(_) => unreachable!("handled above"),
     }

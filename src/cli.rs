@@ -1,5 +1,8 @@
-//! The command line. Every flag is documented here; `doctor --help` is generated from it.
+//! The command line. Every flag is documented here; `doctor --help` is generated from it, and
+//! the flags become the collectors' [`collect::Options`] here.
 
+use crate::collect;
+use crate::scan::Scanner;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
 use std::time::Duration;
@@ -181,6 +184,50 @@ impl Default for SourceArgs {
         SourceArgs::from_arg_matches(&matches).unwrap_or_else(|e| {
             debug_assert_ne!(e.kind(), ErrorKind::MissingRequiredArgument);
             panic!("source flag defaults do not parse: {e}")
+        })
+    }
+}
+
+impl SourceArgs {
+    /// What the collectors are asked to do over a window of `window`'s length; `scanner` holds
+    /// the log patterns (the built-in ones and `--patterns`). A malformed `--mysql` URL is an
+    /// error, reported without the URL itself (it may hold a password).
+    pub fn options(
+        &self,
+        window: &WindowArgs,
+        scanner: Scanner,
+    ) -> Result<collect::Options, String> {
+        Ok(collect::Options {
+            interval: window.interval,
+            docker: !self.no_docker,
+            mysql: self.mysql_settings()?,
+            logs: collect::logs::Request {
+                scanner: Some(scanner),
+                paths: self.logs.clone(),
+                mysql_error_log: None,
+                tail_bytes: self.log_tail_bytes,
+                containers: self.containers.clone(),
+                container_since: self.container_log_since,
+            },
+            load_test: self
+                .under_load
+                .map(|port| collect::load_test::Request { port }),
+            ..collect::Options::default()
+        })
+    }
+
+    /// The MySQL settings from the flags.
+    fn mysql_settings(&self) -> Result<collect::mysql::settings::Settings, String> {
+        Ok(collect::mysql::settings::Settings {
+            enabled: !self.no_mysql,
+            url: self
+                .mysql
+                .as_deref()
+                .map(collect::mysql::parse_url)
+                .transpose()?,
+            defaults_file: self.defaults_file.clone(),
+            connect_timeout: self.mysql_connect_timeout,
+            read_timeout: self.mysql_read_timeout,
         })
     }
 }

@@ -8,6 +8,7 @@ pub mod blockdev;
 mod cpu;
 mod disk;
 pub mod docker;
+mod failure;
 mod hostinfo;
 mod listeners;
 pub mod load_test;
@@ -16,124 +17,25 @@ mod memory;
 mod mounts;
 pub mod mysql;
 mod mysql_run;
+mod options;
 mod overhead;
 pub mod owners;
 pub mod parse;
+mod pending;
 mod pressure;
 mod processes;
 pub mod remote;
 mod sockdiag;
 mod tcp;
 
+pub use failure::{Failure, read};
+pub use options::Options;
+
 use crate::snapshot::{
     HostFacts, Overhead, SCHEMA_VERSION, Section, Snapshot, SourceKind, Window, round_ms,
 };
+use pending::Pending;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
-
-/// Why a collector produced no data.
-#[derive(Debug, thiserror::Error)]
-pub enum Failure {
-    /// The source does not exist here or was switched off: not an error, but nothing to show.
-    #[error("{0}")]
-    Skipped(String),
-    #[error("{0}")]
-    Error(String),
-}
-
-impl Failure {
-    /// A failed read of `path`, worded so the user knows what was read.
-    pub fn io(path: &str, e: &std::io::Error) -> Self {
-        if e.kind() == std::io::ErrorKind::NotFound {
-            Failure::Skipped(format!("{path} does not exist on this kernel"))
-        } else {
-            Failure::Error(format!("cannot read {path}: {e}"))
-        }
-    }
-}
-
-/// Reads a kernel text file, mapping the error to a [`Failure`] naming the file.
-pub fn read(path: &str) -> Result<String, Failure> {
-    std::fs::read_to_string(path).map_err(|e| Failure::io(path, &e))
-}
-
-/// How to take a snapshot.
-#[derive(Debug, Clone)]
-pub struct Options {
-    /// Length of the sampling window.
-    pub interval: Duration,
-    /// How often gauges (run queue, accept queues) are sampled inside the window.
-    pub tick: Duration,
-    /// How long after the window's end a remote collector ([`remote`]) may still take before
-    /// it is abandoned as hung.
-    pub grace: Duration,
-    /// Read the Docker engine's containers (`--no-docker` turns it off).
-    pub docker: bool,
-    /// Whether and how to read MySQL/MariaDB.
-    pub mysql: mysql::connect::Settings,
-    /// Which logs to scan (off when it has no scanner).
-    pub logs: logs::Request,
-    /// The load test the user declared (`--under-load [PORT]`); `None`: none declared.
-    pub load_test: Option<load_test::Request>,
-}
-
-impl Default for Options {
-    fn default() -> Self {
-        Options {
-            interval: Duration::from_secs(5),
-            tick: Duration::from_millis(250),
-            grace: Duration::from_secs(5),
-            docker: true,
-            mysql: mysql::connect::Settings::default(),
-            logs: logs::Request::default(),
-            load_test: None,
-        }
-    }
-}
-
-/// A collector between its two readings: the start state (or why there is none) and the time
-/// spent so far.
-struct Pending<S> {
-    state: Result<S, Failure>,
-    cost: Duration,
-}
-
-impl<S> Pending<S> {
-    fn begin(read: impl FnOnce() -> Result<S, Failure>) -> Self {
-        let t = Instant::now();
-        let state = read();
-        Pending {
-            state,
-            cost: t.elapsed(),
-        }
-    }
-
-    /// Lets the collector sample during the window; the sample's time counts as its cost.
-    fn tick(&mut self, sample: impl FnOnce(&mut S)) {
-        if let Ok(s) = &mut self.state {
-            let t = Instant::now();
-            sample(s);
-            self.cost += t.elapsed();
-        }
-    }
-
-    fn finish<T>(self, read: impl FnOnce(S) -> Result<T, Failure>) -> Section<T> {
-        let t = Instant::now();
-        let result = self.state.and_then(read);
-        into_section(result, self.cost + t.elapsed())
-    }
-}
-
-/// A collector's result and what it cost, as its section.
-fn into_section<T>(result: Result<T, Failure>, cost: Duration) -> Section<T> {
-    match result {
-        Ok(data) => Section::ok(data, cost),
-        Err(Failure::Skipped(m)) => Section {
-            elapsed_ms: round_ms(cost),
-            ..Section::skipped(m)
-        },
-        Err(Failure::Error(m)) => Section::error(m, cost),
-    }
-}
 
 /// Starts the Docker collector, which also reads the containers' output for `logs`.
 fn spawn_docker(

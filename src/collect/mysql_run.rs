@@ -6,15 +6,17 @@
 //! (through a door the server's settings name when it is full), reports how that went and hands
 //! the server's error log to the logs collector. After it: both sections.
 
+use super::mysql;
+use super::options::Options;
+use super::pending::Pending;
 use super::remote;
-use super::{Options, Pending, mysql};
 use crate::snapshot::{HostFacts, Login, Mysql, MysqlServer, Section, Status};
 use std::path::PathBuf;
 use std::sync::mpsc::{Receiver, channel};
 use std::time::Instant;
 
 pub struct MysqlRun {
-    plan: Option<mysql::connect::Plan>,
+    plan: Option<mysql::settings::Plan>,
     server: Option<Pending<mysql::server::Start>>,
     thread: Option<remote::Pending<Mysql>>,
     error_logs: Option<Receiver<PathBuf>>,

@@ -65,7 +65,8 @@ pub fn spawn<R: Remote>(
                 r
             });
             // The receiver is gone when the deadline passed: nobody wants the answer any more.
-            let _ = tx.send(super::into_section(result, cost).with_notes(collector.notes()));
+            let _ =
+                tx.send(super::pending::into_section(result, cost).with_notes(collector.notes()));
         });
     if let Err(e) = spawned {
         let (tx, rx2) = mpsc::channel();

@@ -6,8 +6,8 @@
 //! strongest. A group ranks by its strongest member, so a loud symptom pulls its cause up rather
 //! than pushing it down.
 
-use super::Kind;
-use super::eval::Finding;
+use super::class::Kind;
+use super::outcome::Finding;
 use std::cmp::Ordering;
 use std::collections::HashMap;
 

@@ -5,7 +5,7 @@
 //! other data (`rules/logs/` has the log scanner's patterns). Every problem is reported as
 //! `file:line:column: problem`, with toml's spans, so a typo in a rule is found in one step.
 
-use super::{Kind, Layer};
+use super::class::{Kind, Layer};
 use indexmap::IndexMap;
 use serde::Deserialize;
 use std::collections::BTreeMap;

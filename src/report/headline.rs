@@ -1,7 +1,7 @@
 //! The headline figures per layer: what a person would look at first in `vmstat`, `iostat -x`,
 //! `netstat -s` and `ss -lnt`, read off the snapshot.
 
-use super::bytes;
+use super::text::bytes;
 use crate::snapshot::{Disk, Snapshot, Status};
 use schemars::JsonSchema;
 use serde::Serialize;

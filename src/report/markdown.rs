@@ -1,7 +1,7 @@
 //! The report as Markdown, ready to paste into a GitHub issue: the ranked table up front, each
 //! finding's evidence in a collapsible block, the fix as text.
 
-use super::Report;
+use super::contents::Report;
 use crate::engine::eval::fmt_number;
 use std::io::Write;
 
@@ -61,7 +61,7 @@ pub fn render(report: &Report, out: &mut dyn Write) -> std::io::Result<()> {
         writeln!(out, "#### Checked in part")?;
         writeln!(out)?;
         for p in &report.partly_checked {
-            writeln!(out, "- `{}`: {}", p.id, cell(&super::partly_line(p)))?;
+            writeln!(out, "- `{}`: {}", p.id, cell(&super::text::partly_line(p)))?;
         }
     }
     writeln!(out)?;
@@ -135,7 +135,7 @@ fn finding(f: &crate::engine::Finding, out: &mut dyn Write) -> std::io::Result<(
                 out,
                 "- *{}*: {}",
                 cell(&g.name),
-                cell(&super::group_line(g))
+                cell(&super::text::group_line(g))
             )?;
         }
         writeln!(out)?;

@@ -1,12 +1,20 @@
 //! The report for a terminal: the ranked table, each finding's evidence and fix, what was not
 //! checked, the headline figures and the collectors' status.
 
-use super::{Color, Report};
+use super::contents::Report;
 use crate::engine::{Finding, Severity};
 use crate::snapshot::Status;
 use comfy_table::{ContentArrangement, Table, presets::UTF8_FULL_CONDENSED};
 use owo_colors::OwoColorize;
 use std::io::Write;
+
+/// Whether to colour the terminal output. Decided once by the caller (TTY and `NO_COLOR`), so the
+/// renderers stay pure and the snapshot tests see plain text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Color {
+    Never,
+    Always,
+}
 
 fn severity(s: Severity, color: Color) -> String {
     match (color, s) {
@@ -100,7 +108,7 @@ pub fn render(
         writeln!(out)?;
         writeln!(out, "{}", heading("checked in part:", color))?;
         for p in &report.partly_checked {
-            writeln!(out, "  {}: {}", p.id, super::partly_line(p))?;
+            writeln!(out, "  {}: {}", p.id, super::text::partly_line(p))?;
         }
     }
 
@@ -157,7 +165,7 @@ fn finding(f: &Finding, color: Color, out: &mut dyn Write) -> std::io::Result<()
     if !f.from.is_empty() {
         writeln!(out, "   from:")?;
         for g in &f.from {
-            writeln!(out, "     - {}: {}", g.name, super::group_line(g))?;
+            writeln!(out, "     - {}: {}", g.name, super::text::group_line(g))?;
         }
     }
     writeln!(out, "   evidence:")?;

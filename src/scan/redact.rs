@@ -16,6 +16,9 @@
 //!   `key: value` and JSON forms, quoted or not; and `mysql -pSECRET`;
 //! - AWS access key ids (`AKIA...`, `ASIA...`), and 40-character secret keys (mixed-case base64);
 //! - GitHub, Slack and Stripe tokens by their well-known prefixes.
+//!
+//! A statement's text (the processlist, `performance_schema` digests) is redacted harder
+//! ([`redact_sql`]): every literal becomes `?`, whatever it holds.
 
 use regex::{Captures, Regex};
 use std::borrow::Cow;
@@ -164,6 +167,87 @@ pub fn redact(text: &str) -> Cow<'_, str> {
     out
 }
 
+/// A statement with its literals replaced by `?` (quoted strings, numbers, hex and bit
+/// literals), whitespace runs folded, cut to `max_chars` characters (`…` marks a cut). Names in
+/// backticks are kept. A string cut off before its closing quote is still replaced.
+#[must_use]
+pub fn redact_sql(sql: &str, max_chars: usize) -> String {
+    let chars: Vec<char> = sql.chars().collect();
+    let mut out = String::with_capacity(sql.len().min(max_chars * 4));
+    let mut i = 0;
+    let word = |c: char| c.is_alphanumeric() || c == '_' || c == '$';
+    while i < chars.len() {
+        let c = chars[i];
+        let prev_word = i > 0 && word(chars[i - 1]);
+        match c {
+            '\'' | '"' => {
+                i += 1;
+                while i < chars.len() {
+                    if chars[i] == '\\' {
+                        i += 2;
+                        continue;
+                    }
+                    if chars[i] == c {
+                        if chars.get(i + 1) == Some(&c) {
+                            i += 2; // a doubled quote inside the string
+                            continue;
+                        }
+                        break;
+                    }
+                    i += 1;
+                }
+                i += 1;
+                out.push('?');
+                continue;
+            }
+            '`' => {
+                let start = i;
+                i += 1;
+                while i < chars.len() && chars[i] != '`' {
+                    i += 1;
+                }
+                i = (i + 1).min(chars.len());
+                out.extend(&chars[start..i]);
+                continue;
+            }
+            // x'0A', b'01', X'..'
+            'x' | 'X' | 'b' | 'B' if !prev_word && chars.get(i + 1) == Some(&'\'') => {
+                i += 2;
+                while i < chars.len() && chars[i] != '\'' {
+                    i += 1;
+                }
+                i += 1;
+                out.push('?');
+                continue;
+            }
+            c if c.is_ascii_digit() && !prev_word => {
+                while i < chars.len() && (chars[i].is_ascii_alphanumeric() || chars[i] == '.') {
+                    i += 1;
+                }
+                out.push('?');
+                continue;
+            }
+            c if c.is_whitespace() => {
+                while i < chars.len() && chars[i].is_whitespace() {
+                    i += 1;
+                }
+                out.push(' ');
+                continue;
+            }
+            c => out.push(c),
+        }
+        i += 1;
+    }
+    let trimmed = out.trim();
+    if trimmed.chars().count() > max_chars {
+        let mut cut: String = trimmed.chars().take(max_chars.saturating_sub(1)).collect();
+        cut.push('…');
+        cut
+    } else {
+        trimmed.to_owned()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -304,5 +388,32 @@ mod tests {
         ] {
             assert_eq!(redact(text), text);
         }
+    }
+
+    #[test]
+    fn sql_redaction() {
+        let r = |s: &str| redact_sql(s, 200);
+        assert_eq!(
+            r("SET PASSWORD FOR 'app'@'%' = PASSWORD('hunter2')"),
+            "SET PASSWORD FOR ?@? = PASSWORD(?)"
+        );
+        assert_eq!(
+            r("CREATE USER x IDENTIFIED BY \"it''s \\\"secret\\\"\""),
+            "CREATE USER x IDENTIFIED BY ?"
+        );
+        assert_eq!(r("SELECT 'it''s', 'a\\'b'"), "SELECT ?, ?");
+        assert_eq!(
+            r("select  t1.c2,\n  `col 3` from t1 where id in (1, 2.5, 0x1F, X'0a', b'01')"),
+            "select t1.c2, `col 3` from t1 where id in (?, ?, ?, ?, ?)"
+        );
+        assert_eq!(
+            r("INSERT INTO t VALUES ('unterminated secr"),
+            "INSERT INTO t VALUES (?"
+        );
+        let long = format!("SELECT {}", "a, ".repeat(200));
+        let cut = redact_sql(&long, 50);
+        assert_eq!(cut.chars().count(), 50);
+        assert!(cut.ends_with('…'));
+        assert_eq!(redact_sql("SELECT 'ü€' , 'x'", 200), "SELECT ? , ?");
     }
 }

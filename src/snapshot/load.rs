@@ -1,6 +1,6 @@
 //! Reading a saved snapshot back, with errors a user can act on.
 
-use super::{SCHEMA_VERSION, Snapshot};
+use super::top::{SCHEMA_VERSION, Snapshot};
 use std::path::{Path, PathBuf};
 
 /// Why a snapshot file could not be read. Each variant names the file and what is wrong.

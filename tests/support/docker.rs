@@ -1,9 +1,10 @@
 //! Real containers for the tests: a busybox image built locally (nothing can be pulled), containers
 //! that are always removed, and a private Docker daemon that a test may hang or stop.
 
+use serde_json::Value;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
-use std::sync::OnceLock;
+use std::process::{Command, Output, Stdio};
+use std::sync::{Mutex, MutexGuard, OnceLock, PoisonError};
 use std::time::{Duration, Instant};
 
 /// The image every container test runs: a busybox-static rootfs imported with `docker import`.
@@ -373,4 +374,35 @@ impl Drop for PrivateDockerd {
             .args(["link", "del", &self.bridge])
             .status();
     }
+}
+
+/// The container tests run one at a time: two busy loops on a 2-core machine would measure
+/// their contention, not doctor.
+static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
+
+pub fn exclusive() -> MutexGuard<'static, ()> {
+    ONE_AT_A_TIME.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// `doctor snapshot` with extra environment and arguments; the JSON, the wall time and the output.
+pub fn snapshot(interval: &str, env: &[(&str, &str)], args: &[&str]) -> (Value, Duration, Output) {
+    let t = Instant::now();
+    let out = super::doctor()
+        .args(["snapshot", "--interval", interval, "--quiet"])
+        .args(args)
+        .envs(env.iter().copied())
+        .output()
+        .expect("doctor runs");
+    let wall = t.elapsed();
+    assert!(
+        out.status.success(),
+        "doctor snapshot failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let json = serde_json::from_slice(&out.stdout).expect("snapshot is JSON");
+    (json, wall, out)
+}
+
+pub fn f64_of(v: &Value) -> f64 {
+    v.as_f64().unwrap_or_else(|| panic!("not a number: {v}"))
 }

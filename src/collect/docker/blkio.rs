@@ -44,7 +44,7 @@
 //! zram disk (bio-based) behaved the same, and detaching the loop device kept blk-throttle set
 //! up on it (a loop device's disk outlives its backing file). A container's own
 //! `--device-write-bps /dev/loopN:1gb`, which Docker writes to its
-//! `blkio.throttle.write_bps_device`, sets it up just as well (`tests/docker_live.rs` runs both
+//! `blkio.throttle.write_bps_device`, sets it up just as well (`tests/docker_stats.rs` runs both
 //! cases against the engine's answer).
 //!
 //! How doctor decides, at the end of the window, for each container on a v1 host whose engine

@@ -25,7 +25,8 @@
 //! an error source with the engine's answer (501 "configured logging driver does not support
 //! reading").
 
-use super::{ContainerRef, Engine, api_failure, short};
+use super::engine::{ContainerRef, Engine, api_failure, short};
+use crate::collect::logs::LogsRead;
 use crate::scan::{ScanOptions, Scanner, YearHint, failed_source};
 use crate::snapshot::{LogSource, SourceKind};
 use bollard::container::LogOutput;
@@ -59,15 +60,6 @@ pub struct LogRequest {
     pub window_start: SystemTime,
     /// When reading the output must be over; a container not read by then is an error source.
     pub deadline: Instant,
-}
-
-/// The container sources and the notes for the `logs` section.
-#[derive(Debug, Default)]
-pub struct LogsRead {
-    pub sources: Vec<LogSource>,
-    pub notes: Vec<String>,
-    /// Time spent reading and scanning, for the `logs` section's `elapsed_ms`.
-    pub elapsed: Duration,
 }
 
 /// Reads the containers' output on a thread of its own, which takes over the engine connection:

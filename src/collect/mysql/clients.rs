@@ -490,7 +490,7 @@ mod tests {
     fn clients_not_looked_for_are_noted() {
         let own = std::process::id();
         let server = Located {
-            endpoint: super::super::connect::Endpoint::Tcp {
+            endpoint: super::super::url::Endpoint::Tcp {
                 host: "127.0.0.1".into(),
                 port: 3306,
             },

@@ -2,7 +2,11 @@
 //! container's own root), its pid, the datadir with the device under it, and its error log handed
 //! to the logs collector.
 
-use super::{Collector, Target, blockdev, connect, derive, locate, optfile};
+use super::collector::Collector;
+use super::settings::Target;
+use super::url::Endpoint;
+use super::{derive, locate, optfile};
+use crate::collect::blockdev;
 use crate::snapshot::{Datadir, UnderlyingDevice};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -107,8 +111,8 @@ fn is_local(
     datadir: &str,
 ) -> bool {
     let reachable_locally = match &target.endpoint {
-        connect::Endpoint::Socket(_) => true,
-        connect::Endpoint::Tcp { host, .. } => {
+        Endpoint::Socket(_) => true,
+        Endpoint::Tcp { host, .. } => {
             host == "localhost"
                 || host
                     .parse::<std::net::IpAddr>()

@@ -12,8 +12,8 @@
 //! an address of the server's namespace). Without the proxy (`userland-proxy: false`, DNAT only)
 //! the one server in another namespace listening on that port number is taken, and said so.
 
-use super::connect::Endpoint;
 use super::optfile;
+use super::url::Endpoint;
 use crate::collect::{owners, sockdiag};
 use netlink_packet_sock_diag::inet::StateFlags;
 use std::collections::BTreeSet;

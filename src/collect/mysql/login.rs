@@ -1,10 +1,13 @@
 //! Logging in: where to try (as the `mysql` client decides it), each attempt and how it ended,
 //! reported to `mysql_server`, and the doors a full server keeps for an operator.
 
-use super::{Collector, connect, derive};
+use super::collector::Collector;
+use super::settings::{self, Plan, Settings, Source, Target};
+use super::url::Endpoint;
+use super::{connect, derive};
 use crate::collect::Failure;
 use crate::snapshot::{Login, LoginAttempt};
-use connect::{Endpoint, Outcome, Plan, Settings, Source, Target};
+use connect::Outcome;
 use mysql::Conn;
 use std::os::unix::fs::PermissionsExt;
 
@@ -188,10 +191,10 @@ fn attempt(door: &str, t: &Target, e: Option<&connect::ConnectError>) -> LoginAt
 /// would. Done before the collector starts, so `mysql_server` can look for the server's process
 /// at the same addresses.
 pub fn plan(settings: &Settings) -> Result<Plan, Failure> {
-    let env = connect::Env::from_process();
+    let env = settings::Env::from_process();
     let mut notes = Vec::new();
     let file = if let Some(path) = &settings.defaults_file {
-        let opts = connect::read_option_file(path)
+        let opts = settings::read_option_file(path)
             .map_err(|e| Failure::Error(format!("--defaults-file {e}")))?;
         Some((opts, Source::DefaultsFile))
     } else if let Some(path) = env.home.as_ref().map(|h| h.join(".my.cnf"))
@@ -207,18 +210,18 @@ pub fn plan(settings: &Settings) -> Result<Plan, Failure> {
             ));
             None
         } else {
-            let opts = connect::read_option_file(&path)
+            let opts = settings::read_option_file(&path)
                 .map_err(|e| Failure::Error(format!("cannot use {e}")))?;
             Some((opts, Source::MyCnf))
         }
     } else {
         None
     };
-    let mut plan = connect::plan(
+    let mut plan = settings::plan(
         settings.url.as_ref(),
         file.as_ref().map(|(o, s)| (o, *s)),
         &env,
-        &connect::existing_default_sockets(),
+        &settings::existing_default_sockets(),
     )
     .map_err(Failure::Error)?;
     plan.notes.extend(notes);

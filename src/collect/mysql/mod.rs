@@ -9,102 +9,34 @@
 //! `missing_privileges` and the notes; the rest is still collected.
 
 pub mod clients;
+mod collector;
 pub mod connect;
 pub mod derive;
 mod files;
+mod left_out;
 pub mod locate;
 mod login;
 pub mod optfile;
 pub mod options;
+pub mod processlist;
 mod queries;
 pub mod server;
+pub mod settings;
 mod storage;
 pub mod threads;
+pub mod url;
 
 use super::Failure;
-use super::blockdev;
 use super::remote::Remote;
-use crate::snapshot::Login;
 use crate::snapshot::{Flavor, Mysql, PerformanceSchema, Variable};
-use connect::{Plan, Settings, Target};
+use left_out::{Parts, is_fatal};
 use mysql::Conn;
+use settings::Target;
 use std::collections::{BTreeMap, BTreeSet};
-use std::path::PathBuf;
 
-pub use connect::{Secret, UrlSpec, parse_url};
+pub use collector::{Collector, Host};
 pub use login::plan;
-
-/// What the collector knows about the machine it runs on, to tell whether the server is local.
-#[derive(Debug, Clone)]
-pub struct Host {
-    pub hostname: String,
-    pub memory_bytes: u64,
-}
-
-pub struct Collector {
-    settings: Settings,
-    host: Host,
-    notes: Vec<String>,
-    /// This thread's CPU time when `begin` started, ms.
-    cpu_at_begin: Option<f64>,
-    /// Where to hand the server's error log, when it is on this machine (the logs collector).
-    error_log_tx: Option<std::sync::mpsc::Sender<PathBuf>>,
-    /// The error log found, for the snapshot.
-    error_log: Option<PathBuf>,
-    /// What to try, when decided before the collector started ([`plan`]).
-    plan: Option<Plan>,
-    /// The server's process, when `mysql_server` found it on this machine.
-    view: Option<server::View>,
-    /// Where to report how the login went (the `mysql_server` section).
-    login_tx: Option<std::sync::mpsc::Sender<Login>>,
-}
-
-impl Collector {
-    #[must_use]
-    pub fn new(settings: Settings, host: Host) -> Self {
-        Collector {
-            settings,
-            host,
-            notes: Vec::new(),
-            cpu_at_begin: None,
-            error_log_tx: None,
-            error_log: None,
-            plan: None,
-            view: None,
-            login_tx: None,
-        }
-    }
-
-    /// Connects as `plan` says instead of deciding it when the collector starts.
-    #[must_use]
-    pub fn with_plan(mut self, plan: Plan) -> Self {
-        self.plan = Some(plan);
-        self
-    }
-
-    /// The server's process on this machine (its settings give the doors a full server keeps;
-    /// its root holds a container's files).
-    #[must_use]
-    pub fn with_server(mut self, view: Option<server::View>) -> Self {
-        self.view = view;
-        self
-    }
-
-    /// Reports how the login went on `tx` as soon as it is known.
-    #[must_use]
-    pub fn with_login_report(mut self, tx: std::sync::mpsc::Sender<Login>) -> Self {
-        self.login_tx = Some(tx);
-        self
-    }
-
-    /// Sends the server's error log path to `tx` as soon as it is known, when the file is on
-    /// this machine, so the logs collector scans it over the same window.
-    #[must_use]
-    pub fn with_error_log(mut self, tx: std::sync::mpsc::Sender<PathBuf>) -> Self {
-        self.error_log_tx = Some(tx);
-        self
-    }
-}
+pub use url::{Secret, UrlSpec, parse_url};
 
 /// The collector between its two readings.
 pub struct Start {
@@ -309,7 +241,7 @@ fn read_processlist(
         return Ok(None);
     }
     match queries::processlist(conn) {
-        Ok((rows, truncated)) => Ok(Some(derive::summarize(
+        Ok((rows, truncated)) => Ok(Some(processlist::summarize(
             &rows,
             u64::from(conn.connection_id()),
             truncated,
@@ -402,43 +334,6 @@ fn read_replica(
     }
 }
 
-/// Parts left out, and why.
-#[derive(Default)]
-struct Parts {
-    missing: Vec<String>,
-    notes: Vec<String>,
-}
-
-impl Parts {
-    /// Records an optional part that failed: a missing privilege leaves it out (named in
-    /// `missing_privileges`), another server error leaves it out with the message, and a dead
-    /// connection or hung server ends the whole collection.
-    fn left_out(
-        &mut self,
-        what: &str,
-        privilege: &str,
-        e: &mysql::Error,
-        read_timeout: std::time::Duration,
-    ) -> Result<(), Failure> {
-        let why = connect::describe(e, read_timeout);
-        if is_fatal(e) {
-            return Err(Failure::Error(format!("{what} failed: {why}")));
-        }
-        if is_denied(e) {
-            // One note per privilege: three performance_schema tables denied is one fact.
-            if !self.missing.iter().any(|p| p == privilege) {
-                self.missing.push(privilege.to_owned());
-                self.notes.push(format!(
-                    "{what} left out: the account lacks {privilege} ({why})"
-                ));
-            }
-        } else {
-            self.notes.push(format!("{what} left out: {why}"));
-        }
-        Ok(())
-    }
-}
-
 /// CPU time of the calling thread, ms, from `/proc/thread-self/schedstat` (nanoseconds on the
 /// CPU; kernel Documentation/scheduler/sched-stats.rst), so the collector's own cost is known
 /// apart from the host collectors'.
@@ -446,18 +341,4 @@ fn thread_cpu_ms() -> Option<f64> {
     let text = std::fs::read_to_string("/proc/thread-self/schedstat").ok()?;
     let ns: f64 = text.split_whitespace().next()?.parse().ok()?;
     Some(ns / 1e6)
-}
-
-/// The connection is gone or the server stopped answering: nothing more can be read.
-fn is_fatal(e: &mysql::Error) -> bool {
-    matches!(
-        e,
-        mysql::Error::IoError(_) | mysql::Error::CodecError(_) | mysql::Error::DriverError(_)
-    ) || matches!(e, mysql::Error::TlsError(_))
-}
-
-/// "Access denied" for a table, a database or a global privilege (server error codes 1044,
-/// 1142, 1143, 1227, 1370).
-fn is_denied(e: &mysql::Error) -> bool {
-    matches!(e, mysql::Error::MySqlError(m) if matches!(m.code, 1044 | 1142 | 1143 | 1227 | 1370))
 }

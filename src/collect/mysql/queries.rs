@@ -4,7 +4,7 @@
 //! Row values are read as bytes and decoded leniently: a server with a non-UTF-8 path or
 //! statement must not fail the whole section.
 
-use super::derive::{PROCESSLIST_LIMIT, ProcessRow};
+use super::processlist::{PROCESSLIST_LIMIT, ProcessRow};
 use crate::snapshot::{Digest, FileIo, Flavor, Replica, SynchWait, round2};
 use mysql::prelude::Queryable;
 use mysql::{Conn, Row, Value};
@@ -130,7 +130,7 @@ pub fn top_digests_by_time(conn: &mut Conn) -> mysql::Result<Vec<Digest>> {
             schema: text(r.as_ref(0)),
             digest: text(r.as_ref(1)).unwrap_or_default(),
             // Already normalised by the server; redacted again in case a build keeps literals.
-            text: super::derive::redact_sql(&text(r.as_ref(2)).unwrap_or_default(), 200),
+            text: crate::scan::redact::redact_sql(&text(r.as_ref(2)).unwrap_or_default(), 200),
             count: count(r.as_ref(3)),
             total_ms: ps_to_ms(r.as_ref(4)),
             avg_ms: ps_to_ms(r.as_ref(5)),

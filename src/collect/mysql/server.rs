@@ -7,8 +7,8 @@
 //! from the kernel's view and its cgroup. How doctor's own login went is reported by the MySQL
 //! collector's thread and joined here.
 
-use super::connect::Plan;
 use super::locate::{self, Located};
+use super::settings::Plan;
 use super::{clients, options};
 use crate::collect::Failure;
 use crate::collect::docker::cgroup;

@@ -19,7 +19,7 @@
 //! which also counts only the data files' fsyncs in `Innodb_data_pending_fsyncs` and the redo
 //! log's in `Innodb_data_fsyncs`.
 
-use super::Parts;
+use super::left_out::{Parts, is_fatal};
 use crate::collect::Failure;
 use crate::snapshot::{FileWaits, Reading, Storage, round2};
 use mysql::prelude::Queryable;
@@ -65,7 +65,7 @@ pub fn begin(conn: &mut Conn, variables: &[(String, String)]) -> mysql::Result<S
         return Ok(Start(None));
     }
     match file_rows(conn) {
-        Err(e) if super::is_fatal(&e) => Err(e),
+        Err(e) if is_fatal(&e) => Err(e),
         r => Ok(Start(Some(r))),
     }
 }
@@ -74,7 +74,7 @@ pub fn begin(conn: &mut Conn, variables: &[(String, String)]) -> mysql::Result<S
 pub fn end(conn: &mut Conn, start: Start) -> mysql::Result<Readings> {
     let end = match &start.0 {
         Some(Ok(_)) => match file_rows(conn) {
-            Err(e) if super::is_fatal(&e) => return Err(e),
+            Err(e) if is_fatal(&e) => return Err(e),
             r => Some(r),
         },
         _ => None,
