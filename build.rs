@@ -1,11 +1,23 @@
 //! Embeds the built-in rules: every `rules/*.toml` and `rules/*.md` at the top of `rules/` (not in
 //! its subfolders, which hold other data such as log patterns) becomes a `(path, text)` pair in
 //! `$OUT_DIR/builtin_rules.rs`, included by `src/engine/rules.rs`.
+//!
+//! Also writes `$OUT_DIR/snapshot_shapes.rs`, the snapshot's fields and their types for checking
+//! the names rules read (`build/shapes.rs`), from the snapshot types themselves: `src/snapshot/`
+//! is plain serde data, compiled here as well.
+
+#[path = "build/shapes.rs"]
+mod shapes;
+// Linted where it belongs, in the library; here only a part of it is used, privately.
+#[path = "src/snapshot/mod.rs"]
+#[allow(dead_code, unused_imports, clippy::all, clippy::pedantic)]
+mod snapshot;
 
 use std::fmt::Write as _;
 use std::path::Path;
 
 fn main() {
+    snapshot_shapes();
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("rules");
     println!("cargo:rerun-if-changed={}", dir.display());
     let mut files: Vec<_> = std::fs::read_dir(&dir)
@@ -29,4 +41,23 @@ fn main() {
     out.push(']');
     let target = Path::new(&std::env::var("OUT_DIR").unwrap()).join("builtin_rules.rs");
     std::fs::write(target, out).unwrap();
+}
+
+fn snapshot_shapes() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR"));
+    println!(
+        "cargo:rerun-if-changed={}",
+        dir.join("build/shapes.rs").display()
+    );
+    let snapshot = dir.join("src/snapshot");
+    println!("cargo:rerun-if-changed={}", snapshot.display());
+    for entry in std::fs::read_dir(&snapshot).expect("src/snapshot/ exists") {
+        println!(
+            "cargo:rerun-if-changed={}",
+            entry.expect("readable").path().display()
+        );
+    }
+    let schema = serde_json::to_value(snapshot::json_schema()).expect("the schema is JSON");
+    let target = Path::new(&std::env::var("OUT_DIR").unwrap()).join("snapshot_shapes.rs");
+    std::fs::write(target, shapes::generate(&schema)).unwrap();
 }

@@ -117,11 +117,20 @@ pub fn run(cli: Cli) -> Result<u8> {
     }
 }
 
-/// Samples the machine, showing a progress bar on stderr when it is a terminal. Fails before
-/// sampling when the sources are misconfigured (a bad `--patterns` file, a malformed `--mysql`).
-fn take(window: &WindowArgs, sources: &SourceArgs) -> Result<Snapshot> {
-    let scanner = crate::scan::Scanner::load(&sources.pattern_dirs)
-        .context("cannot load the log patterns")?;
+/// The log patterns to scan with: the built-in ones and those of `--patterns`.
+fn log_patterns(sources: &SourceArgs) -> Result<Vec<crate::scan::pattern::Pattern>> {
+    crate::scan::pattern::load(&sources.pattern_dirs).context("cannot load the log patterns")
+}
+
+/// Samples the machine, showing a progress bar on stderr when it is a terminal, scanning logs
+/// with `patterns`. Fails before sampling when the sources are misconfigured (a malformed
+/// `--mysql`).
+fn take(
+    window: &WindowArgs,
+    sources: &SourceArgs,
+    patterns: Vec<crate::scan::pattern::Pattern>,
+) -> Result<Snapshot> {
+    let scanner = crate::scan::Scanner::new(patterns);
     // A malformed `--mysql` URL is a usage error.
     let opts = sources
         .options(window, scanner)
@@ -155,12 +164,27 @@ fn take(window: &WindowArgs, sources: &SourceArgs) -> Result<Snapshot> {
 
 /// Loads the rules once, before anything is sampled, so a broken rule file costs no window.
 fn catalogue(args: &RulesArgs) -> Result<Catalogue> {
-    Ok(Catalogue::load(args.rules.as_deref()).map_err(InputError::from)?)
+    catalogue_with(args, &engine::compile::LogNames::builtin())
+}
+
+/// The rules, the names they read of `logs` checked against `logs`; what the check warns about
+/// goes to stderr.
+fn catalogue_with(args: &RulesArgs, logs: &engine::compile::LogNames) -> Result<Catalogue> {
+    let rules = Catalogue::load_with(args.rules.as_deref(), logs).map_err(InputError::from)?;
+    for w in rules.warnings() {
+        eprintln!("doctor: warning: {w}");
+    }
+    Ok(rules)
 }
 
 fn check(args: &CheckArgs) -> Result<u8> {
-    let rules = catalogue(&args.rules)?;
-    let snap = take(&args.window, &args.sources)?;
+    // The rules are checked against the log patterns this run scans with, `--patterns` too.
+    let patterns = log_patterns(&args.sources)?;
+    let rules = catalogue_with(
+        &args.rules,
+        &engine::compile::LogNames::of_patterns(&patterns),
+    )?;
+    let snap = take(&args.window, &args.sources, patterns)?;
     if let Some(path) = &args.out {
         write_snapshot(&snap, Some(path))?;
     }
@@ -168,7 +192,7 @@ fn check(args: &CheckArgs) -> Result<u8> {
 }
 
 fn snapshot_cmd(args: &SnapshotArgs) -> Result<u8> {
-    let snap = take(&args.window, &args.sources)?;
+    let snap = take(&args.window, &args.sources, log_patterns(&args.sources)?)?;
     write_snapshot(&snap, args.out.as_deref())?;
     Ok(exit::OK)
 }

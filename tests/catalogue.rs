@@ -216,6 +216,78 @@ fn malformed_rule_file_names_file_line_and_problem() {
         .stderr(predicates::str::contains(format!("{}:", file.display())));
 }
 
+/// Every name every built-in rule reads is in the snapshot's schema, every key it reads of a
+/// map is one the listed servers and kernels have (the load-time check has nothing to say, not
+/// even a note), with the built-in log patterns' names and with the patterns `doctor check`
+/// loads. So is the example rule of `tests/rules/`.
+#[test]
+fn every_name_a_builtin_rule_reads_is_in_the_snapshot() {
+    use doctor::engine::compile::LogNames;
+    let patterns = doctor::scan::pattern::load(&[] as &[&str]).unwrap();
+    for logs in [LogNames::builtin(), LogNames::of_patterns(&patterns)] {
+        let rules =
+            Catalogue::load_with(Some(&example_rules()), &logs).unwrap_or_else(|e| panic!("{e}"));
+        assert!(rules.rules.len() > BUILTIN.len() / 2);
+        for r in &rules.rules {
+            assert!(r.notes.is_empty(), "{}: {:?}", r.id, r.notes);
+        }
+    }
+}
+
+/// A `--rules DIR` rule gets the same check: a mistyped name refuses the rules, naming the file,
+/// the line and the column of the name, and the nearest valid one; a likely typo of a kernel
+/// counter is said on stderr and the rule still runs.
+#[test]
+fn a_rules_dir_rule_with_a_mistyped_name_is_refused_with_its_position() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("my-rule.toml");
+    let head = "id = \"my-rule\"\ntitle = \"t\"\nlayer = \"database\"\nkind = \"symptom\"\n\
+                score = \"60\"\nsummary = \"s\"\nfix = \"f\"\n";
+    std::fs::write(
+        &file,
+        format!("{head}when = \"mysql.global_status.Threads_conected.total > 100.0\"\n"),
+    )
+    .unwrap();
+    doctor()
+        .arg("analyze")
+        .arg(fixture_path("healthy"))
+        .arg("--rules")
+        .arg(dir.path())
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains(format!(
+            "{}:8:29: `when`: `mysql.global_status.Threads_conected` is not in the snapshot: the \
+             status variables of MariaDB 10.11 and MySQL 8.0.32 have no `Threads_conected`; did \
+             you mean `mysql.global_status.Threads_connected`?",
+            file.display()
+        )));
+    std::fs::write(
+        &file,
+        format!("{head}when = \"tcp.counters.?TcpExtListenOverflow.?delta.orValue(0.0) > 0.0\"\n"),
+    )
+    .unwrap();
+    doctor()
+        .arg("analyze")
+        .arg(fixture_path("healthy"))
+        .arg("--rules")
+        .arg(dir.path())
+        .assert()
+        .code(0)
+        .stderr(predicates::str::contains(format!(
+            "doctor: warning: {}:8:23: `when`: `tcp.counters.TcpExtListenOverflow`",
+            file.display()
+        )));
+    doctor()
+        .args(["rules", "explain", "my-rule", "--rules"])
+        .arg(dir.path())
+        .assert()
+        .code(0)
+        .stdout(predicates::str::contains("## Notes from the check at load"))
+        .stdout(predicates::str::contains(
+            "did you mean `tcp.counters.TcpExtListenOverflows`?",
+        ));
+}
+
 // `tests/rules/mysql-refusing-example.toml` reasons from the server's counters or from the
 // app's log. It is run on the too-many-connections scenario as recorded, and as it would read had
 // the server refused doctor too (its `mysql` section an error), through `--rules DIR`.

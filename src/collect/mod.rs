@@ -26,7 +26,7 @@ mod pressure;
 mod processes;
 pub mod remote;
 mod sockdiag;
-mod tcp;
+pub mod tcp;
 
 pub use failure::{Failure, read};
 pub use options::Options;

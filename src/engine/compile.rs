@@ -1,22 +1,26 @@
 //! Raw rule files → the validated, compiled [`Catalogue`], once at start-up.
 //!
 //! Every CEL expression is compiled (`compile/expression.rs`), and every name it reads is
-//! checked against the snapshot's sections (taken from the snapshot's own JSON Schema, so a new
-//! section is known as soon as it is added) and the `let` names in scope. A typo is an error
-//! naming the file, the line and the key, not a rule that silently never fires. This file
-//! assembles rules and their evidence groups and checks the catalogue as a whole.
+//! checked in full against the snapshot's schema (`compile/paths.rs`: fields through objects,
+//! lists, maps and optionals, the keys of maps whose names are known, the types the schema
+//! shows) and the `let` names in scope. A typo is an error naming the file, the line, the column
+//! of the name and the key, not a rule that silently never fires. This file assembles rules and
+//! their evidence groups and checks the catalogue as a whole.
 
 mod expression;
+mod paths;
 
 pub use expression::{
-    EXTRA_FUNCTIONS, EvidenceDef, Expr, Part, Template, parse_cel, section_names,
+    EXTRA_FUNCTIONS, EvidenceDef, Expr, Note, Part, Template, parse_cel, section_names,
 };
+pub use paths::LogNames;
 
 use super::rules::{self, RawGroup, RawRule, RuleError, Source, Thresholds};
 use super::view::Reads;
 use super::{Kind, Layer, Severity};
 use cel::Env;
 use expression::{Compiler, SnapshotNames, names_read};
+use paths::{Binding, Ty};
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 use std::sync::Arc;
@@ -51,6 +55,9 @@ pub struct Rule {
     /// The file it was read from (`rules/<id>.toml` for built-in rules).
     pub path: String,
     pub builtin: bool,
+    /// What the load-time check said without refusing the rule: a name no listed version of
+    /// the server or kernel has, a likely typo it cannot be sure of (`doctor rules explain`).
+    pub notes: Vec<Note>,
 }
 
 /// One source of evidence a rule reasons from: a `[[from]]` table, or a rule's top-level `when`
@@ -141,8 +148,15 @@ impl std::fmt::Debug for Catalogue {
 }
 
 impl Catalogue {
-    /// The built-in rules, plus those of `dir` (a rule with a built-in rule's id replaces it).
+    /// The built-in rules, plus those of `dir` (a rule with a built-in rule's id replaces it),
+    /// checked against the built-in log patterns' names.
     pub fn load(dir: Option<&Path>) -> Result<Self, RuleError> {
+        Self::load_with(dir, &LogNames::builtin())
+    }
+
+    /// [`load`](Self::load), the names rules read of `logs` checked against `logs`: the
+    /// patterns `doctor check` scans with, `--patterns` included.
+    pub fn load_with(dir: Option<&Path>, logs: &LogNames) -> Result<Self, RuleError> {
         let mut sources = rules::builtin_sources();
         if let Some(dir) = dir {
             for s in rules::dir_sources(dir)? {
@@ -158,7 +172,7 @@ impl Catalogue {
                 sources.push(s);
             }
         }
-        Self::from_sources(&sources)
+        Self::from_sources_with(&sources, logs)
     }
 
     /// Compiles the given sources and checks the catalogue as a whole (`explains` targets).
@@ -167,12 +181,17 @@ impl Catalogue {
     /// `doctor analyze`'s time and each rule needs nothing from the others
     /// (`benches/analyze.sh`). Errors are still reported for the first bad file in order.
     pub fn from_sources(sources: &[Source]) -> Result<Self, RuleError> {
+        Self::from_sources_with(sources, &LogNames::builtin())
+    }
+
+    /// [`from_sources`](Self::from_sources) with the log patterns' names given.
+    pub fn from_sources_with(sources: &[Source], logs: &LogNames) -> Result<Self, RuleError> {
         let env = Arc::new(environment());
         let names = SnapshotNames::new();
         let (first, second) = sources.split_at(sources.len() / 2);
         let (a, b) = std::thread::scope(|scope| {
-            let b = scope.spawn(|| compile_sources(&names, second));
-            (compile_sources(&names, first), b.join())
+            let b = scope.spawn(|| compile_sources(&names, logs, second));
+            (compile_sources(&names, logs, first), b.join())
         });
         let b = b.unwrap_or_else(|panic| std::panic::resume_unwind(panic));
         let (mut compiled, mut explains_spans, mut reads) = a?;
@@ -219,6 +238,14 @@ impl Catalogue {
     pub fn get(&self, id: &str) -> Option<&Rule> {
         self.rules.iter().find(|r| r.id == id)
     }
+
+    /// What the load-time check warns about: names accepted that are most likely typos (say
+    /// them at every load, on standard error).
+    pub fn warnings(&self) -> impl Iterator<Item = &Note> {
+        self.rules
+            .iter()
+            .flat_map(|r| r.notes.iter().filter(|n| n.warning))
+    }
 }
 
 /// Where each rule's `explains` targets are written, to point at a bad one.
@@ -227,6 +254,7 @@ type ExplainsSpans<'a> = BTreeMap<String, (&'a Source, Vec<(String, usize)>)>;
 /// Compiles `sources` in order, stopping at the first error, and records what they read.
 fn compile_sources<'a>(
     names: &SnapshotNames,
+    logs: &LogNames,
     sources: &'a [Source],
 ) -> Result<(Vec<Rule>, ExplainsSpans<'a>, Reads), RuleError> {
     let mut compiled = Vec::with_capacity(sources.len());
@@ -240,7 +268,7 @@ fn compile_sources<'a>(
             .map(|e| (e.get_ref().clone(), e.span().start))
             .collect();
         explains_spans.insert(raw.id.get_ref().clone(), (source, spans));
-        let rule = compile_rule(names, source, raw)?;
+        let rule = compile_rule(names, logs, source, raw)?;
         for expr in rule.exprs() {
             reads.record(&expr.program, &|name| names.is_known(name));
         }
@@ -249,21 +277,29 @@ fn compile_sources<'a>(
     Ok((compiled, explains_spans, reads))
 }
 
-fn compile_rule(names: &SnapshotNames, source: &Source, raw: RawRule) -> Result<Rule, RuleError> {
+fn compile_rule(
+    names: &SnapshotNames,
+    logs: &LogNames,
+    source: &Source,
+    raw: RawRule,
+) -> Result<Rule, RuleError> {
     check_requires(names, source, &raw.requires)?;
-    let mut c = Compiler {
-        names,
-        source,
-        scope: Vec::new(),
-        prefix: String::new(),
-    };
+    let mut c = Compiler::new(names, logs, source, Vec::new(), String::new());
     let lets = c.lets(&raw.lets, &[])?;
     let grouped = !raw.groups.is_empty();
+    let mut notes = Vec::new();
+    // Each group's own lets with their types, for the names every group defines.
+    let mut group_scopes: Vec<Vec<Binding>> = Vec::new();
     let groups = if grouped {
-        raw.groups
-            .iter()
-            .map(|g| compile_group(names, source, &lets, g))
-            .collect::<Result<Vec<_>, _>>()?
+        let mut groups = Vec::with_capacity(raw.groups.len());
+        for g in &raw.groups {
+            let (group, scope, group_notes) =
+                compile_group(names, logs, source, &lets, &c.scope, g)?;
+            groups.push(group);
+            group_scopes.push(scope);
+            notes.extend(group_notes);
+        }
+        groups
     } else {
         // Checked by `rules::parse`: without `[[from]]` both are there.
         let (Some(when), Some(score)) = (&raw.when, &raw.score) else {
@@ -288,16 +324,28 @@ fn compile_rule(names: &SnapshotNames, source: &Source, raw: RawRule) -> Result<
         }]
     };
     // The rule's own text and evidence are shown in the firing group's scope: besides the shared
-    // lets they may read a name every group defines (each group's way to the same figure).
-    let every_group: Vec<String> = groups
+    // lets they may read a name every group defines (each group's way to the same figure), of
+    // any of the types the groups give it.
+    let every_group: Vec<Binding> = group_scopes
         .first()
-        .map(|g| g.lets.iter().map(|(n, _)| n.clone()).collect())
+        .map(|first| {
+            first
+                .iter()
+                .filter_map(|b| {
+                    let mut ty = Ty::Never;
+                    for scope in &group_scopes {
+                        ty = ty.union(scope.iter().find(|m| m.name == b.name)?.ty.clone());
+                    }
+                    Some(Binding {
+                        name: b.name.clone(),
+                        ty,
+                        origin: None,
+                    })
+                })
+                .collect()
+        })
         .unwrap_or_default();
-    c.scope.extend(
-        every_group
-            .into_iter()
-            .filter(|n| groups.iter().all(|g| g.lets.iter().any(|(m, _)| m == n))),
-    );
+    c.scope.extend(every_group);
     let summary = raw
         .summary
         .as_ref()
@@ -305,6 +353,8 @@ fn compile_rule(names: &SnapshotNames, source: &Source, raw: RawRule) -> Result<
         .transpose()?;
     let fix = raw.fix.as_ref().map(|t| c.template("fix", t)).transpose()?;
     let evidence = c.evidence(&raw.evidence)?;
+    let mut all_notes = c.notes.into_inner();
+    all_notes.extend(notes);
     Ok(Rule {
         id: raw.id.into_inner(),
         title: raw.title,
@@ -322,6 +372,7 @@ fn compile_rule(names: &SnapshotNames, source: &Source, raw: RawRule) -> Result<
         doc: source.doc.clone().or(raw.doc),
         path: source.path.clone(),
         builtin: source.builtin,
+        notes: all_notes,
     })
 }
 fn check_requires(
@@ -350,20 +401,24 @@ fn check_requires(
     Ok(())
 }
 
-/// One `[[from]]` group; its expressions see the rule's lets (`shared`), then its own.
+/// One `[[from]]` group; its expressions see the rule's lets (`shared`, whose names and types
+/// are `shared_scope`), then its own. Also gives its own lets' names and types, and the notes.
 fn compile_group(
     names: &SnapshotNames,
+    logs: &LogNames,
     source: &Source,
     shared: &[(String, Expr)],
+    shared_scope: &[Binding],
     raw: &RawGroup,
-) -> Result<Group, RuleError> {
+) -> Result<(Group, Vec<Binding>, Vec<Note>), RuleError> {
     check_requires(names, source, &raw.requires)?;
-    let mut c = Compiler {
+    let mut c = Compiler::new(
         names,
+        logs,
         source,
-        scope: shared.iter().map(|(n, _)| n.clone()).collect(),
-        prefix: format!("from[{}].", raw.name.get_ref()),
-    };
+        shared_scope.to_vec(),
+        format!("from[{}].", raw.name.get_ref()),
+    );
     let lets = c.lets(&raw.lets, shared)?;
     let when = c.expression("when", &raw.when)?;
     let score = c.expression("score", &raw.score)?;
@@ -382,7 +437,8 @@ fn compile_group(
         .transpose()?;
     let fix = raw.fix.as_ref().map(|t| c.template("fix", t)).transpose()?;
     let evidence = c.evidence(&raw.evidence)?;
-    Ok(Group {
+    let own = c.scope[shared_scope.len()..].to_vec();
+    let group = Group {
         name: raw.name.get_ref().clone(),
         requires: raw.requires.iter().map(|r| r.get_ref().clone()).collect(),
         shared_for_when: for_when[..shared.len()].to_vec(),
@@ -394,19 +450,20 @@ fn compile_group(
         summary,
         fix,
         evidence,
-    })
+    };
+    Ok((group, own, c.notes.into_inner()))
 }
 
 /// Which of `lets` the names in `wanted` need, directly or through the lets they read.
-fn needed(lets: &[(String, Expr)], wanted: BTreeSet<String>) -> Vec<bool> {
+fn needed(lets: &[(String, Expr)], wanted: BTreeSet<&str>) -> Vec<bool> {
     needed_of(&lets.iter().collect::<Vec<_>>(), wanted)
 }
 
 /// `needed` over lets in order, where a let reads only those before it: back to front.
-fn needed_of(lets: &[&(String, Expr)], mut wanted: BTreeSet<String>) -> Vec<bool> {
+fn needed_of<'e>(lets: &[&'e (String, Expr)], mut wanted: BTreeSet<&'e str>) -> Vec<bool> {
     let mut out = vec![false; lets.len()];
     for (i, (name, expr)) in lets.iter().enumerate().rev() {
-        if wanted.contains(name) {
+        if wanted.contains(name.as_str()) {
             out[i] = true;
             wanted.extend(names_read(&expr.program));
         }

@@ -402,7 +402,7 @@ mod tests {
         one_rule_on_healthy(
             when,
             "{{detail}}",
-            "cores = \"cpu.cores\"\ndetail = \"cpu.no_such_field\"",
+            "cores = \"cpu.cores\"\ndetail = \"cpu.counters.no_such_field\"",
         )
     }
 

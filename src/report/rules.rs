@@ -112,7 +112,16 @@ pub fn explain(rule: &Rule, out: &mut dyn Write) -> std::io::Result<()> {
         writeln!(out, "evidence:")?;
         evidence(&rule.evidence, "  ", out)?;
     }
-    texts(rule.summary.as_ref(), rule.fix.as_ref(), "", out)
+    texts(rule.summary.as_ref(), rule.fix.as_ref(), "", out)?;
+    if !rule.notes.is_empty() {
+        writeln!(out)?;
+        writeln!(out, "## Notes from the check at load")?;
+        writeln!(out)?;
+        for n in &rule.notes {
+            writeln!(out, "- {}{n}", if n.warning { "warning: " } else { "" })?;
+        }
+    }
+    Ok(())
 }
 
 fn evidence(evidence: &[EvidenceDef], pad: &str, out: &mut dyn Write) -> std::io::Result<()> {

@@ -1,15 +1,14 @@
 //! The CEL text of one rule file compiled: expressions, `let` tables, evidence and `{{...}}`
-//! templates, every name they read checked against the snapshot's names and the `let` names in
-//! scope, every error placed at `file:line:column` with toml's spans.
+//! templates, every name they read checked against the snapshot's schema and the `let` names in
+//! scope (`paths`), every error placed at `file:line:column` with toml's spans.
 
+use super::paths::{self, Binding, Level, LogNames, Ty};
 use crate::engine::rules::{self, RawEvidence, RuleError, Source};
 use cel::common::ast::{EntryExpr, Expr as Ast, IdedExpr};
 use indexmap::IndexMap;
+use std::cell::RefCell;
 use std::collections::BTreeSet;
 use toml::Spanned;
-
-/// Top-level snapshot fields that are not collector sections but may be read by rules.
-const FACTS: &[&str] = &["schema", "doctor_version", "host", "window", "overhead"];
 
 /// Functions doctor adds to CEL's standard library (see `expr::functions`).
 pub const EXTRA_FUNCTIONS: &[&str] = &["max", "min", "clamp", "ramp", "sum", "take", "fmt"];
@@ -56,91 +55,174 @@ pub struct EvidenceDef {
 /// The names a rule may read: the snapshot's top-level fields.
 pub(super) struct SnapshotNames {
     pub(super) sections: BTreeSet<String>,
+    /// Sections and the other top-level fields (`host`, `window`, ...).
+    all: BTreeSet<String>,
 }
 
 impl SnapshotNames {
     pub(super) fn new() -> Self {
-        SnapshotNames {
-            sections: section_names(),
-        }
+        let sections = section_names();
+        let mut all = sections.clone();
+        all.extend(paths::facts().map(str::to_owned));
+        SnapshotNames { sections, all }
     }
 
     pub(super) fn is_known(&self, name: &str) -> bool {
-        self.sections.contains(name) || FACTS.contains(&name)
-    }
-
-    fn list(&self) -> String {
-        self.sections
-            .iter()
-            .map(String::as_str)
-            .chain(FACTS.iter().copied())
-            .collect::<Vec<_>>()
-            .join(", ")
+        self.all.contains(name)
     }
 }
 
-/// The snapshot's collector sections, as [`Snapshot::collectors`] lists them: read off an empty
-/// snapshot (every section defaults to "not collected"), so a section added to the snapshot is
-/// known to the rules at once. (Cheaper than generating the JSON Schema at every start.)
-///
-/// # Panics
-/// If the host facts gain a required field that the empty snapshot here lacks; every test that
-/// loads rules would show it.
+/// The snapshot's collector sections, from the snapshot's schema (its top-level objects that are
+/// a collector's part), so a section added to the snapshot is known to the rules at once.
 #[must_use]
 pub fn section_names() -> BTreeSet<String> {
-    let empty = serde_json::json!({
-        "schema": crate::snapshot::SCHEMA_VERSION,
-        "doctor_version": "",
-        "host": {"hostname": "", "kernel": "", "cpus": 0, "memory_bytes": 0, "uptime_s": 0.0},
-        "window": {"start": "", "start_unix_ms": 0, "requested_ms": 0, "elapsed_ms": 0.0},
-        "overhead": {"cpu_ms": 0.0, "max_rss_bytes": 0, "wall_ms": 0.0},
-    });
-    let snapshot: crate::snapshot::Snapshot =
-        serde_json::from_value(empty).expect("the empty snapshot matches the snapshot types");
-    snapshot
-        .collectors()
-        .into_iter()
-        .map(|c| c.name.to_owned())
-        .collect()
+    paths::sections()
 }
 
-/// Where a string value's content starts in the file: after its opening quotes, and after the
-/// newline TOML drops right after `'''` or `"""`.
-fn content_start(source: &Source, span_start: usize) -> (usize, usize) {
-    let rest = &source.text[span_start.min(source.text.len())..];
-    let quotes = if rest.starts_with("'''") || rest.starts_with("\"\"\"") {
-        3
+/// What the load-time check says of a rule without refusing it, placed like an error:
+/// `file:line:column: key: text`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Note {
+    /// Said on standard error at every load (a likely typo the check cannot be sure of), rather
+    /// than only by `doctor rules explain`.
+    pub warning: bool,
+    pub text: String,
+}
+
+impl std::fmt::Display for Note {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.text)
+    }
+}
+
+/// Where byte `value_offset` of a TOML string value is in its file, the value starting at
+/// `span_start` (its opening quotes): after the quotes and the newline TOML drops right after
+/// `'''` or `"""`, counting a basic string's escapes (`\\`, `\'`, `\u00e9`, a line-ending
+/// backslash) as written.
+fn file_offset(source: &Source, span_start: usize, value_offset: usize) -> usize {
+    let text = &source.text;
+    let span_start = span_start.min(text.len());
+    let rest = &text[span_start..];
+    let (quotes, basic) = if rest.starts_with("'''") {
+        (3, false)
+    } else if rest.starts_with("\"\"\"") {
+        (3, true)
     } else {
-        1
+        (1, rest.starts_with('"'))
     };
-    let mut start = span_start + quotes;
-    let after = &source.text[start.min(source.text.len())..];
+    let mut pos = (span_start + quotes).min(text.len());
     if quotes == 3 {
-        if after.starts_with("\r\n") {
-            start += 2;
-        } else if after.starts_with('\n') {
-            start += 1;
+        if text[pos..].starts_with("\r\n") {
+            pos += 2;
+        } else if text[pos..].starts_with('\n') {
+            pos += 1;
         }
     }
-    rules::line_col(&source.text, start)
+    if !basic {
+        return (pos + value_offset).min(text.len());
+    }
+    let mut produced = 0;
+    let mut chars = text[pos..].char_indices().peekable();
+    while produced < value_offset {
+        let Some((i, c)) = chars.next() else { break };
+        if c != '\\' {
+            produced += c.len_utf8();
+            continue;
+        }
+        match chars.next() {
+            Some((_, 'u')) => {
+                let hex: String = (0..4)
+                    .filter_map(|_| chars.next().map(|(_, h)| h))
+                    .collect();
+                produced += decoded_len(&hex);
+            }
+            Some((_, 'U')) => {
+                let hex: String = (0..8)
+                    .filter_map(|_| chars.next().map(|(_, h)| h))
+                    .collect();
+                produced += decoded_len(&hex);
+            }
+            Some((_, 'x')) => {
+                let hex: String = (0..2)
+                    .filter_map(|_| chars.next().map(|(_, h)| h))
+                    .collect();
+                produced += decoded_len(&hex);
+            }
+            // A line-ending backslash: the newline and the whitespace after it are dropped.
+            Some((_, w)) if w.is_whitespace() => {
+                while chars.peek().is_some_and(|(_, c)| c.is_whitespace()) {
+                    chars.next();
+                }
+            }
+            Some(_) => produced += 1,
+            None => return pos + i,
+        }
+    }
+    pos + chars.peek().map_or(text.len() - pos, |(i, _)| *i)
 }
 
-/// Compiles the expressions of one rule file; `scope` holds the `let` names defined so far.
+/// The UTF-8 length of the character a `\u` escape's hex digits stand for.
+fn decoded_len(hex: &str) -> usize {
+    u32::from_str_radix(hex, 16)
+        .ok()
+        .and_then(char::from_u32)
+        .map_or(1, char::len_utf8)
+}
+
+/// The byte offset of 1-based `(line, column)` in `text`, the column counted in bytes as cel's
+/// parser counts it.
+fn offset_of(text: &str, line: usize, column: usize) -> usize {
+    let start: usize = text
+        .split_inclusive('\n')
+        .take(line.saturating_sub(1))
+        .map(str::len)
+        .sum();
+    let mut offset = (start + column.saturating_sub(1)).min(text.len());
+    while !text.is_char_boundary(offset) {
+        offset -= 1;
+    }
+    offset
+}
+
+/// Compiles the expressions of one rule file; `scope` holds the `let` names defined so far,
+/// with their types.
 pub(super) struct Compiler<'a> {
     pub(super) names: &'a SnapshotNames,
+    pub(super) logs: &'a LogNames,
     pub(super) source: &'a Source,
-    pub(super) scope: Vec<String>,
+    pub(super) scope: Vec<Binding>,
     /// Put before the keys named in errors: `from[<group name>].` within a group.
     pub(super) prefix: String,
+    /// What the check said without refusing the rule.
+    pub(super) notes: RefCell<Vec<Note>>,
 }
 
-impl Compiler<'_> {
-    pub(super) fn expression(&self, key: &str, value: &Spanned<String>) -> Result<Expr, RuleError> {
-        self.compile_at(key, value.get_ref(), value, 0)
+impl<'a> Compiler<'a> {
+    pub(super) fn new(
+        names: &'a SnapshotNames,
+        logs: &'a LogNames,
+        source: &'a Source,
+        scope: Vec<Binding>,
+        prefix: String,
+    ) -> Self {
+        Compiler {
+            names,
+            logs,
+            source,
+            scope,
+            prefix,
+            notes: RefCell::new(Vec::new()),
+        }
     }
 
-    /// Compiles `lets` in order, each one's name in scope for those after it. A name may not
-    /// hide a snapshot section, a function or one of `shared` (the rule's lets, for a group).
+    pub(super) fn expression(&self, key: &str, value: &Spanned<String>) -> Result<Expr, RuleError> {
+        self.compile_at(key, value.get_ref(), value, 0)
+            .map(|(e, _)| e)
+    }
+
+    /// Compiles `lets` in order, each one's name in scope for those after it, with its type. A
+    /// name may not hide a snapshot section, a function or one of `shared` (the rule's lets, for
+    /// a group).
     pub(super) fn lets(
         &mut self,
         lets: &IndexMap<String, Spanned<String>>,
@@ -165,9 +247,15 @@ impl Compiler<'_> {
                     ),
                 ));
             }
-            let compiled = self.expression(&format!("let.{name}"), expr)?;
+            let (compiled, ty) =
+                self.compile_at(&format!("let.{name}"), expr.get_ref(), expr, 0)?;
+            let origin = paths::origin(&compiled.program, &compiled.source, &self.scope);
             out.push((name.clone(), compiled));
-            self.scope.push(name.clone());
+            self.scope.push(Binding {
+                name: name.clone(),
+                ty,
+                origin,
+            });
         }
         Ok(out)
     }
@@ -186,30 +274,22 @@ impl Compiler<'_> {
             .collect()
     }
 
-    /// Compiles `text`, written at byte `offset_in_value` of the string value `value`.
+    /// `file:line:column` of byte `offset` of the string value `value`.
+    fn position(&self, value: &Spanned<String>, offset: usize) -> (usize, usize) {
+        let at = file_offset(self.source, value.span().start, offset);
+        rules::line_col(&self.source.text, at)
+    }
+
+    /// Compiles `text`, written at byte `offset_in_value` of the string value `value`, and checks
+    /// every name it reads: the compiled expression and its type.
     fn compile_at(
         &self,
         key: &str,
         text: &str,
         value: &Spanned<String>,
         offset_in_value: usize,
-    ) -> Result<Expr, RuleError> {
+    ) -> Result<(Expr, Ty), RuleError> {
         let source = self.source;
-        // Only for an error: finding the line and column scans the file up to the expression.
-        let locate = |line: usize, col: usize| -> (usize, usize) {
-            let (line0, col0) = content_start(source, value.span().start);
-            let before = &value.get_ref()[..offset_in_value.min(value.get_ref().len())];
-            let extra_lines = before.matches('\n').count();
-            let last_col = before.rsplit('\n').next().map_or(0, |l| l.chars().count());
-            // CEL positions are 1-based within `text`.
-            let line_in_file = line0 + extra_lines + line.saturating_sub(1);
-            let column = match (line <= 1, extra_lines == 0) {
-                (true, true) => col0 + last_col + col.saturating_sub(1),
-                (true, false) => last_col + col,
-                (false, _) => col,
-            };
-            (line_in_file, column)
-        };
         let program = parse_cel(text).map_err(|errors| {
             let first = errors.errors.first();
             let (line, col) = first.map_or((1, 1), |e| {
@@ -218,7 +298,7 @@ impl Compiler<'_> {
                     usize::try_from(e.pos.1).unwrap_or(1),
                 )
             });
-            let (line, column) = locate(line, col);
+            let (line, column) = self.position(value, offset_in_value + offset_of(text, line, col));
             RuleError::At {
                 path: source.path.clone(),
                 line,
@@ -230,34 +310,45 @@ impl Compiler<'_> {
                 ),
             }
         })?;
-        let mut unknown = BTreeSet::new();
-        free_variables(&program, &mut Vec::new(), &mut |name| {
-            if !self.names.is_known(name) && !self.scope.iter().any(|s| s == name) {
-                unknown.insert(name.to_owned());
+        let (ty, problems) = paths::check(&program, &self.scope, self.logs);
+        if !problems.is_empty() {
+            // Rare: only now is the expression parsed again to find where each problem is.
+            let mut placed: Vec<(Level, usize, String)> = problems
+                .iter()
+                .enumerate()
+                .map(|(i, p)| {
+                    let at = paths::locate(text, &self.scope, self.logs, i).unwrap_or(0);
+                    (p.level, at, p.message.clone())
+                })
+                .collect();
+            placed.sort_by_key(|(level, at, _)| (*level, *at));
+            if let Some((Level::Error, at, message)) = placed.first() {
+                let (line, column) = self.position(value, offset_in_value + at);
+                return Err(RuleError::At {
+                    path: source.path.clone(),
+                    line,
+                    column,
+                    problem: format!("`{}{key}`: {message}", self.prefix),
+                });
             }
-        });
-        if let Some(name) = unknown.into_iter().next() {
-            let (line, column) = locate(1, 1);
-            let lets = if self.scope.is_empty() {
-                String::new()
-            } else {
-                format!("; `let` names before it: {}", self.scope.join(", "))
-            };
-            return Err(RuleError::At {
-                path: source.path.clone(),
-                line,
-                column,
-                problem: format!(
-                    "`{}{key}` reads `{name}`, which is not in the snapshot; names are: {}{lets}",
-                    self.prefix,
-                    self.names.list()
-                ),
-            });
+            for (level, at, message) in placed {
+                let (line, column) = self.position(value, offset_in_value + at);
+                self.notes.borrow_mut().push(Note {
+                    warning: level == Level::Warning,
+                    text: format!(
+                        "{}:{line}:{column}: `{}{key}`: {message}",
+                        source.path, self.prefix
+                    ),
+                });
+            }
         }
-        Ok(Expr {
-            source: text.trim().to_owned(),
-            program,
-        })
+        Ok((
+            Expr {
+                source: text.trim().to_owned(),
+                program,
+            },
+            ty,
+        ))
     }
 
     /// Splits `text {{expr}} text` and compiles each placeholder.
@@ -274,17 +365,17 @@ impl Compiler<'_> {
                 parts.push(Part::Text(text[pos..open].to_owned()));
             }
             let Some(close) = text[open + 2..].find("}}").map(|i| open + 2 + i) else {
-                let (line, column) = content_start(self.source, value.span().start);
-                let extra = text[..open].matches('\n').count();
+                let (line, column) = self.position(value, open);
                 return Err(RuleError::At {
                     path: self.source.path.clone(),
-                    line: line + extra,
-                    column: if extra == 0 { column } else { 1 },
+                    line,
+                    column,
                     problem: format!("`{}{key}`: `{{{{` without a closing `}}}}`", self.prefix),
                 });
             };
             let inner = &text[open + 2..close];
-            parts.push(Part::Expr(self.compile_at(key, inner, value, open + 2)?));
+            let (expr, _) = self.compile_at(key, inner, value, open + 2)?;
+            parts.push(Part::Expr(expr));
             pos = close + 2;
         }
         if pos < text.len() {
@@ -297,21 +388,22 @@ impl Compiler<'_> {
     }
 }
 
-/// Every free name an expression reads.
-pub(super) fn names_read(e: &IdedExpr) -> BTreeSet<String> {
+/// Every free name an expression reads (borrowed from it: this runs for every `when`, `score`
+/// and `let` at every start).
+pub(super) fn names_read(e: &IdedExpr) -> BTreeSet<&str> {
     let mut out = BTreeSet::new();
     free_variables(e, &mut Vec::new(), &mut |n| {
-        out.insert(n.to_owned());
+        out.insert(n);
     });
     out
 }
 
 /// Calls `found` with every identifier the expression reads that is not bound by a
 /// comprehension (`exists(d, ...)`, `map(x, ...)`) around it.
-fn free_variables(e: &IdedExpr, bound: &mut Vec<String>, found: &mut dyn FnMut(&str)) {
+fn free_variables<'e>(e: &'e IdedExpr, bound: &mut Vec<&'e str>, found: &mut dyn FnMut(&'e str)) {
     match &e.expr {
         Ast::Ident(name) => {
-            if !name.starts_with('@') && !bound.iter().any(|b| b == name) {
+            if !name.starts_with('@') && !bound.contains(&name.as_str()) {
                 found(name);
             }
         }
@@ -327,11 +419,11 @@ fn free_variables(e: &IdedExpr, bound: &mut Vec<String>, found: &mut dyn FnMut(&
             free_variables(&c.iter_range, bound, found);
             free_variables(&c.accu_init, bound, found);
             let n = bound.len();
-            bound.push(c.iter_var.clone());
+            bound.push(&c.iter_var);
             if let Some(v) = &c.iter_var2 {
-                bound.push(v.clone());
+                bound.push(v);
             }
-            bound.push(c.accu_var.clone());
+            bound.push(&c.accu_var);
             free_variables(&c.loop_cond, bound, found);
             free_variables(&c.loop_step, bound, found);
             free_variables(&c.result, bound, found);
@@ -434,8 +526,10 @@ mod tests {
         let e = compile("when = \"cpux.busy_pct > 1.0\"\nscore = \"1\"\n")
             .unwrap_err()
             .to_string();
-        assert!(e.starts_with("d/x.toml:7:"), "{e}");
-        assert!(e.contains("`when` reads `cpux`"), "{e}");
+        assert_eq!(
+            e,
+            "d/x.toml:7:9: `when`: `cpux` is not in the snapshot; did you mean `cpu`?"
+        );
         // Comprehension variables and `let` names are fine.
         compile("when = \"disks.devices.exists(d, d.util_pct > 1.0) && n > 0.0\"\nscore = \"1\"\n[let]\nn = \"cpu.cores\"\n")
             .unwrap();
