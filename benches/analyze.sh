@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # How long `doctor analyze` takes on each recorded fixture with all built-in rules: the whole
 # process (start, compile the rules once, read the snapshot, evaluate, rank, render), measured by
-# hyperfine. The target is <= 5 ms wall per run.
+# hyperfine. The target is <= 10 ms wall per run (issue 8: the simplest code within it). CPU time
+# (user + system) is printed beside it: a shared machine inflates wall time, much less CPU time.
 #
 #   bash benches/analyze.sh            # builds the release binary first
 set -euo pipefail
@@ -33,6 +34,6 @@ for r in json.load(open(sys.argv[1]))["results"]:
     worst = max(worst, median)
     cpu = ms(r["user"] + r["system"])
     print(f"{median:6.2f} ms median  {ms(r['mean']):6.2f} mean  {ms(t[0]):6.2f} min  {p95:6.2f} p95  {cpu:5.2f} ms CPU  {r['command'].split()[2]}")
-print(f"worst median {worst:.2f} ms: {'within' if worst <= 5 else 'ABOVE'} the 5 ms budget "
+print(f"worst median {worst:.2f} ms: {'within' if worst <= 10 else 'ABOVE'} the 10 ms budget "
       "(a shared machine inflates the mean and p95; the median is the figure)")
 PY

@@ -207,12 +207,7 @@ fn analyze(args: &AnalyzeArgs) -> Result<u8> {
     });
     let rules = rules.map_err(|_| anyhow::anyhow!("loading the rules panicked"))??;
     let snap = snap?;
-    let code = render(&snap, &rules, &args.output);
-    // The process ends right after: freeing thousands of small allocations one by one was a
-    // tenth of the run (benches/analyze.sh), and the kernel takes the memory back at once.
-    std::mem::forget(rules);
-    std::mem::forget(snap);
-    code
+    render(&snap, &rules, &args.output)
 }
 
 fn read_snapshot(file: &Path) -> Result<Snapshot> {
