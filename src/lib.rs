@@ -12,6 +12,7 @@ pub mod app;
 pub mod cli;
 pub mod collect;
 pub mod engine;
+pub mod import;
 pub mod report;
 pub mod ruletest;
 pub mod scan;

@@ -1,0 +1,211 @@
+//! `doctor import` (issue 12), its first part: pasted command outputs recognised, each by its own
+//! shape and never by a file name, with the line ranges they cover and the lines that were not
+//! understood. Building a snapshot from what is recognised (and the rules' "one sample only"
+//! reading) comes next.
+//!
+//! An input is unwrapped first ([`lines`]: Markdown fences, quotes, bullets, prompts), then read
+//! line by line: at each line every recogniser is tried ([`netstat`], [`mysql`]); the first that
+//! takes it takes as many lines as its output has, and the walk goes on after them. A line that
+//! no recogniser takes is not understood, and said so by range — never guessed.
+
+pub mod lines;
+pub mod mysql;
+pub mod netstat;
+
+/// One output recognised in an input.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Output {
+    /// `netstat -s` sentences (or some of them, quoted).
+    NetstatS(netstat::Counters),
+    /// `nstat`, `nstat -az`, `nstat -j`.
+    Nstat(netstat::Counters),
+    /// `SHOW STATUS` / `SHOW VARIABLES` (or `mysqladmin extended-status`), name → value.
+    MysqlNames {
+        names: mysql::Names,
+        values: Vec<(String, String)>,
+        form: mysql::Form,
+        lines: (usize, usize),
+    },
+    /// `SHOW [FULL] PROCESSLIST`.
+    Processlist {
+        rows: Vec<mysql::Process>,
+        form: mysql::Form,
+        lines: (usize, usize),
+    },
+}
+
+impl Output {
+    /// The input's lines it covers, first and last.
+    #[must_use]
+    pub fn lines(&self) -> (usize, usize) {
+        match self {
+            Output::NetstatS(c) | Output::Nstat(c) => c.lines,
+            Output::MysqlNames { lines, .. } | Output::Processlist { lines, .. } => *lines,
+        }
+    }
+
+    /// What it is, as a person would name the command.
+    #[must_use]
+    pub fn what(&self) -> &'static str {
+        match self {
+            Output::NetstatS(_) => "netstat -s",
+            Output::Nstat(_) => "nstat",
+            Output::MysqlNames {
+                names: mysql::Names::Status,
+                ..
+            } => "SHOW GLOBAL STATUS",
+            Output::MysqlNames {
+                names: mysql::Names::Variables,
+                ..
+            } => "SHOW GLOBAL VARIABLES",
+            Output::Processlist { .. } => "SHOW PROCESSLIST",
+        }
+    }
+}
+
+/// What was found in one input.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Recognised {
+    pub outputs: Vec<Output>,
+    /// Line ranges (first, last; 1-based) with text on them that no recogniser took.
+    pub not_understood: Vec<(usize, usize)>,
+}
+
+/// Recognises the outputs in `text`.
+#[must_use]
+pub fn recognise(text: &str) -> Recognised {
+    let ls = lines::lines(text);
+    let mut outputs = Vec::new();
+    let mut not_understood = Vec::new();
+    let mut i = 0;
+    while i < ls.len() {
+        if ls[i].is_blank() {
+            i += 1;
+            continue;
+        }
+        if let Some((output, taken)) = one(&ls, i) {
+            outputs.push(output);
+            i += taken.max(1);
+        } else {
+            not_understood.push(ls[i].no);
+            i += 1;
+        }
+    }
+    // Ranges run on over blank lines between not-understood ones: a paragraph of prose is one
+    // range, not one per line.
+    let mut ranges = lines::ranges(not_understood);
+    let blank: std::collections::BTreeSet<usize> =
+        ls.iter().filter(|l| l.is_blank()).map(|l| l.no).collect();
+    ranges.dedup_by(|next, prev| {
+        let joined = (prev.1 + 1..next.0).all(|n| blank.contains(&n));
+        if joined {
+            prev.1 = next.1;
+        }
+        joined
+    });
+    Recognised {
+        outputs,
+        not_understood: ranges,
+    }
+}
+
+/// The output starting at `ls[i]`, if any recogniser takes it.
+fn one(ls: &[lines::Line<'_>], i: usize) -> Option<(Output, usize)> {
+    if let Some((c, n)) = netstat::nstat_json(ls, i) {
+        return Some((Output::Nstat(c), n));
+    }
+    if let Some((c, n)) = netstat::nstat(ls, i) {
+        return Some((Output::Nstat(c), n));
+    }
+    if let Some((c, n)) = netstat::netstat_s(ls, i) {
+        return Some((Output::NetstatS(c), n));
+    }
+    let (set, n) = mysql::result_set(ls, i)?;
+    if let Some((names, values)) = mysql::name_values(&set) {
+        return Some((
+            Output::MysqlNames {
+                names,
+                values,
+                form: set.form,
+                lines: set.lines,
+            },
+            n,
+        ));
+    }
+    let rows = mysql::processlist(&set)?;
+    Some((
+        Output::Processlist {
+            rows,
+            form: set.form,
+            lines: set.lines,
+        },
+        n,
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The diary is itself a pasted issue body: Korean prose, Markdown, `netstat -s` sentences in
+    /// bullets, result sets in fences. Its listen-queue sentences and its status tables are
+    /// recognised; the prose is not understood, by range.
+    #[test]
+    fn the_diary() {
+        // A copy of ../shared/seed/mokakbab-issue.md, the diary doctor is built for.
+        let text = std::fs::read_to_string(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/import/samples/diary-mokakbab-issue.md"
+        ))
+        .unwrap();
+        let r = recognise(&text);
+        let what: Vec<&str> = r.outputs.iter().map(Output::what).collect();
+        assert!(what.contains(&"netstat -s"), "{what:?}");
+        assert!(what.contains(&"SHOW GLOBAL STATUS"), "{what:?}");
+        let overflow = r.outputs.iter().find_map(|o| match o {
+            Output::NetstatS(c) => c.values.get("TcpExtListenOverflows").copied(),
+            _ => None,
+        });
+        assert!(overflow.is_some_and(|n| n > 0), "{:?}", r.outputs);
+        assert!(!r.not_understood.is_empty());
+        let lines = text.lines().count();
+        assert!(r.not_understood.iter().all(|(a, b)| a <= b && *b <= lines));
+    }
+
+    #[test]
+    fn outputs_one_after_another_and_prose_between() {
+        let text = "We ran this:\n```\n$ nstat -az TcpExtListenOverflows\n#kernel\n\
+                    TcpExtListenOverflows 3008 0.0\n```\nthen\n\
+                    mysql> SHOW GLOBAL STATUS LIKE 'Threads_connected';\n\
+                    +-------------------+-------+\n| Variable_name     | Value |\n\
+                    +-------------------+-------+\n| Threads_connected | 151   |\n\
+                    +-------------------+-------+\n1 row in set (0.00 sec)\n";
+        let r = recognise(text);
+        let what: Vec<(&str, (usize, usize))> =
+            r.outputs.iter().map(|o| (o.what(), o.lines())).collect();
+        assert_eq!(what, [("nstat", (4, 5)), ("SHOW GLOBAL STATUS", (9, 13))]);
+        // The prose, the commands typed: not understood (the commands say what ran, which the
+        // outputs' shapes already tell).
+        assert_eq!(r.not_understood, [(1, 1), (3, 3), (7, 8)]);
+        // Over blank lines, prose is one range.
+        assert_eq!(recognise("a\n\nb\n\n\nc").not_understood, [(1, 6)]);
+    }
+
+    #[test]
+    fn any_bytes_are_a_text_and_never_a_panic() {
+        const ALPHABET: &[u8] = b"+-|\t\n :*0123456789abcTcpExt{}\"rowVariable_nameValue>`$";
+        let mut state = 0x2545_f491_u32;
+        for _ in 0..300 {
+            let len = (state % 300) as usize;
+            let bytes: Vec<u8> = (0..len)
+                .map(|_| {
+                    state ^= state << 13;
+                    state ^= state >> 17;
+                    state ^= state << 5;
+                    ALPHABET[state as usize % ALPHABET.len()]
+                })
+                .collect();
+            let _ = recognise(&String::from_utf8_lossy(&bytes));
+        }
+    }
+}

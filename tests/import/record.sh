@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# Records the outputs `doctor import`'s parsers are tested on, written by the tools themselves on
+# this machine: netstat -s, nstat in its forms, and a private MariaDB's SHOW GLOBAL STATUS /
+# VARIABLES / PROCESSLIST in the mysql client's table, tab and vertical forms and mysqladmin's.
+# The server is started here (throwaway datadir, port 33398, killed at the end).
+#
+#   bash tests/import/record.sh
+set -euo pipefail
+cd "$(dirname "$0")"
+out=samples
+mkdir -p "$out"
+export PATH="/usr/sbin:$PATH"
+
+netstat -s > "$out/netstat-s.txt"
+nstat -az > "$out/nstat-az.txt"
+nstat -azj > "$out/nstat-azj.txt"
+
+dir=$(mktemp -d /tmp/doctor-import-XXXXXX)
+trap 'kill $(cat "$dir/pid" 2>/dev/null) 2>/dev/null || true; sleep 1; rm -rf "$dir"' EXIT
+mariadb-install-db --no-defaults --auth-root-authentication-method=normal --datadir="$dir/data" --user=root >/dev/null
+mariadbd --no-defaults --user=root --datadir="$dir/data" --socket="$dir/sock" --port=33398 \
+  --bind-address=127.0.0.1 --pid-file="$dir/pid" --log-error="$dir/err" --skip-log-bin \
+  --innodb-log-file-size=8M --skip-name-resolve &
+for _ in $(seq 100); do [ -S "$dir/sock" ] && break; sleep 0.2; done
+sql() { mariadb --no-defaults -uroot -S "$dir/sock" "$@"; }
+sql -e "CREATE DATABASE shop; CREATE TABLE shop.t (id INT PRIMARY KEY, v INT); INSERT INTO shop.t VALUES (1,1),(2,2); SELECT * FROM shop.t WHERE v = 2" >/dev/null
+# A session that sleeps, so the processlist has two rows.
+sql -e "SELECT SLEEP(20)" >/dev/null & sleeper=$!
+sleep 0.5
+sql -t -e "SHOW GLOBAL STATUS" > "$out/mariadb-status-table.txt"
+sql -B -e "SHOW GLOBAL STATUS" > "$out/mariadb-status-tab.txt"
+sql -B -N -e "SHOW GLOBAL STATUS LIKE 'Threads%'" > "$out/mariadb-status-tab-n.txt"
+sql -E -e "SHOW GLOBAL STATUS LIKE 'Innodb_buffer_pool%'" > "$out/mariadb-status-vertical.txt"
+sql -t -e "SHOW GLOBAL VARIABLES LIKE 'max_connections'" > "$out/mariadb-variables-like-table.txt"
+sql -B -e "SHOW GLOBAL VARIABLES" > "$out/mariadb-variables-tab.txt"
+sql -t -e "SHOW FULL PROCESSLIST" > "$out/mariadb-processlist-table.txt"
+sql -E -e "SHOW FULL PROCESSLIST" > "$out/mariadb-processlist-vertical.txt"
+mariadb-admin --no-defaults -uroot -S "$dir/sock" extended-status > "$out/mariadb-admin-extended-status.txt"
+mariadb-admin --no-defaults -uroot -S "$dir/sock" -r -i 1 -c 2 extended-status > "$out/mariadb-admin-extended-status-r-i1-c2.txt"
+kill $sleeper 2>/dev/null || true
+{ mariadbd --version; netstat --version | head -1; nstat -V; uname -r; } > "$out/VERSIONS.txt" 2>&1
+echo "recorded $(ls "$out" | wc -l) files in tests/import/$out"
