@@ -186,7 +186,7 @@ mod tests {
         assert_eq!(what, [("nstat", (4, 5)), ("SHOW GLOBAL STATUS", (9, 13))]);
         // The prose, the commands typed: not understood (the commands say what ran, which the
         // outputs' shapes already tell).
-        assert_eq!(r.not_understood, [(1, 1), (3, 3), (7, 8)]);
+        assert_eq!(r.not_understood, [(1, 3), (7, 8)]);
         // Over blank lines, prose is one range.
         assert_eq!(recognise("a\n\nb\n\n\nc").not_understood, [(1, 6)]);
     }
