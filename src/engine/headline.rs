@@ -90,18 +90,22 @@ fn each_figure(def: &FigureDef, each: &Each, root: &Context<'_, '_>) -> Vec<Figu
 /// Binds the figure's lets and value after `bound` (the item, if any); `None` when `when` does
 /// not hold or fails.
 fn bind(def: &FigureDef, root: &Context<'_, '_>, mut bound: Bound) -> Option<Bound> {
+    // One scope, added to as the values come; `bound` keeps them to show the figure.
+    let mut ctx = scope(root, &bound);
     // `expr` reads the snapshot and the item only, so it is evaluated before the lets.
-    let value = run(&def.expr, &scope(root, &bound)).ok();
+    let value = run(&def.expr, &ctx).ok();
     for (name, expr) in &def.lets {
-        if let Ok(v) = run(expr, &scope(root, &bound)) {
+        if let Ok(v) = run(expr, &ctx) {
+            ctx.add_variable_from_value(name.clone(), v.clone());
             bound.push((name.clone(), v));
         }
     }
     if let Some(v) = value {
+        ctx.add_variable_from_value(VALUE, v.clone());
         bound.push((VALUE.to_owned(), v));
     }
     if let Some(when) = &def.when
-        && run(when, &scope(root, &bound)) != Ok(Value::Bool(true))
+        && run(when, &ctx) != Ok(Value::Bool(true))
     {
         return None;
     }
