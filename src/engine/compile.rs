@@ -187,7 +187,8 @@ impl Catalogue {
 
     /// Compiles rule sources and figure sources.
     ///
-    /// The two halves of the rules are compiled side by side, the figures with the second:
+    /// Two halves of the rules and figures are compiled side by side, the figures with the
+    /// second (halves of the text, which the time to compile follows):
     /// compiling is most of `doctor analyze`'s time and each rule needs nothing from the others
     /// (`benches/analyze.sh`). Errors are still reported for the first bad file in order.
     pub fn compile(
@@ -197,7 +198,19 @@ impl Catalogue {
     ) -> Result<Self, RuleError> {
         let env = Arc::new(environment());
         let names = SnapshotNames::new();
-        let (first, second) = sources.split_at(sources.len() / 2);
+        // Halves of about the same text, the figures counted with the second.
+        let total: usize = sources
+            .iter()
+            .chain(figure_sources)
+            .map(|s| s.text.len())
+            .sum();
+        let mut half = 0;
+        let mut text = 0;
+        while half < sources.len() && text + sources[half].text.len() / 2 < total / 2 {
+            text += sources[half].text.len();
+            half += 1;
+        }
+        let (first, second) = sources.split_at(half);
         let (a, b) = std::thread::scope(|scope| {
             let b = scope.spawn(|| {
                 let rules = compile_sources(&names, logs, second)?;
@@ -254,12 +267,14 @@ impl Catalogue {
         self.rules.iter().find(|r| r.id == id)
     }
 
-    /// What the load-time check warns about: names accepted that are most likely typos (say
-    /// them at every load, on standard error).
+    /// What the load-time check warns about, in rules and figures: names accepted that are most
+    /// likely typos (say them at every load, on standard error).
     pub fn warnings(&self) -> impl Iterator<Item = &Note> {
         self.rules
             .iter()
-            .flat_map(|r| r.notes.iter().filter(|n| n.warning))
+            .flat_map(|r| &r.notes)
+            .chain(self.figures.iter().flat_map(|f| &f.notes))
+            .filter(|n| n.warning)
     }
 }
 

@@ -380,6 +380,16 @@ mod tests {
         );
     }
 
+    /// The load-time check has nothing to say of the built-in figures, not even a note.
+    #[test]
+    fn the_builtin_figures_read_only_names_the_snapshot_has() {
+        let cat = Catalogue::load(None).unwrap();
+        assert!(cat.figures.len() > 20);
+        for f in &cat.figures {
+            assert!(f.notes.is_empty(), "{}: {:?}", f.path, f.notes);
+        }
+    }
+
     /// Figures of one file of one's own, on the healthy fixture.
     fn own_figures(text: &str) -> Vec<Figure> {
         let source = Source {

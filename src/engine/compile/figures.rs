@@ -3,7 +3,7 @@
 //! exactly as a rule is.
 
 use super::expression::{
-    Compiler, EXTRA_FUNCTIONS, Expr, SnapshotNames, Template, check_requires, placeholders,
+    Compiler, EXTRA_FUNCTIONS, Expr, Note, SnapshotNames, Template, check_requires, placeholders,
 };
 use super::paths::{Binding, LogNames, Ty};
 use crate::engine::Layer;
@@ -31,6 +31,9 @@ pub struct FigureDef {
     pub text: Option<Template>,
     /// The file it was read from.
     pub path: String,
+    /// What the load-time check said without refusing the figure (a likely typo of a kernel
+    /// counter is a warning, said at every load as a rule's is).
+    pub notes: Vec<Note>,
 }
 
 /// How a figure goes through a list.
@@ -161,6 +164,7 @@ fn figure(
             .unwrap_or_default(),
         text,
         path: source.path.clone(),
+        notes: c.notes.into_inner(),
     })
 }
 
