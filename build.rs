@@ -1,6 +1,8 @@
 //! Embeds the built-in rules: every `rules/*.toml` and `rules/*.md` at the top of `rules/` (not in
 //! its subfolders, which hold other data such as log patterns) becomes a `(path, text)` pair in
-//! `$OUT_DIR/builtin_rules.rs`, included by `src/engine/rules.rs`.
+//! `$OUT_DIR/builtin_rules.rs`, included by `src/engine/rules.rs`; the headline figures,
+//! `rules/figures/*.toml`, likewise in `$OUT_DIR/builtin_figures.rs`, included by
+//! `src/engine/figures.rs`.
 //!
 //! Also writes `$OUT_DIR/snapshot_shapes.rs`, the snapshot's fields and their types for checking
 //! the names rules read (`build/shapes.rs`), from the snapshot types themselves: `src/snapshot/`
@@ -18,12 +20,23 @@ use std::path::Path;
 
 fn main() {
     snapshot_shapes();
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("rules");
+    embed("rules", &["toml", "md"], "builtin_rules.rs");
+    embed("rules/figures", &["toml"], "builtin_figures.rs");
+}
+
+/// Every file of `folder` (its top only) ending in one of `extensions`, as `(path, text)` pairs
+/// in `$OUT_DIR/<target>`.
+fn embed(folder: &str, extensions: &[&str], target: &str) {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join(folder);
     println!("cargo:rerun-if-changed={}", dir.display());
     let mut files: Vec<_> = std::fs::read_dir(&dir)
-        .expect("rules/ exists")
-        .map(|e| e.expect("rules/ is readable").path())
-        .filter(|p| p.is_file() && p.extension().is_some_and(|e| e == "toml" || e == "md"))
+        .unwrap_or_else(|e| panic!("{folder}/ is readable: {e}"))
+        .map(|e| e.expect("the folder is readable").path())
+        .filter(|p| {
+            p.is_file()
+                && p.extension()
+                    .is_some_and(|e| extensions.iter().any(|x| e == *x))
+        })
         .collect();
     files.sort();
     let mut out = String::from("&[\n");
@@ -33,13 +46,13 @@ fn main() {
         writeln!(
             out,
             "    ({:?}, include_str!({:?})),",
-            format!("rules/{name}"),
+            format!("{folder}/{name}"),
             path.display().to_string()
         )
         .unwrap();
     }
     out.push(']');
-    let target = Path::new(&std::env::var("OUT_DIR").unwrap()).join("builtin_rules.rs");
+    let target = Path::new(&std::env::var("OUT_DIR").unwrap()).join(target);
     std::fs::write(target, out).unwrap();
 }
 

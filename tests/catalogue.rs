@@ -524,3 +524,57 @@ fn pratt_parser_builds_the_same_tree_as_the_reference_parser() {
     }
     assert!(checked > 50, "only {checked} expressions");
 }
+
+/// A figure of one's own (`DIR/figures/*.toml`) is checked as a rule is: a mistyped name
+/// refuses it at load with its file, line and column and the nearest valid name; a good one is
+/// shown after the built-in figures, with its expression as its `field`.
+#[test]
+fn a_figure_with_a_mistyped_name_is_refused_with_its_position() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join("figures")).unwrap();
+    let file = dir.path().join("figures/mine.toml");
+    let head = "[[figure]]\nlayer = \"network\"\nlabel = \"somaxconn\"\nrequires = [\"tcp\"]\n";
+    std::fs::write(
+        &file,
+        format!("{head}expr = \"tcp.sysctl['net.core.somaxconn']\"\n"),
+    )
+    .unwrap();
+    doctor()
+        .arg("analyze")
+        .arg(fixture_path("healthy"))
+        .arg("--rules")
+        .arg(dir.path())
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains(format!(
+            "{}:5:13: `figure[0].expr`: `tcp.sysctl` is not in the snapshot; did you mean \
+             `tcp.sysctls`?",
+            file.display()
+        )));
+    std::fs::write(
+        &file,
+        format!("{head}expr = \"tcp.sysctls['net.core.somaxconn']\"\n"),
+    )
+    .unwrap();
+    let out = doctor()
+        .args(["analyze", "--format", "json", "--fail-on", "never"])
+        .arg(fixture_path("healthy"))
+        .arg("--rules")
+        .arg(dir.path())
+        .assert()
+        .code(0);
+    let report: serde_json::Value = serde_json::from_slice(&out.get_output().stdout).unwrap();
+    let last = report["headline"]
+        .as_array()
+        .unwrap()
+        .last()
+        .unwrap()
+        .clone();
+    assert_eq!(last["name"], "somaxconn");
+    assert_eq!(last["layer"], "network");
+    assert_eq!(last["field"], "tcp.sysctls['net.core.somaxconn']");
+    assert!(
+        last["value"].as_str().unwrap().parse::<f64>().is_ok(),
+        "{last}"
+    );
+}

@@ -17,6 +17,12 @@ pub enum Layer {
     Cpu,
     Memory,
     Container,
+    /// The machine as a whole: its size, its kernel, whether it is a virtual machine or doctor
+    /// runs in a container, and the kernel's pressure stall figures, which measure waiting on
+    /// CPU, I/O and memory together. No built-in rule names a cause here yet; the headline
+    /// figures need it for those facts (`rules/figures/`), which belong to no single resource,
+    /// and a figure's layer is a rule's layer so the report reads in one set of words.
+    Host,
 }
 
 impl Layer {
@@ -30,6 +36,7 @@ impl Layer {
             Layer::Cpu => "cpu",
             Layer::Memory => "memory",
             Layer::Container => "container",
+            Layer::Host => "host",
         }
     }
 }

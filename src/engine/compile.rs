@@ -8,18 +8,20 @@
 //! their evidence groups and checks the catalogue as a whole.
 
 mod expression;
+mod figures;
 mod paths;
 
 pub use expression::{
     EXTRA_FUNCTIONS, EvidenceDef, Expr, Note, Part, Template, parse_cel, section_names,
 };
+pub use figures::{Each, FigureDef, VALUE};
 pub use paths::LogNames;
 
 use super::rules::{self, RawGroup, RawRule, RuleError, Source, Thresholds};
 use super::view::Reads;
 use super::{Kind, Layer, Severity};
 use cel::Env;
-use expression::{Compiler, SnapshotNames, names_read};
+use expression::{Compiler, SnapshotNames, check_requires, names_read, placeholders};
 use paths::{Binding, Ty};
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
@@ -121,21 +123,15 @@ impl Rule {
     }
 }
 
-/// The expressions of a template's `{{...}}` placeholders.
-fn placeholders(t: Option<&Template>) -> impl Iterator<Item = &Expr> {
-    t.into_iter().flat_map(|t| {
-        t.parts.iter().filter_map(|p| match p {
-            Part::Expr(e) => Some(e),
-            Part::Text(_) => None,
-        })
-    })
-}
-
-/// All rules, compiled, sorted by id, with the CEL environment they were compiled for.
+/// All rules, compiled, sorted by id, and the headline figures, in the order written, with the
+/// CEL environment they were compiled for.
 pub struct Catalogue {
     pub rules: Vec<Rule>,
+    /// The headline figures (`rules/figures/`, then a `--rules DIR`'s `figures/`).
+    pub figures: Vec<FigureDef>,
     pub env: Arc<Env>,
-    /// The parts of the snapshot the rules read: only those are turned into CEL values.
+    /// The parts of the snapshot the rules and figures read: only those are turned into CEL
+    /// values.
     pub reads: Reads,
 }
 
@@ -143,13 +139,15 @@ impl std::fmt::Debug for Catalogue {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Catalogue")
             .field("rules", &self.rules.len())
+            .field("figures", &self.figures.len())
             .finish_non_exhaustive()
     }
 }
 
 impl Catalogue {
-    /// The built-in rules, plus those of `dir` (a rule with a built-in rule's id replaces it),
-    /// checked against the built-in log patterns' names.
+    /// The built-in rules and figures, plus those of `dir` (a rule with a built-in rule's id
+    /// replaces it; its `figures/` are shown after the built-in ones), checked against the
+    /// built-in log patterns' names.
     pub fn load(dir: Option<&Path>) -> Result<Self, RuleError> {
         Self::load_with(dir, &LogNames::builtin())
     }
@@ -172,33 +170,62 @@ impl Catalogue {
                 sources.push(s);
             }
         }
-        Self::from_sources_with(&sources, logs)
+        let figures = crate::engine::figures::sources(dir)?;
+        Self::compile(&sources, &figures, logs)
     }
 
-    /// Compiles the given sources and checks the catalogue as a whole (`explains` targets).
-    ///
-    /// The two halves of the sources are compiled side by side: compiling is most of
-    /// `doctor analyze`'s time and each rule needs nothing from the others
-    /// (`benches/analyze.sh`). Errors are still reported for the first bad file in order.
+    /// Compiles the given rule sources, without figures, and checks the catalogue as a whole
+    /// (`explains` targets).
     pub fn from_sources(sources: &[Source]) -> Result<Self, RuleError> {
         Self::from_sources_with(sources, &LogNames::builtin())
     }
 
     /// [`from_sources`](Self::from_sources) with the log patterns' names given.
     pub fn from_sources_with(sources: &[Source], logs: &LogNames) -> Result<Self, RuleError> {
+        Self::compile(sources, &[], logs)
+    }
+
+    /// Compiles rule sources and figure sources.
+    ///
+    /// Two halves of the rules and figures are compiled side by side, the figures with the
+    /// second (halves of the text, which the time to compile follows):
+    /// compiling is most of `doctor analyze`'s time and each rule needs nothing from the others
+    /// (`benches/analyze.sh`). Errors are still reported for the first bad file in order.
+    pub fn compile(
+        sources: &[Source],
+        figure_sources: &[Source],
+        logs: &LogNames,
+    ) -> Result<Self, RuleError> {
         let env = Arc::new(environment());
         let names = SnapshotNames::new();
-        let (first, second) = sources.split_at(sources.len() / 2);
+        // Halves of about the same text, the figures counted with the second.
+        let total: usize = sources
+            .iter()
+            .chain(figure_sources)
+            .map(|s| s.text.len())
+            .sum();
+        let mut half = 0;
+        let mut text = 0;
+        while half < sources.len() && text + sources[half].text.len() / 2 < total / 2 {
+            text += sources[half].text.len();
+            half += 1;
+        }
+        let (first, second) = sources.split_at(half);
         let (a, b) = std::thread::scope(|scope| {
-            let b = scope.spawn(|| compile_sources(&names, logs, second));
+            let b = scope.spawn(|| {
+                let rules = compile_sources(&names, logs, second)?;
+                let figures = figures::compile(&names, logs, figure_sources)?;
+                Ok::<_, RuleError>((rules, figures))
+            });
             (compile_sources(&names, logs, first), b.join())
         });
         let b = b.unwrap_or_else(|panic| std::panic::resume_unwind(panic));
         let (mut compiled, mut explains_spans, mut reads) = a?;
-        let (more, more_spans, more_reads) = b?;
+        let ((more, more_spans, more_reads), (figures, figure_reads)) = b?;
         compiled.extend(more);
         explains_spans.extend(more_spans);
         reads.merge(more_reads);
+        reads.merge(figure_reads);
         compiled.sort_by(|a, b| a.id.cmp(&b.id));
         if let Some(w) = compiled.windows(2).find(|w| w[0].id == w[1].id) {
             return Err(RuleError::File {
@@ -229,6 +256,7 @@ impl Catalogue {
         }
         Ok(Catalogue {
             rules: compiled,
+            figures,
             env,
             reads,
         })
@@ -239,12 +267,14 @@ impl Catalogue {
         self.rules.iter().find(|r| r.id == id)
     }
 
-    /// What the load-time check warns about: names accepted that are most likely typos (say
-    /// them at every load, on standard error).
+    /// What the load-time check warns about, in rules and figures: names accepted that are most
+    /// likely typos (say them at every load, on standard error).
     pub fn warnings(&self) -> impl Iterator<Item = &Note> {
         self.rules
             .iter()
-            .flat_map(|r| r.notes.iter().filter(|n| n.warning))
+            .flat_map(|r| &r.notes)
+            .chain(self.figures.iter().flat_map(|f| &f.notes))
+            .filter(|n| n.warning)
     }
 }
 
@@ -375,32 +405,6 @@ fn compile_rule(
         notes: all_notes,
     })
 }
-fn check_requires(
-    names: &SnapshotNames,
-    source: &Source,
-    requires: &[Spanned<String>],
-) -> Result<(), RuleError> {
-    for r in requires {
-        if !names.sections.contains(r.get_ref()) {
-            return Err(rules::at(
-                source,
-                r.span().start,
-                format!(
-                    "`requires` names `{}`, which is not a snapshot section; sections are: {}",
-                    r.get_ref(),
-                    names
-                        .sections
-                        .iter()
-                        .cloned()
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                ),
-            ));
-        }
-    }
-    Ok(())
-}
-
 /// One `[[from]]` group; its expressions see the rule's lets (`shared`, whose names and types
 /// are `shared_scope`), then its own. Also gives its own lets' names and types, and the notes.
 fn compile_group(

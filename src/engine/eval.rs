@@ -19,6 +19,7 @@ pub use super::expr::{display, fmt_number};
 
 use super::compile::{Catalogue, EvidenceDef, Group, Rule, Template};
 use super::expr::{functions, let_value, number, reason, render, run, tidy, to_cel};
+use super::headline;
 use super::outcome::{
     Analysis, Evidence, Finding, GroupOutcome, GroupStatus, NotChecked, PartlyChecked, Unchecked,
 };
@@ -93,6 +94,7 @@ pub fn analyze(catalogue: &Catalogue, snapshot: &Snapshot) -> Analysis {
         not_checked,
         partly_checked,
         passed,
+        figures: headline::figures(&catalogue.figures, &ctx, &statuses),
     }
 }
 

@@ -153,6 +153,53 @@ fn key_text(k: &Key) -> String {
     }
 }
 
+/// Numbers by value, strings in byte order, lists item by item; `None` for values of different
+/// kinds or of kinds without an order.
+#[must_use]
+pub fn compare(a: &Value, b: &Value) -> Option<std::cmp::Ordering> {
+    match (a, b) {
+        (Value::String(x), Value::String(y)) => Some(x.cmp(y)),
+        (Value::List(x), Value::List(y)) => {
+            for (p, q) in x.iter().zip(y.iter()) {
+                match compare(p, q)? {
+                    std::cmp::Ordering::Equal => {}
+                    other => return Some(other),
+                }
+            }
+            Some(x.len().cmp(&y.len()))
+        }
+        _ => Some(number(a)?.total_cmp(&number(b)?)),
+    }
+}
+
+/// Bytes with binary units, as `free -h` prints them: `512 B`, `1.5 KiB`, `3.8 GiB`.
+#[must_use]
+pub fn fmt_bytes(n: f64) -> String {
+    const UNITS: [&str; 6] = ["B", "KiB", "MiB", "GiB", "TiB", "PiB"];
+    let mut v = n;
+    let mut unit = 0;
+    while v.abs() >= 1024.0 && unit < UNITS.len() - 1 {
+        v /= 1024.0;
+        unit += 1;
+    }
+    if unit == 0 {
+        format!("{v:.0} {}", UNITS[unit])
+    } else {
+        format!("{v:.1} {}", UNITS[unit])
+    }
+}
+
+/// Seconds as `humantime` writes a duration: `1h 1m 40s`; below zero as `0s`.
+#[must_use]
+pub fn fmt_duration(seconds: f64) -> String {
+    let s = if seconds.is_finite() {
+        seconds.max(0.0)
+    } else {
+        0.0
+    };
+    humantime::format_duration(std::time::Duration::from_secs(s as u64)).to_string()
+}
+
 /// Whole numbers without a fraction, others with at most two decimals.
 #[must_use]
 pub fn fmt_number(f: f64) -> String {
@@ -200,9 +247,65 @@ pub(super) mod functions {
         let _ = ctx.add_function("clamp", clamp);
         let _ = ctx.add_function("ramp", ramp);
         let _ = ctx.add_function("take", take);
-        let _ = ctx.add_function("fmt", |v: Value| {
-            Value::String(Arc::new(super::display(&v)))
+        let _ = ctx.add_function("fmt", fmt);
+        let _ = ctx.add_function("fmt_bytes", |v: Value| text(&v, super::fmt_bytes));
+        let _ = ctx.add_function("fmt_duration", |v: Value| text(&v, super::fmt_duration));
+        let _ = ctx.add_function("fmt_fixed", fmt_fixed);
+        let _ = ctx.add_function("sorted", sorted);
+    }
+
+    /// `fmt(x)`: `x` as the report shows it; `fmt(x, unit)`: with `unit` after it, or `n/a`
+    /// alone when `x` is `null` (a figure the source did not give).
+    fn fmt(Arguments(a): Arguments) -> Result<Value, ExecutionError> {
+        match a.as_slice() {
+            [v] => Ok(Value::String(Arc::new(super::display(v)))),
+            [Value::Null, Value::String(_)] => Ok(Value::String(Arc::new("n/a".to_owned()))),
+            [v, Value::String(unit)] => Ok(Value::String(Arc::new(format!(
+                "{}{unit}",
+                super::display(v)
+            )))),
+            _ => Err(ExecutionError::function_error(
+                "fmt",
+                "expected fmt(value) or fmt(value, 'unit')",
+            )),
+        }
+    }
+
+    /// A number as text by `f`; `null` as `n/a`.
+    fn text(v: &Value, f: fn(f64) -> String) -> Result<Value, ExecutionError> {
+        if matches!(v, Value::Null) {
+            return Ok(Value::String(Arc::new("n/a".to_owned())));
+        }
+        Ok(Value::String(Arc::new(f(num(v)?))))
+    }
+
+    /// `fmt_fixed(x, digits)`: exactly `digits` decimals (`5.0`), as `printf("%.1f")`.
+    fn fmt_fixed(x: Value, digits: Value) -> Result<Value, ExecutionError> {
+        if matches!(x, Value::Null) {
+            return Ok(Value::String(Arc::new("n/a".to_owned())));
+        }
+        let digits = num(&digits)?.clamp(0.0, 9.0) as usize;
+        Ok(Value::String(Arc::new(format!("{:.digits$}", num(&x)?))))
+    }
+
+    /// `sorted(list)`: numbers or strings in ascending order (a map's keys are iterated in no
+    /// particular order: sort them to pick one the same way every time).
+    fn sorted(ftx: &FunctionContext, list: Value) -> Result<Value, ExecutionError> {
+        let Value::List(items) = list else {
+            return Err(ftx.error("sorted: expected a list"));
+        };
+        let mut items = items.as_ref().clone();
+        let mut failed = false;
+        items.sort_by(|a, b| {
+            super::compare(a, b).unwrap_or_else(|| {
+                failed = true;
+                std::cmp::Ordering::Equal
+            })
         });
+        if failed {
+            return Err(ftx.error("sorted: the items are not all numbers or all strings"));
+        }
+        Ok(Value::List(Arc::new(items)))
     }
 
     /// `take(list, n)`: the first `n` items (all of them when there are fewer).
@@ -340,6 +443,33 @@ mod tests {
             Ok(Value::String(Arc::new("4096/x".into())))
         );
         assert!(eval("ramp(1, 5, 5)", &j).is_err());
+    }
+
+    #[test]
+    fn formatting_functions() {
+        let j = serde_json::json!({"n": null, "l": ["b", "a"], "m": {"y": 1, "x": 2}});
+        let text = |src: &str| display(&eval(src, &j).unwrap());
+        assert_eq!(text("fmt(0.2, '/s')"), "0.2/s");
+        assert_eq!(text("fmt(n, ' ms')"), "n/a");
+        assert_eq!(text("fmt_bytes(134217728)"), "128.0 MiB");
+        assert_eq!(text("fmt_bytes(512)"), "512 B");
+        assert_eq!(text("fmt_bytes(n)"), "n/a");
+        assert_eq!(text("fmt_duration(3700)"), "1h 1m 40s");
+        assert_eq!(text("fmt_duration(-5)"), "0s");
+        assert_eq!(text("fmt_fixed(5, 1)"), "5.0");
+        assert_eq!(text("fmt_fixed(2.345, 2)"), "2.35");
+        assert_eq!(text("sorted(l)"), "a, b");
+        assert_eq!(text("sorted(m.map(k, k))"), "x, y");
+        assert_eq!(text("sorted([3, 1.5, 2])"), "1.5, 2, 3");
+        assert!(eval("sorted(['a', 1])", &j).is_err());
+        assert!(eval("fmt(1, 2)", &j).is_err());
+    }
+
+    #[test]
+    fn byte_units() {
+        assert_eq!(fmt_bytes(512.0), "512 B");
+        assert_eq!(fmt_bytes(4_005_180.0 * 1024.0), "3.8 GiB");
+        assert_eq!(fmt_bytes(1536.0), "1.5 KiB");
     }
 
     #[test]

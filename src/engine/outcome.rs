@@ -18,6 +18,22 @@ pub struct Analysis {
     pub partly_checked: Vec<PartlyChecked>,
     /// Ids of the rules that were evaluated and did not fire.
     pub passed: Vec<String>,
+    /// The headline figures, read off the snapshot by the catalogue's figures
+    /// (`rules/figures/`).
+    pub figures: Vec<Figure>,
+}
+
+/// One figure of the headline: what a person would look at first in `vmstat`, `iostat -x`,
+/// `netstat -s` or `ss -lnt`.
+#[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
+pub struct Figure {
+    pub layer: Layer,
+    pub name: String,
+    /// The figure as text, with its unit.
+    pub value: String,
+    /// The CEL expression of the value, as a rule would read it (an item of a list selected by
+    /// its key: `disks.devices.filter(disk, disk.name == 'vda').map(disk, disk.util_pct)[0]`).
+    pub field: String,
 }
 
 /// One firing rule.

@@ -161,7 +161,8 @@ pub fn builtin_sources() -> Vec<Source> {
     .expect("built-in rule docs have rule files (checked by the catalogue test)")
 }
 
-/// The rule sources of a `--rules DIR`: its top-level `*.toml` and `*.md` files.
+/// The rule sources of a `--rules DIR`: its top-level `*.toml` and `*.md` files (its
+/// `figures/` are read by `figures::sources`).
 pub fn dir_sources(dir: &Path) -> Result<Vec<Source>, RuleError> {
     let shown = dir.display().to_string();
     let entries = std::fs::read_dir(dir).map_err(|source| RuleError::Io {
@@ -187,7 +188,8 @@ pub fn dir_sources(dir: &Path) -> Result<Vec<Source>, RuleError> {
     }
     files.sort();
     let sources = pair(files.into_iter(), false)?;
-    if sources.is_empty() {
+    // A folder may hold only figures of one's own (`DIR/figures/`).
+    if sources.is_empty() && !dir.join("figures").is_dir() {
         return Err(RuleError::File {
             path: shown,
             problem: "has no rule files (*.toml); see `doctor rules explain` for the format".into(),

@@ -1,8 +1,7 @@
 //! What a report holds: the engine's analysis of one snapshot, how each collector fared and the
 //! headline figures. Its JSON form is `--format json`.
 
-use super::headline::{Figure, headline};
-use crate::engine::{self, Catalogue, Finding, NotChecked, PartlyChecked, Severity};
+use crate::engine::{self, Catalogue, Figure, Finding, NotChecked, PartlyChecked, Severity};
 use crate::snapshot::{HostFacts, Snapshot, Status, Window};
 use schemars::JsonSchema;
 use serde::Serialize;
@@ -28,7 +27,7 @@ pub struct Report {
     pub passed: Vec<String>,
     /// How each collector fared.
     pub collectors: Vec<Collector>,
-    /// The headline figures per layer.
+    /// The headline figures (`rules/figures/`).
     pub headline: Vec<Figure>,
 }
 
@@ -67,7 +66,7 @@ impl Report {
                     elapsed_ms: c.elapsed_ms,
                 })
                 .collect(),
-            headline: headline(snapshot),
+            headline: analysis.figures,
         }
     }
 

@@ -73,7 +73,7 @@ pub fn render(report: &Report, out: &mut dyn Write) -> std::io::Result<()> {
         writeln!(
             out,
             "| {} | {} | {} |",
-            f.layer,
+            f.layer.as_str(),
             cell(&f.name),
             cell(&f.value)
         )?;

@@ -3,17 +3,16 @@
 //! as a table, JSON or Markdown.
 
 mod contents;
-mod headline;
 mod json;
 mod markdown;
 mod rules;
 mod table;
 mod text;
 
+pub use crate::engine::Figure;
 pub use contents::{Collector, Report, json_schema};
-pub use headline::{Figure, headline};
 pub use json::render as render_json;
 pub use markdown::render as render_markdown;
 pub use rules::{explain as render_rule, list as render_rules};
 pub use table::{Color, render as render_table};
-pub use text::{bytes, group_line, partly_line};
+pub use text::{group_line, partly_line};

@@ -118,7 +118,7 @@ pub fn render(
         let mut t = table(width);
         t.set_header(["layer", "figure", "value"]);
         for f in &report.headline {
-            t.add_row([f.layer, f.name.as_str(), f.value.as_str()]);
+            t.add_row([f.layer.as_str(), f.name.as_str(), f.value.as_str()]);
         }
         writeln!(out, "{t}")?;
     }

@@ -1,5 +1,4 @@
-//! Wording the renderers share: a partly checked rule or an evidence group in a few words,
-//! bytes as `free -h` prints them.
+//! Wording the renderers share: a partly checked rule or an evidence group in a few words.
 
 use crate::engine::{self, PartlyChecked};
 
@@ -26,34 +25,5 @@ pub fn group_line(g: &engine::GroupOutcome) -> String {
         }
         (status, _, Some(reason)) => format!("{}: {reason}", status.as_str()),
         (status, _, None) => status.as_str().to_owned(),
-    }
-}
-
-/// Human-readable bytes with binary units, as `free -h` prints them.
-#[must_use]
-pub fn bytes(n: f64) -> String {
-    const UNITS: [&str; 6] = ["B", "KiB", "MiB", "GiB", "TiB", "PiB"];
-    let mut v = n;
-    let mut unit = 0;
-    while v.abs() >= 1024.0 && unit < UNITS.len() - 1 {
-        v /= 1024.0;
-        unit += 1;
-    }
-    if unit == 0 {
-        format!("{v:.0} {}", UNITS[unit])
-    } else {
-        format!("{v:.1} {}", UNITS[unit])
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn byte_units() {
-        assert_eq!(bytes(512.0), "512 B");
-        assert_eq!(bytes(4_005_180.0 * 1024.0), "3.8 GiB");
-        assert_eq!(bytes(1536.0), "1.5 KiB");
     }
 }

@@ -11,7 +11,19 @@ use std::collections::BTreeSet;
 use toml::Spanned;
 
 /// Functions doctor adds to CEL's standard library (see `expr::functions`).
-pub const EXTRA_FUNCTIONS: &[&str] = &["max", "min", "clamp", "ramp", "sum", "take", "fmt"];
+pub const EXTRA_FUNCTIONS: &[&str] = &[
+    "max",
+    "min",
+    "clamp",
+    "ramp",
+    "sum",
+    "take",
+    "fmt",
+    "fmt_bytes",
+    "fmt_duration",
+    "fmt_fixed",
+    "sorted",
+];
 
 /// A compiled CEL expression and the text it came from.
 #[derive(Debug)]
@@ -216,8 +228,16 @@ impl<'a> Compiler<'a> {
     }
 
     pub(super) fn expression(&self, key: &str, value: &Spanned<String>) -> Result<Expr, RuleError> {
+        self.typed_expression(key, value).map(|(e, _)| e)
+    }
+
+    /// [`expression`](Self::expression) and the type of its value, as far as the schema tells.
+    pub(super) fn typed_expression(
+        &self,
+        key: &str,
+        value: &Spanned<String>,
+    ) -> Result<(Expr, Ty), RuleError> {
         self.compile_at(key, value.get_ref(), value, 0)
-            .map(|(e, _)| e)
     }
 
     /// Compiles `lets` in order, each one's name in scope for those after it, with its type. A
@@ -386,6 +406,43 @@ impl<'a> Compiler<'a> {
             parts,
         })
     }
+}
+
+/// The expressions of a template's `{{...}}` placeholders.
+pub(super) fn placeholders(t: Option<&Template>) -> impl Iterator<Item = &Expr> {
+    t.into_iter().flat_map(|t| {
+        t.parts.iter().filter_map(|p| match p {
+            Part::Expr(e) => Some(e),
+            Part::Text(_) => None,
+        })
+    })
+}
+
+/// Every section named in `requires` is one of the snapshot's.
+pub(super) fn check_requires(
+    names: &SnapshotNames,
+    source: &Source,
+    requires: &[Spanned<String>],
+) -> Result<(), RuleError> {
+    for r in requires {
+        if !names.sections.contains(r.get_ref()) {
+            return Err(rules::at(
+                source,
+                r.span().start,
+                format!(
+                    "`requires` names `{}`, which is not a snapshot section; sections are: {}",
+                    r.get_ref(),
+                    names
+                        .sections
+                        .iter()
+                        .cloned()
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// Every free name an expression reads (borrowed from it: this runs for every `when`, `score`

@@ -505,11 +505,11 @@ impl<'a, 'e> Infer<'a, 'e> {
                 self.sized(&args[0], x);
                 Ty::Int
             }
-            ("fmt" | "string", _) => Ty::Str,
+            ("fmt" | "fmt_bytes" | "fmt_duration" | "fmt_fixed" | "string", _) => Ty::Str,
             ("double" | "ramp" | "clamp", _) => Ty::Num,
             ("int" | "uint", _) => Ty::Int,
             ("bool" | "matches", _) => Ty::Bool,
-            ("take", [list, _]) => list.clone(),
+            ("take", [list, _]) | ("sorted", [list]) => list.clone(),
             ("max" | "min" | "sum", [list]) => list.as_list().unwrap_or(Ty::Dyn),
             ("max" | "min", several) => several.iter().cloned().fold(Ty::Never, Ty::union),
             _ => Ty::Dyn,
