@@ -6,17 +6,28 @@
 //! placeholder that cannot be evaluated (a counter this kernel lacks) shows as `n/a`.
 
 use super::compile::{Each, FigureDef, VALUE};
-use super::expr::{compare, display, fmt_bytes, fmt_duration, number, render, run};
+use super::expr::{compare, display, fmt_bytes, fmt_duration, let_value, number, render, run};
 use super::figures::Format;
 use super::outcome::Figure;
 use crate::snapshot::Status;
+use cel::common::types::CelList;
+use cel::common::value::Val;
 use cel::{Context, Value};
 use std::collections::HashMap;
 use std::fmt::Write as _;
 
-/// What one figure (or one item of it) has bound: the item, the `let` values that could be
-/// evaluated and the figure's value, in that order.
-type Bound = Vec<(String, Value)>;
+/// One figure (or one item of it), evaluated in one scope: the item, the lets, the value, the
+/// texts, its order and its key. (Each binding turns a value into the interpreter's own; doing it
+/// once per item rather than once per use was a third of `doctor analyze` on a snapshot with
+/// containers: `benches/analyze.sh`.)
+struct Evaluated {
+    name: String,
+    value: String,
+    order: Option<Value>,
+    /// How the item is selected in its `field`: the key expression (or the item's name) and the
+    /// key as a CEL literal.
+    key: Option<(String, String)>,
+}
 
 /// Every figure of `defs` that applies to the snapshot in `root`, in order.
 pub(super) fn figures(
@@ -36,8 +47,13 @@ pub(super) fn figures(
         }
         match &def.each {
             None => {
-                if let Some(bound) = bind(def, root, Vec::new()) {
-                    out.push(show(def, root, &bound, def.expr.source.clone()));
+                if let Some(e) = evaluate(def, None, root) {
+                    out.push(Figure {
+                        layer: def.layer,
+                        name: e.name,
+                        value: e.value,
+                        field: def.expr.source.clone(),
+                    });
                 }
             }
             Some(each) => out.extend(each_figure(def, each, root)),
@@ -48,30 +64,31 @@ pub(super) fn figures(
 
 /// One figure per item of `each.list` that `when` keeps, in `order_by`'s order, at most
 /// `limit`.
-fn each_figure(def: &FigureDef, each: &Each, root: &Context<'_, '_>) -> Vec<Figure> {
-    let items: Vec<Value> = match run(&each.list, root) {
-        Ok(Value::List(items)) => items.as_ref().clone(),
-        Ok(Value::Map(map)) => {
-            let mut keys: Vec<Value> = map.map.keys().map(|k| Value::from(k.clone())).collect();
-            keys.sort_by(|a, b| compare(a, b).unwrap_or(std::cmp::Ordering::Equal));
-            keys
-        }
-        _ => return Vec::new(),
+fn each_figure<'v>(def: &FigureDef, each: &Each, root: &Context<'_, 'v>) -> Vec<Figure> {
+    // The list as the interpreter holds it: its items are bound as they are, not copied into a
+    // `Value` and back (a container carries all its counters).
+    let Ok(list) = let_value(&each.list, root) else {
+        return Vec::new();
     };
-    let mut kept: Vec<(Option<Value>, usize, Bound)> = Vec::new();
-    for (i, item) in items.into_iter().enumerate() {
-        let Some(bound) = bind(def, root, vec![(each.name.clone(), item)]) else {
-            continue;
-        };
-        let order = each
-            .order_by
-            .as_ref()
-            .and_then(|o| run(o, &scope(root, &bound)).ok());
-        kept.push((order, i, bound));
-    }
+    let items: Vec<Box<dyn Val + 'v>> = if let Some(list) = list.downcast_ref::<CelList>() {
+        list.inner().iter().map(|i| i.clone_as_boxed()).collect()
+    } else if let Ok(Value::Map(map)) = Value::try_from(list.as_ref()) {
+        let mut keys: Vec<Value> = map.map.keys().map(|k| Value::from(k.clone())).collect();
+        keys.sort_by(|a, b| compare(a, b).unwrap_or(std::cmp::Ordering::Equal));
+        keys.into_iter()
+            .filter_map(|k| Box::<dyn Val>::try_from(k).ok())
+            .collect()
+    } else {
+        return Vec::new();
+    };
+    let mut kept: Vec<(usize, Evaluated)> = items
+        .into_iter()
+        .enumerate()
+        .filter_map(|(i, item)| Some((i, evaluate(def, Some((each, item)), root)?)))
+        .collect();
     if each.order_by.is_some() {
         // Stable: items that compare equal keep the list's order.
-        kept.sort_by(|(a, ..), (b, ..)| match (a, b) {
+        kept.sort_by(|(_, a), (_, b)| match (&a.order, &b.order) {
             (Some(a), Some(b)) => compare(a, b).unwrap_or(std::cmp::Ordering::Equal),
             (Some(_), None) => std::cmp::Ordering::Less,
             (None, Some(_)) => std::cmp::Ordering::Greater,
@@ -80,61 +97,68 @@ fn each_figure(def: &FigureDef, each: &Each, root: &Context<'_, '_>) -> Vec<Figu
     }
     kept.truncate(each.limit.unwrap_or(usize::MAX));
     kept.into_iter()
-        .map(|(_, i, bound)| {
-            let field = field(def, each, root, &bound, i);
-            show(def, root, &bound, field)
+        .map(|(i, e)| Figure {
+            layer: def.layer,
+            field: field(def, each, e.key.as_ref(), i),
+            name: e.name,
+            value: e.value,
         })
         .collect()
 }
 
-/// Binds the figure's lets and value after `bound` (the item, if any); `None` when `when` does
-/// not hold or fails.
-fn bind(def: &FigureDef, root: &Context<'_, '_>, mut bound: Bound) -> Option<Bound> {
-    // One scope, added to as the values come; `bound` keeps them to show the figure.
-    let mut ctx = scope(root, &bound);
+/// The figure in one scope over `root`, with the item bound when there is one; `None` when
+/// `when` does not hold or fails.
+fn evaluate<'v>(
+    def: &FigureDef,
+    item: Option<(&Each, Box<dyn Val + 'v>)>,
+    root: &Context<'_, 'v>,
+) -> Option<Evaluated> {
+    let mut ctx = root.new_inner_scope();
+    let mut key = None;
+    let each = item.as_ref().map(|(each, _)| *each);
+    if let Some((each, item)) = item {
+        if each.key.is_none() {
+            key = Value::try_from(item.as_ref())
+                .ok()
+                .and_then(|v| literal(&v))
+                .map(|lit| (each.name.clone(), lit));
+        }
+        ctx.add_variable_as_val(each.name.clone(), item);
+    }
     // `expr` reads the snapshot and the item only, so it is evaluated before the lets.
     let value = run(&def.expr, &ctx).ok();
     for (name, expr) in &def.lets {
-        if let Ok(v) = run(expr, &ctx) {
-            ctx.add_variable_from_value(name.clone(), v.clone());
-            bound.push((name.clone(), v));
+        if let Ok(v) = let_value(expr, &ctx) {
+            ctx.add_variable_as_val(name.clone(), v);
         }
     }
-    if let Some(v) = value {
+    if let Some(v) = &value {
         ctx.add_variable_from_value(VALUE, v.clone());
-        bound.push((VALUE.to_owned(), v));
     }
     if let Some(when) = &def.when
         && run(when, &ctx) != Ok(Value::Bool(true))
     {
         return None;
     }
-    Some(bound)
-}
-
-/// A scope over `root` with `bound` in it.
-fn scope<'p, 'v>(root: &'p Context<'_, 'v>, bound: &Bound) -> Context<'p, 'v> {
-    let mut ctx = root.new_inner_scope();
-    for (name, v) in bound {
-        ctx.add_variable_from_value(name.clone(), v.clone());
+    let order = each
+        .and_then(|e| e.order_by.as_ref())
+        .and_then(|o| run(o, &ctx).ok());
+    if let Some(k) = each.and_then(|e| e.key.as_ref()) {
+        key = run(k, &ctx)
+            .ok()
+            .and_then(|v| literal(&v))
+            .map(|lit| (k.source.clone(), lit));
     }
-    ctx
-}
-
-fn show(def: &FigureDef, root: &Context<'_, '_>, bound: &Bound, field: String) -> Figure {
-    let ctx = scope(root, bound);
-    let value = if let Some(t) = &def.text {
-        render(t, &ctx)
-    } else {
-        let v = bound.iter().rev().find(|(n, _)| n == VALUE).map(|(_, v)| v);
-        formatted(v, def.format, &def.unit)
+    let shown = match &def.text {
+        Some(t) => render(t, &ctx),
+        None => formatted(value.as_ref(), def.format, &def.unit),
     };
-    Figure {
-        layer: def.layer,
+    Some(Evaluated {
         name: render(&def.label, &ctx).trim().to_owned(),
-        value,
-        field,
-    }
+        value: shown,
+        order,
+        key,
+    })
 }
 
 /// A value written as `format` says; a missing or `null` one as `n/a`.
@@ -153,19 +177,11 @@ fn formatted(v: Option<&Value>, format: Format, unit: &str) -> String {
 
 /// The figure's expression for this item as a rule would write it: the item selected from the
 /// list by its key, `expr` mapped over it (`disks.devices.filter(disk, disk.name == 'vda')
-/// .map(disk, disk.util_pct)[0]`); by its position when it has no key that is a number or a
+/// .map(disk, disk.util_pct)[0]`); by its position `i` when it has no key that is a number or a
 /// string.
-fn field(def: &FigureDef, each: &Each, root: &Context<'_, '_>, bound: &Bound, i: usize) -> String {
+fn field(def: &FigureDef, each: &Each, key: Option<&(String, String)>, i: usize) -> String {
     let name = &each.name;
     let (list, expr) = (&each.list.source, &def.expr.source);
-    let item = bound.first().map(|(_, v)| v);
-    let key = match &each.key {
-        Some(k) => run(k, &scope(root, bound))
-            .ok()
-            .and_then(|v| literal(&v))
-            .map(|lit| (k.source.as_str(), lit)),
-        None => item.and_then(literal).map(|lit| (name.as_str(), lit)),
-    };
     let mut out = String::new();
     match key {
         Some((by, lit)) => {

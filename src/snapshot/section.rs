@@ -6,7 +6,7 @@
 //! `tcp.data.counters...`.
 
 use schemars::JsonSchema;
-use serde::de::DeserializeOwned;
+use serde::de::{DeserializeOwned, Error as _};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use std::time::Duration;
 
@@ -138,13 +138,20 @@ impl<T: Serialize> Serialize for Section<T> {
 }
 
 /// Hand-written because `#[serde(flatten)]` on an `Option` swallows the inner error, and a
-/// malformed fixture must say what is wrong rather than load as "not collected". The envelope's
-/// fields sit beside the collector's, so the object is read whole (as a `serde_json::Map`) and
-/// then taken apart.
+/// malformed fixture must say what is wrong rather than load as "not collected".
 ///
-/// (A one-pass reading of sections in doctor's own key order, straight into `T`, took a third
-/// off `doctor analyze`'s instructions; the simpler code stays within its 10 ms budget, so it
-/// went: `benches/analyze.sh`.)
+/// The envelope's fields sit beside the collector's, so in general the object is first read
+/// whole (as a `serde_json::Map`) and then taken apart. A section as doctor writes it starts
+/// `status`, then `message`/`notes`/`elapsed_ms`: that order tells the status before the data
+/// comes, and the data is read straight into `T` (a MySQL section is ~1400 values; reading them
+/// twice was most of `doctor analyze`'s time on one). That order never occurs in a map read
+/// back from a `serde_json::Value` (its keys are sorted, and those keys sort before `status`),
+/// so the two-step reading of `snapshot::load`, whose errors are the ones users see, always
+/// takes the general path; the one-pass reading gives up on any problem and leaves it to them.
+///
+/// Measured against the simpler general path alone (issue 8, `benches/analyze.sh`): it saves
+/// ~12 M of the ~60 M instructions `doctor analyze` takes on a fixture, which keeps the worst
+/// fixture within the 10 ms budget since the headline figures became data.
 impl<'de, T: DeserializeOwned> Deserialize<'de> for Section<T> {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         deserializer.deserialize_map(SectionVisitor(std::marker::PhantomData))
@@ -169,14 +176,35 @@ impl<'de, T: DeserializeOwned> serde::de::Visitor<'de> for SectionVisitor<T> {
         self,
         mut access: A,
     ) -> Result<Section<T>, A::Error> {
-        // As `serde_json::Map` reads a map: a key given twice keeps its last value.
+        use serde_json::Value;
         let mut map = serde_json::Map::new();
-        while let Some((key, value)) = access.next_entry::<String, serde_json::Value>()? {
+        if let Some(first) = access.next_key::<String>()? {
+            let value: Value = access.next_value()?;
+            if first == "status" {
+                if let Some(second) = access.next_key::<String>()? {
+                    if ENVELOPE.contains(&second.as_str()) {
+                        return in_one_pass(value, second, access);
+                    }
+                    map.insert(first, value);
+                    let value: Value = access.next_value()?;
+                    map.insert(second, value);
+                } else {
+                    map.insert(first, value);
+                }
+            } else {
+                map.insert(first, value);
+            }
+        }
+        // As `serde_json::Map` reads a map: a key given twice keeps its last value.
+        while let Some((key, value)) = access.next_entry::<String, Value>()? {
             map.insert(key, value);
         }
         from_map(map)
     }
 }
+
+/// The envelope's keys other than `status`.
+const ENVELOPE: [&str; 3] = ["message", "notes", "elapsed_ms"];
 
 /// The object read whole, taken apart.
 fn from_map<T: DeserializeOwned, E: serde::de::Error>(
@@ -240,6 +268,102 @@ fn envelope<E: serde::de::Error>(
     Ok((message, notes, elapsed_ms))
 }
 
+/// The rest of a section that began with `status` and then `key`, one of [`ENVELOPE`]: the
+/// envelope's keys are picked out wherever they come, the others go straight to `T`. A key of
+/// the envelope given twice is refused (the general path keeps the last).
+fn in_one_pass<'de, T: DeserializeOwned, A: serde::de::MapAccess<'de>>(
+    status: serde_json::Value,
+    key: String,
+    mut access: A,
+) -> Result<Section<T>, A::Error> {
+    let status: Status =
+        serde_json::from_value(status).map_err(|e| A::Error::custom(format!("status: {e}")))?;
+    let mut rest = Rest {
+        access: &mut access,
+        envelope: [None, None, None],
+        pending: Some(key),
+    };
+    let data = if status == Status::Ok {
+        Some(T::deserialize(&mut rest)?)
+    } else {
+        // The data of a section that was not collected is not read (as in the general path).
+        serde::de::IgnoredAny::deserialize(&mut rest)?;
+        None
+    };
+    let [message, notes, elapsed_ms] = rest.envelope;
+    let (message, notes, elapsed_ms) = envelope(message, notes, elapsed_ms)?;
+    Ok(Section {
+        status,
+        message,
+        notes,
+        elapsed_ms,
+        data,
+    })
+}
+
+/// The entries of a section after `status`, without the envelope's: a map for `T` to read.
+struct Rest<'a, A> {
+    access: &'a mut A,
+    /// `message`, `notes`, `elapsed_ms`, as met.
+    envelope: [Option<serde_json::Value>; 3],
+    /// A key read but not yet handled.
+    pending: Option<String>,
+}
+
+impl<'de, A: serde::de::MapAccess<'de>> serde::de::MapAccess<'de> for &mut Rest<'_, A> {
+    type Error = A::Error;
+
+    fn next_key_seed<K: serde::de::DeserializeSeed<'de>>(
+        &mut self,
+        seed: K,
+    ) -> Result<Option<K::Value>, A::Error> {
+        loop {
+            let key = match self.pending.take() {
+                Some(k) => k,
+                None => match self.access.next_key::<String>()? {
+                    Some(k) => k,
+                    None => return Ok(None),
+                },
+            };
+            let slot = match key.as_str() {
+                "status" => return Err(A::Error::custom("`status` given twice")),
+                "message" => 0,
+                "notes" => 1,
+                "elapsed_ms" => 2,
+                _ => {
+                    let key = serde::de::IntoDeserializer::<A::Error>::into_deserializer(key);
+                    return seed.deserialize(key).map(Some);
+                }
+            };
+            if self.envelope[slot].is_some() {
+                return Err(A::Error::custom(format!("`{key}` given twice")));
+            }
+            self.envelope[slot] = Some(self.access.next_value()?);
+        }
+    }
+
+    fn next_value_seed<V: serde::de::DeserializeSeed<'de>>(
+        &mut self,
+        seed: V,
+    ) -> Result<V::Value, A::Error> {
+        self.access.next_value_seed(seed)
+    }
+}
+
+impl<'de, A: serde::de::MapAccess<'de>> Deserializer<'de> for &mut Rest<'_, A> {
+    type Error = A::Error;
+
+    fn deserialize_any<V: serde::de::Visitor<'de>>(self, visitor: V) -> Result<V::Value, A::Error> {
+        visitor.visit_map(self)
+    }
+
+    serde::forward_to_deserialize_any! {
+        bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string bytes byte_buf
+        option unit unit_struct newtype_struct seq tuple tuple_struct map struct enum identifier
+        ignored_any
+    }
+}
+
 /// The schema of the wire form: the envelope's properties plus `T`'s, `T`'s being required only
 /// when `status` is `ok` (which JSON Schema cannot say simply, so they are documented as such).
 impl<T: JsonSchema> JsonSchema for Section<T> {
@@ -287,27 +411,34 @@ mod tests {
         answer: u32,
     }
 
-    /// Read from text or from a `serde_json::Value`, in any key order, a section gives the same;
-    /// a key given twice keeps its last value, as `serde_json::Map` reads one.
+    /// A section in doctor's order (`status`, then the envelope) is read in one pass; it gives
+    /// what the general path gives for the same object.
     #[test]
-    fn sections_read_the_same_from_text_and_from_values() {
+    fn sections_in_doctor_order_read_as_in_general() {
         let texts = [
             r#"{"status":"ok","elapsed_ms":1.5,"answer":42}"#,
-            r#"{"answer":42,"notes":["n"],"status":"ok","elapsed_ms":2.0,"extra":[1]}"#,
+            r#"{"status":"ok","notes":["n"],"answer":42,"elapsed_ms":2.0,"extra":[1]}"#,
             r#"{"status":"skipped","message":"off","elapsed_ms":0.0,"answer":"not read"}"#,
             r#"{"status":"error","message":null,"notes":[],"elapsed_ms":3.0}"#,
         ];
         for t in texts {
-            let from_text: Section<Data> = serde_json::from_str(t).unwrap();
+            let one: Section<Data> = serde_json::from_str(t).unwrap();
             let value: serde_json::Value = serde_json::from_str(t).unwrap();
-            let from_value: Section<Data> = serde_json::from_value(value).unwrap();
-            assert_eq!(from_text, from_value, "{t}");
+            let general: Section<Data> = serde_json::from_value(value).unwrap();
+            assert_eq!(one, general, "{t}");
         }
-        let twice: Section<Data> =
-            serde_json::from_str(r#"{"status":"ok","elapsed_ms":1.0,"answer":1,"elapsed_ms":2.0}"#)
+        // The one pass refuses what the general path reads with the last value: the loader
+        // then takes the general path.
+        let twice = r#"{"status":"ok","elapsed_ms":1.0,"answer":1,"elapsed_ms":2.0}"#;
+        assert!(serde_json::from_str::<Section<Data>>(twice).is_err());
+        let value: serde_json::Value = serde_json::from_str(twice).unwrap();
+        let general: Section<Data> = serde_json::from_value(value).unwrap();
+        assert_eq!(general.elapsed_ms, 2.0);
+        // Another order takes the general path, even from text.
+        let other: Section<Data> =
+            serde_json::from_str(r#"{"answer":1,"status":"ok","elapsed_ms":1.0,"elapsed_ms":2.0}"#)
                 .unwrap();
-        assert_eq!(twice.elapsed_ms, 2.0);
-        assert_eq!(twice.data, Some(Data { answer: 1 }));
+        assert_eq!(other.elapsed_ms, 2.0);
     }
 
     #[test]
