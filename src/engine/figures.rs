@@ -102,24 +102,14 @@ pub fn sources(dir: Option<&Path>) -> Result<Vec<Source>, RuleError> {
     let Some(folder) = dir.map(|d| d.join("figures")).filter(|f| f.is_dir()) else {
         return Ok(out);
     };
-    let io = |path: &Path| {
-        let path = path.display().to_string();
-        move |source| RuleError::Io { path, source }
-    };
-    let mut files = Vec::new();
-    for entry in std::fs::read_dir(&folder).map_err(io(&folder))? {
-        let path = entry.map_err(io(&folder))?.path();
-        if path.is_file() && path.extension().is_some_and(|e| e == "toml") {
-            let text = std::fs::read_to_string(&path).map_err(io(&path))?;
-            files.push(Source {
-                path: path.display().to_string(),
-                text,
-                doc: None,
-                builtin: false,
-            });
-        }
-    }
-    files.sort_by(|a, b| a.path.cmp(&b.path));
+    let files = super::rules::read_files(&folder, &["toml"])?
+        .into_iter()
+        .map(|(path, text)| Source {
+            path,
+            text,
+            doc: None,
+            builtin: false,
+        });
     out.extend(files);
     Ok(out)
 }

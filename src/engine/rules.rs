@@ -165,28 +165,7 @@ pub fn builtin_sources() -> Vec<Source> {
 /// `figures/` are read by `figures::sources`).
 pub fn dir_sources(dir: &Path) -> Result<Vec<Source>, RuleError> {
     let shown = dir.display().to_string();
-    let entries = std::fs::read_dir(dir).map_err(|source| RuleError::Io {
-        path: shown.clone(),
-        source,
-    })?;
-    let mut files = Vec::new();
-    for entry in entries {
-        let path = entry
-            .map_err(|source| RuleError::Io {
-                path: shown.clone(),
-                source,
-            })?
-            .path();
-        let is_rule_file = path.extension().is_some_and(|e| e == "toml" || e == "md");
-        if path.is_file() && is_rule_file {
-            let text = std::fs::read_to_string(&path).map_err(|source| RuleError::Io {
-                path: path.display().to_string(),
-                source,
-            })?;
-            files.push((path.display().to_string(), text));
-        }
-    }
-    files.sort();
+    let files = read_files(dir, &["toml", "md"])?;
     let sources = pair(files.into_iter(), false)?;
     // A folder may hold only figures of one's own (`DIR/figures/`).
     if sources.is_empty() && !dir.join("figures").is_dir() {
@@ -196,6 +175,31 @@ pub fn dir_sources(dir: &Path) -> Result<Vec<Source>, RuleError> {
         });
     }
     Ok(sources)
+}
+
+/// The files of `dir` (not its folders) whose extension is one of `extensions`, as
+/// `(path, text)` sorted by path: rule files here, figure files in `engine::figures`.
+pub(super) fn read_files(
+    dir: &Path,
+    extensions: &[&str],
+) -> Result<Vec<(String, String)>, RuleError> {
+    let io = |path: &Path| {
+        let path = path.display().to_string();
+        move |source| RuleError::Io { path, source }
+    };
+    let mut files = Vec::new();
+    for entry in std::fs::read_dir(dir).map_err(io(dir))? {
+        let path = entry.map_err(io(dir))?.path();
+        let wanted = path
+            .extension()
+            .is_some_and(|e| extensions.iter().any(|x| e == *x));
+        if path.is_file() && wanted {
+            let text = std::fs::read_to_string(&path).map_err(io(&path))?;
+            files.push((path.display().to_string(), text));
+        }
+    }
+    files.sort();
+    Ok(files)
 }
 
 /// Joins each `x.toml` with its `x.md`.

@@ -114,6 +114,13 @@ pub fn ranges(numbers: impl IntoIterator<Item = usize>) -> Vec<(usize, usize)> {
     out
 }
 
+/// A recorded output of `tests/import/samples/`, for the parsers' tests.
+#[cfg(test)]
+pub(crate) fn sample(name: &str) -> String {
+    let path = format!("{}/tests/import/samples/{name}", env!("CARGO_MANIFEST_DIR"));
+    std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -328,15 +328,7 @@ pub fn processlist(set: &ResultSet) -> Option<Vec<Process>> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::import::lines::lines;
-
-    fn sample(name: &str) -> String {
-        std::fs::read_to_string(format!(
-            "{}/tests/import/samples/{name}",
-            env!("CARGO_MANIFEST_DIR")
-        ))
-        .unwrap()
-    }
+    use crate::import::lines::{lines, sample};
 
     fn read(name: &str) -> (ResultSet, usize, usize) {
         let text = sample(name);

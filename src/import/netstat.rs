@@ -123,14 +123,7 @@ pub fn netstat_s(lines: &[Line<'_>], start: usize) -> Option<(Counters, usize)> 
             values.entry(s.name.to_owned()).or_insert(0);
         }
     }
-    Some((
-        Counters {
-            values,
-            lines: (lines[start].no, lines[end - 1].no),
-            read,
-        },
-        end - start,
-    ))
+    Some(taken(lines, start, end, values, read))
 }
 
 /// Whether counter `name` belongs to the section of `prefix` (`TcpExtX` is not in `Tcp`).
@@ -197,14 +190,23 @@ pub fn nstat(lines: &[Line<'_>], start: usize) -> Option<(Counters, usize)> {
     if values.is_empty() {
         return None;
     }
-    Some((
-        Counters {
-            values,
-            lines: (lines[start].no, lines[end - 1].no),
-            read,
-        },
-        end - start,
-    ))
+    Some(taken(lines, start, end, values, read))
+}
+
+/// The counters of `lines[start..end]`, and how many lines that is.
+fn taken(
+    lines: &[Line<'_>],
+    start: usize,
+    end: usize,
+    values: BTreeMap<String, u64>,
+    read: Vec<usize>,
+) -> (Counters, usize) {
+    let counters = Counters {
+        values,
+        lines: (lines[start].no, lines[end - 1].no),
+        read,
+    };
+    (counters, end - start)
 }
 
 /// A counter name as nstat prints it: a known prefix, then a capital.
@@ -262,15 +264,7 @@ pub fn nstat_json(lines: &[Line<'_>], start: usize) -> Option<(Counters, usize)>
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::import::lines::lines;
-
-    fn sample(name: &str) -> String {
-        std::fs::read_to_string(format!(
-            "{}/tests/import/samples/{name}",
-            env!("CARGO_MANIFEST_DIR")
-        ))
-        .unwrap()
-    }
+    use crate::import::lines::{lines, sample};
 
     /// `netstat -s` and `nstat -az` recorded a moment apart on this machine: every counter
     /// netstat prints reads as nstat names it, within what moved in between (a quiet counter
