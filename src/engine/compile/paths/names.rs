@@ -66,17 +66,11 @@ impl LogNames {
     /// The patterns `doctor check` scans with: the built-in ones and those of `--patterns`.
     #[must_use]
     pub fn of_patterns(patterns: &[crate::scan::pattern::Pattern]) -> Self {
-        let mut ids: Vec<String> = patterns.iter().map(|p| p.id.clone()).collect();
-        let mut categories: Vec<String> = patterns.iter().map(|p| p.category.clone()).collect();
-        ids.sort();
-        ids.dedup();
-        categories.sort();
-        categories.dedup();
-        LogNames {
-            ids,
-            categories,
-            complete: true,
-        }
+        Self::new(
+            patterns.iter().map(|p| p.id.clone()).collect(),
+            patterns.iter().map(|p| p.category.clone()).collect(),
+            true,
+        )
     }
 
     /// The built-in patterns' names, read off their files' `id = "..."` and `category = "..."`
@@ -98,6 +92,10 @@ impl LogNames {
             ids.extend(value(text, "id"));
             categories.extend(value(text, "category"));
         }
+        Self::new(ids, categories, false)
+    }
+
+    fn new(mut ids: Vec<String>, mut categories: Vec<String>, complete: bool) -> Self {
         ids.sort();
         ids.dedup();
         categories.sort();
@@ -105,7 +103,7 @@ impl LogNames {
         LogNames {
             ids,
             categories,
-            complete: false,
+            complete,
         }
     }
 }
