@@ -97,7 +97,9 @@ pub struct Transaction {
     pub command: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub session_time_s: Option<f64>,
-    /// Transactions waiting for a row lock this one holds (from the lock waits).
+    /// Transactions waiting for a row lock this one holds or is queued for first (from the lock
+    /// waits: InnoDB grants a row's locks in order, so a waiter blocks those queued behind it;
+    /// the root blocker is the one with `blocking` > 0 that waits for nothing itself).
     pub blocking: u32,
     /// The session holding the row lock this one waits for.
     #[serde(default, skip_serializing_if = "Option::is_none")]
