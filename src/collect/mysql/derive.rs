@@ -311,6 +311,18 @@ mod tests {
             .collect()
     }
 
+    /// MariaDB reports the history list in its status (growth over the window from both
+    /// readings); MySQL does not, and then nothing is made up.
+    #[test]
+    fn history_list_from_the_status() {
+        let start = kv(&[("Innodb_history_list_length", "20235")]);
+        let end = kv(&[("Innodb_history_list_length", "22243")]);
+        assert_eq!(history_list(&start, &end), (Some(22243), Some(2008)));
+        assert_eq!(history_list(&[], &end), (Some(22243), None));
+        let mysql = kv(&[("Uptime", "10")]);
+        assert_eq!(history_list(&mysql, &mysql), (None, None));
+    }
+
     fn vars(pairs: &[(&str, &str)]) -> BTreeMap<String, Variable> {
         pairs
             .iter()
