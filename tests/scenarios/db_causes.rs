@@ -36,6 +36,13 @@ pub fn status_now(db: &crate::mariadb::MariaDb) -> std::collections::BTreeMap<St
         .collect()
 }
 
+/// doctor's arguments: the scenario's server as the ordinary account, and no Docker: the
+/// scenarios run no container, and another lab's containers on this machine (an app logging
+/// "Queue limit reached.") are not theirs to report.
+fn doctor_args(port: u16) -> Vec<String> {
+    vec!["--mysql".into(), doctor_url(port), "--no-docker".into()]
+}
+
 /// `shop.orders`: [`ORDERS_ROWS`] orders with a `customer_id` that has no index.
 fn create_orders(db: &crate::mariadb::MariaDb) {
     db.sql(
@@ -118,7 +125,7 @@ pub fn mysql_full_scans(port: u16) -> Running {
             }
         },
     );
-    run.doctor_args = vec!["--mysql".into(), doctor_url(port)];
+    run.doctor_args = doctor_args(port);
     run.mysql_root_url = Some(db.root_url());
     run.server_before = status_now(&db);
     let db_for_check = Arc::clone(&db);
@@ -194,7 +201,7 @@ pub fn mysql_row_lock_waits(port: u16) -> Running {
             }
         },
     );
-    run.doctor_args = vec!["--mysql".into(), doctor_url(port)];
+    run.doctor_args = doctor_args(port);
     run.mysql_root_url = Some(db.root_url());
     run.blocker = Some(u64::from(blocker_id));
     run.server_before = status_now(&db);
@@ -272,7 +279,7 @@ pub fn mysql_metadata_lock(port: u16) -> Running {
             }
         },
     );
-    run.doctor_args = vec!["--mysql".into(), doctor_url(port)];
+    run.doctor_args = doctor_args(port);
     run.mysql_root_url = Some(db.root_url());
     run.blocker = Some(u64::from(blocker_id));
     run.mariadb = Some(Arc::clone(&db));
@@ -356,7 +363,7 @@ pub fn mysql_long_transaction(port: u16) -> Running {
             }
         },
     );
-    run.doctor_args = vec!["--mysql".into(), doctor_url(port)];
+    run.doctor_args = doctor_args(port);
     run.mysql_root_url = Some(db.root_url());
     run.blocker = Some(u64::from(holder_id));
     run.mariadb = Some(Arc::clone(&db));
