@@ -253,7 +253,8 @@ fn read_processlist(
     if !privileges.contains("PROCESS") {
         parts.missing.push("PROCESS".to_owned());
         parts.notes.push(
-            "the processlist is left out: without the PROCESS privilege the server shows only \
+            "the processlist and the open transactions (INNODB_TRX) are left out: without the \
+             PROCESS privilege the server shows only \
              this account's own threads (GRANT PROCESS ON *.* TO the account)"
                 .to_owned(),
         );
