@@ -955,3 +955,281 @@ fn live_mysql_slow_disk() {
     );
     assert_eq!(code, 1);
 }
+
+// ---------------------------------------------------------------------------------------------
+// The database causes (tests/scenarios/db_causes.rs): doctor's figures against the server's own
+// view, read right before doctor's window and right after it, while the condition still holds.
+
+/// doctor's counter `name` lies between the server's readings around its window: its start
+/// reading at or after `before`, its end reading at or before `after`.
+fn bracketed(snap: &doctor::snapshot::Snapshot, running: &lab::Running, name: &str) -> i64 {
+    let mysql = snap.mysql.get().expect("mysql section");
+    let c = &mysql.global_status[name];
+    let delta = c.delta.expect("a counter that grew");
+    let after = lab::db_causes::status_now(running.mariadb.as_ref().unwrap())[name];
+    let before = running.server_before[name];
+    assert!(
+        c.total - delta >= before && c.total <= after,
+        "{name}: doctor read {} → {}, the server {before} before and {after} after",
+        c.total - delta,
+        c.total
+    );
+    delta
+}
+
+/// The first finding of `report`, which the caller expects to be `id`.
+fn first_finding<'a>(report: &'a serde_json::Value, id: &str) -> &'a serde_json::Value {
+    let f = &report["findings"][0];
+    assert_eq!(f["id"], id, "{}", summary(report));
+    f
+}
+
+fn evidence<'a>(finding: &'a serde_json::Value, label: &str) -> &'a serde_json::Value {
+    &finding["evidence"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["label"].as_str().unwrap().starts_with(label))
+        .unwrap_or_else(|| panic!("no evidence `{label}` in {finding}"))["value"]
+}
+
+/// Full scans at ~50 ms each, none slow: doctor ranks `mysql-full-scans` first, its rows read by
+/// scans and questions lie within the server's own counts around the window, the slow log
+/// counted nothing, and the statement it names is the server's top no-index digest, on
+/// `shop.orders`.
+#[test]
+fn live_mysql_full_scans() {
+    use mysql::prelude::Queryable;
+    let mut checked = false;
+    let (report, code) = check_during_with(
+        "mysql-full-scans",
+        |_| Vec::new(),
+        |running, snap| {
+            let rows = bracketed(snap, running, "Handler_read_rnd_next");
+            let questions = bracketed(snap, running, "Questions");
+            assert!(
+                rows / questions.max(1) >= 1000,
+                "{rows} rows in {questions} questions"
+            );
+            let mysql = snap.mysql.get().unwrap();
+            assert_eq!(mysql.global_status["Slow_queries"].delta, Some(0));
+            let digests = mysql
+                .performance_schema
+                .top_digests_by_time
+                .as_ref()
+                .unwrap();
+            let top = digests
+                .iter()
+                .find(|d| d.no_index_used > 0)
+                .expect("a digest without an index");
+            let mut root = mysql::Conn::new(
+                mysql::Opts::from_url(running.mysql_root_url.as_ref().unwrap()).unwrap(),
+            )
+            .unwrap();
+            let (digest, count, no_index): (String, u64, u64) = root
+                .query_first(
+                    "SELECT DIGEST, COUNT_STAR, SUM_NO_INDEX_USED \
+                     FROM performance_schema.events_statements_summary_by_digest \
+                     ORDER BY SUM_NO_INDEX_USED DESC LIMIT 1",
+                )
+                .unwrap()
+                .unwrap();
+            assert_eq!(
+                top.digest, digest,
+                "doctor's top scanning digest vs the server's"
+            );
+            assert!(top.count <= count && top.no_index_used <= no_index && top.count > 0);
+            assert_eq!(top.table.as_deref(), Some("shop.orders"), "{}", top.text);
+            assert!(top.last_seen_s_ago.unwrap() < 5.0);
+            checked = true;
+        },
+    );
+    assert!(checked);
+    assert_eq!(code, 1);
+    let f = first_finding(&report, "mysql-full-scans");
+    assert!(f["severity"] == "warning" || f["severity"] == "critical");
+    assert!(
+        evidence(f, "top scanning statement")
+            .as_str()
+            .unwrap()
+            .contains("`orders`"),
+        "{f}"
+    );
+    assert!(f["fix"].as_str().unwrap().contains("shop.orders"), "{f}");
+}
+
+/// Four sessions queued on the row an idle transaction updated: doctor ranks
+/// `mysql-lock-contention` first and names the scenario's blocker session, idle (`Sleep`),
+/// with `KILL <id>`; the waits counted lie within the server's counts around the window, and
+/// the waiters doctor saw are those `INNODB_TRX` shows.
+#[test]
+fn live_mysql_row_lock_waits() {
+    let mut blocker = None;
+    let (report, code) = check_during_with(
+        "mysql-row-lock-waits",
+        |_| Vec::new(),
+        |running, snap| {
+            bracketed(snap, running, "Innodb_row_lock_waits");
+            bracketed(snap, running, "Innodb_row_lock_time");
+            let t = snap
+                .mysql
+                .get()
+                .unwrap()
+                .transactions
+                .as_ref()
+                .expect("transactions");
+            let db = running.mariadb.as_ref().unwrap();
+            let waiting: u32 = db
+                .sql("SELECT COUNT(*) FROM information_schema.INNODB_TRX WHERE trx_state = 'LOCK WAIT'")
+                .trim()
+                .parse()
+                .unwrap();
+            // Each waiter retries after its 3 s timeout: at any moment 3 or 4 wait.
+            assert!(
+                t.lock_waiting >= 3 && waiting >= 3,
+                "doctor {} vs INNODB_TRX {waiting}",
+                t.lock_waiting
+            );
+            let b = t
+                .list
+                .iter()
+                .find(|x| x.blocking > 0 && x.state != "LOCK WAIT")
+                .expect("a blocker waiting for nothing");
+            assert_eq!(Some(b.session_id), running.blocker);
+            assert_eq!(b.command.as_deref(), Some("Sleep"));
+            assert_eq!(b.user.as_deref(), Some("app"));
+            assert_eq!(b.rows_modified, 1);
+            assert_eq!(
+                t.lock_waits_source.as_deref(),
+                Some("information_schema.INNODB_LOCK_WAITS")
+            );
+            blocker = running.blocker;
+        },
+    );
+    assert_eq!(code, 1);
+    let f = first_finding(&report, "mysql-lock-contention");
+    let id = blocker.expect("inspected");
+    // The report gives the value as the rule's expression renders it: the id, as text.
+    assert_eq!(
+        evidence(f, "blocker (session id)").as_str(),
+        Some(id.to_string().as_str())
+    );
+    assert!(
+        f["fix"].as_str().unwrap().contains(&format!("KILL {id};")),
+        "{f}"
+    );
+    assert!(
+        f["summary"]
+            .as_str()
+            .unwrap()
+            .contains("idle in transaction"),
+        "{f}"
+    );
+}
+
+/// An ALTER and three readers queued on a metadata lock an idle transaction holds: doctor ranks
+/// `mysql-lock-contention` first from its metadata-lock evidence and names the scenario's
+/// blocker; the waiters match the server's processlist.
+#[test]
+fn live_mysql_metadata_lock() {
+    let mut blocker = None;
+    let (report, code) = check_during_with(
+        "mysql-metadata-lock",
+        |_| Vec::new(),
+        |running, snap| {
+            let t = snap
+                .mysql
+                .get()
+                .unwrap()
+                .transactions
+                .as_ref()
+                .expect("transactions");
+            let db = running.mariadb.as_ref().unwrap();
+            let waiting: u32 = db
+                .sql("SELECT COUNT(*) FROM information_schema.PROCESSLIST WHERE STATE = 'Waiting for table metadata lock'")
+                .trim()
+                .parse()
+                .unwrap();
+            assert_eq!((t.metadata_lock_waiting, waiting), (4, 4));
+            assert_eq!(t.metadata_lock_blocker, running.blocker);
+            assert!(
+                t.metadata_lock_statement
+                    .as_deref()
+                    .unwrap()
+                    .starts_with("ALTER TABLE shop.orders"),
+                "{t:?}"
+            );
+            blocker = running.blocker;
+        },
+    );
+    assert_eq!(code, 1);
+    let f = first_finding(&report, "mysql-lock-contention");
+    let id = blocker.expect("inspected");
+    assert!(
+        f["fix"].as_str().unwrap().contains(&format!("KILL {id};")),
+        "{f}"
+    );
+    let groups: Vec<_> = f["from"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|g| g["outcome"] == "fired")
+        .map(|g| g["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(groups, ["metadata lock"], "{f}");
+}
+
+/// A transaction open for over a minute, idle, while another session writes: doctor ranks
+/// `mysql-long-transaction` first and names its session; the age doctor read lies between
+/// the server's `INNODB_TRX` ages around the window, and the history list length between its
+/// `Innodb_history_list_length` readings (it only grows while the snapshot is held).
+#[test]
+fn live_mysql_long_transaction() {
+    let mut holder = None;
+    let (report, code) = check_during_with(
+        "mysql-long-transaction",
+        |_| Vec::new(),
+        |running, snap| {
+            let db = running.mariadb.as_ref().unwrap();
+            let id = running.blocker.unwrap();
+            let age_after: f64 = db
+                .sql(&format!(
+                    "SELECT TIMESTAMPDIFF(SECOND, trx_started, NOW()) FROM information_schema.INNODB_TRX \
+                     WHERE trx_mysql_thread_id = {id}"
+                ))
+                .trim()
+                .parse()
+                .unwrap();
+            let hll_after = db.global_status_quiet("Innodb_history_list_length");
+            let t = snap
+                .mysql
+                .get()
+                .unwrap()
+                .transactions
+                .as_ref()
+                .expect("transactions");
+            let oldest = &t.list[0];
+            assert_eq!(oldest.session_id, id);
+            assert_eq!(oldest.command.as_deref(), Some("Sleep"));
+            assert!(
+                oldest.age_s >= 61.0 && oldest.age_s <= age_after,
+                "{} vs {age_after}",
+                oldest.age_s
+            );
+            let hll = t.history_list_length.expect("history list length") as i64;
+            assert!(
+                hll >= 1000 && hll <= hll_after,
+                "{hll} vs the server's {hll_after} after"
+            );
+            assert!(t.history_list_growth.unwrap() > 0);
+            holder = Some(id);
+        },
+    );
+    assert_eq!(code, 1);
+    let f = first_finding(&report, "mysql-long-transaction");
+    let id = holder.expect("inspected");
+    assert!(
+        f["fix"].as_str().unwrap().contains(&format!("KILL {id};")),
+        "{f}"
+    );
+}

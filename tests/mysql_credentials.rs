@@ -311,6 +311,10 @@ fn missing_privileges_degrade_parts_and_performance_schema_lists() {
         "InnoDB read its files at start-up"
     );
     assert!(m.get("missing_privileges").is_none(), "{m:#}");
+    // The digests' total time holds the sleeps; with PROCESS the open transactions are read
+    // (none is open: the harness's client commits each statement).
+    assert!(num(m, "/performance_schema/digests_total_ms") >= num(sleep, "/total_ms"));
+    assert_eq!(int(m, "/transactions/open"), 0, "{m:#}");
 
     // An account with no privileges: the section is ok, the parts it may not read are out
     // and named.
@@ -341,6 +345,7 @@ fn missing_privileges_degrade_parts_and_performance_schema_lists() {
         ]
     );
     assert!(m.get("processlist").is_none());
+    assert!(m.get("transactions").is_none(), "INNODB_TRX needs PROCESS");
     assert!(m["performance_schema"].get("top_digests_by_time").is_none());
     assert!(m.get("replica").is_none());
     // What needs no privilege is still there.

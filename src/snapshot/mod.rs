@@ -12,6 +12,7 @@ mod load_test;
 mod logs;
 mod mysql;
 mod mysql_server;
+mod mysql_trx;
 mod net;
 mod section;
 mod system;
@@ -34,6 +35,7 @@ pub use mysql_server::{
     ClientConnections, Login, LoginAttempt, MysqlServer, ServerConnections, ServerOption,
     ServerProcess,
 };
+pub use mysql_trx::{Transaction, Transactions};
 pub use net::{Listener, Listeners, ProcessRef, SysctlValue, Tcp};
 pub use section::{Section, Status, round_ms};
 pub use system::{

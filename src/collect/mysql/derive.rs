@@ -36,6 +36,25 @@ pub fn split_status(
     (counters, text)
 }
 
+/// `Innodb_history_list_length` (MariaDB's status; MySQL has none) at the end of the window and
+/// its growth over it; absent when the server does not report it.
+#[must_use]
+pub fn history_list(
+    start: &[(String, String)],
+    end: &[(String, String)],
+) -> (Option<u64>, Option<i64>) {
+    let read = |rows: &[(String, String)]| {
+        rows.iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case("Innodb_history_list_length"))
+            .and_then(|(_, v)| v.trim().parse::<i64>().ok())
+    };
+    let end_value = read(end);
+    (
+        end_value.map(|v| v.max(0) as u64),
+        end_value.zip(read(start)).map(|(e, s)| e - s),
+    )
+}
+
 /// Variables whose value can be a credential (MariaDB's `wsrep_sst_auth` is `user:password`).
 #[must_use]
 pub fn is_secret_variable(name: &str) -> bool {
@@ -290,6 +309,18 @@ mod tests {
             .iter()
             .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
             .collect()
+    }
+
+    /// MariaDB reports the history list in its status (growth over the window from both
+    /// readings); MySQL does not, and then nothing is made up.
+    #[test]
+    fn history_list_from_the_status() {
+        let start = kv(&[("Innodb_history_list_length", "20235")]);
+        let end = kv(&[("Innodb_history_list_length", "22243")]);
+        assert_eq!(history_list(&start, &end), (Some(22243), Some(2008)));
+        assert_eq!(history_list(&[], &end), (Some(22243), None));
+        let mysql = kv(&[("Uptime", "10")]);
+        assert_eq!(history_list(&mysql, &mysql), (None, None));
     }
 
     fn vars(pairs: &[(&str, &str)]) -> BTreeMap<String, Variable> {

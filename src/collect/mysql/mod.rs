@@ -22,8 +22,10 @@ pub mod processlist;
 mod queries;
 pub mod server;
 pub mod settings;
+pub mod statement;
 mod storage;
 pub mod threads;
+pub mod transactions;
 pub mod url;
 
 use super::Failure;
@@ -143,7 +145,17 @@ impl Remote for Collector {
             &mut parts,
             rt,
         )?;
-        let processlist = read_processlist(&mut conn, &server, &privileges, &mut parts)?;
+        let (processlist, process_rows) =
+            read_processlist(&mut conn, &server, &privileges, &mut parts)?;
+        let history = derive::history_list(&status_start, &status_end);
+        let transactions = read_transactions(
+            &mut conn,
+            &server,
+            &privileges,
+            process_rows.as_deref(),
+            history,
+            &mut parts,
+        )?;
         let performance_schema = read_performance_schema(&mut conn, &server, &mut parts)?;
         let innodb_data_bytes = read_data_size(&mut conn, &server, &mut parts)?;
         let replica = read_replica(&mut conn, &server, &mut parts)?;
@@ -199,6 +211,7 @@ impl Remote for Collector {
             select1_rtt_max_ms: derive::max(&rtts),
             aborted_connections_logged: aborted_logged,
             processlist,
+            transactions,
             performance_schema,
             datadir,
             storage: Some(storage),
@@ -225,32 +238,111 @@ struct Server {
     read_timeout: std::time::Duration,
 }
 
+/// The processlist summarised, and its rows (for the transactions' sessions).
+type ProcesslistRead = (
+    Option<crate::snapshot::Processlist>,
+    Option<Vec<processlist::ProcessRow>>,
+);
+
 fn read_processlist(
     conn: &mut Conn,
     server: &Server,
     privileges: &BTreeSet<String>,
     parts: &mut Parts,
-) -> Result<Option<crate::snapshot::Processlist>, Failure> {
+) -> Result<ProcesslistRead, Failure> {
     if !privileges.contains("PROCESS") {
         parts.missing.push("PROCESS".to_owned());
         parts.notes.push(
-            "the processlist is left out: without the PROCESS privilege the server shows only \
+            "the processlist and the open transactions (INNODB_TRX) are left out: without the \
+             PROCESS privilege the server shows only \
              this account's own threads (GRANT PROCESS ON *.* TO the account)"
                 .to_owned(),
         );
-        return Ok(None);
+        return Ok((None, None));
     }
     match queries::processlist(conn) {
-        Ok((rows, truncated)) => Ok(Some(processlist::summarize(
-            &rows,
-            u64::from(conn.connection_id()),
-            truncated,
-        ))),
+        Ok((rows, truncated)) => Ok((
+            Some(processlist::summarize(
+                &rows,
+                u64::from(conn.connection_id()),
+                truncated,
+            )),
+            Some(rows),
+        )),
         Err(e) => {
             parts.left_out("the processlist", "PROCESS", &e, server.read_timeout)?;
-            Ok(None)
+            Ok((None, None))
         }
     }
+}
+
+/// The open transactions (`INNODB_TRX`, with `PROCESS`), the row-lock waits between them (only
+/// read when one waits), and the history list length where the status lacks it (MySQL).
+fn read_transactions(
+    conn: &mut Conn,
+    server: &Server,
+    privileges: &BTreeSet<String>,
+    process_rows: Option<&[processlist::ProcessRow]>,
+    history: (Option<u64>, Option<i64>),
+    parts: &mut Parts,
+) -> Result<Option<crate::snapshot::Transactions>, Failure> {
+    if !privileges.contains("PROCESS") {
+        // Named once, with the processlist.
+        return Ok(None);
+    }
+    let rt = server.read_timeout;
+    let (rows, truncated) = match queries::innodb_trx(conn) {
+        Ok(v) => v,
+        Err(e) => {
+            parts.left_out("the open transactions (INNODB_TRX)", "PROCESS", &e, rt)?;
+            return Ok(None);
+        }
+    };
+    let own = u64::from(conn.connection_id());
+    let mut waits = None;
+    if rows
+        .iter()
+        .any(|r| r.state == "LOCK WAIT" && r.session_id != own)
+    {
+        let privilege = match server.flavor {
+            Flavor::Mysql if server.version >= (8, 0, 0) => "SELECT on performance_schema",
+            _ => "PROCESS",
+        };
+        match queries::lock_waits(conn, server.flavor, server.version) {
+            Ok(w) => waits = Some(w),
+            Err(e) => parts.left_out("who blocks the row-lock waits", privilege, &e, rt)?,
+        }
+    }
+    let history = if history.0.is_some() {
+        history
+    } else {
+        match queries::history_list_length(conn) {
+            Ok(v) => (v, None),
+            Err(e) => {
+                parts.left_out(
+                    "the history list length (INNODB_METRICS)",
+                    "PROCESS",
+                    &e,
+                    rt,
+                )?;
+                (None, None)
+            }
+        }
+    };
+    let waits = waits
+        .as_ref()
+        .map(|(source, pairs)| transactions::LockWaits {
+            source,
+            pairs: pairs.as_slice(),
+        });
+    Ok(Some(transactions::summarize(
+        &rows,
+        truncated,
+        waits.as_ref(),
+        process_rows,
+        own,
+        history,
+    )))
 }
 
 fn read_performance_schema(
@@ -262,6 +354,7 @@ fn read_performance_schema(
         enabled: server.performance_schema,
         top_files_by_io_wait: None,
         top_digests_by_time: None,
+        digests_total_ms: None,
         top_synch_waits: None,
     };
     if !server.performance_schema {
@@ -279,7 +372,10 @@ fn read_performance_schema(
         Err(e) => parts.left_out("performance_schema file I/O", ps, &e, rt)?,
     }
     match queries::top_digests_by_time(conn) {
-        Ok(v) => p.top_digests_by_time = Some(v),
+        Ok((v, total)) => {
+            p.top_digests_by_time = Some(v);
+            p.digests_total_ms = total;
+        }
         Err(e) => parts.left_out("performance_schema statement digests", ps, &e, rt)?,
     }
     match queries::synch_instruments_on(conn) {

@@ -5,6 +5,7 @@
 //! statement must not fail the whole section.
 
 use super::processlist::{PROCESSLIST_LIMIT, ProcessRow};
+use super::transactions::{LOCK_WAITS_LIMIT, TRX_LIMIT, TrxRow};
 use crate::snapshot::{Digest, FileIo, Flavor, Replica, SynchWait, round2};
 use mysql::prelude::Queryable;
 use mysql::{Conn, Row, Value};
@@ -116,31 +117,112 @@ pub fn top_files_by_io_wait(conn: &mut Conn) -> mysql::Result<Vec<FileIo>> {
         .collect())
 }
 
-pub fn top_digests_by_time(conn: &mut Conn) -> mysql::Result<Vec<Digest>> {
+/// The top digests by total time, with when each last ran and the total time of every digest
+/// (the same on each row: an uncorrelated subquery, evaluated once), so a digest's share of the
+/// server's statement time is known without another round trip.
+pub fn top_digests_by_time(conn: &mut Conn) -> mysql::Result<(Vec<Digest>, Option<f64>)> {
     let rows: Vec<Row> = conn.query(
         "SELECT SCHEMA_NAME, DIGEST, LEFT(DIGEST_TEXT, 1000), COUNT_STAR, SUM_TIMER_WAIT, \
          AVG_TIMER_WAIT, MAX_TIMER_WAIT, SUM_ROWS_EXAMINED, SUM_ROWS_SENT, SUM_NO_INDEX_USED, \
-         SUM_CREATED_TMP_DISK_TABLES \
+         SUM_CREATED_TMP_DISK_TABLES, TIMESTAMPDIFF(MICROSECOND, LAST_SEEN, NOW(6)) / 1e6, \
+         (SELECT SUM(SUM_TIMER_WAIT) FROM performance_schema.events_statements_summary_by_digest) \
          FROM performance_schema.events_statements_summary_by_digest \
          ORDER BY SUM_TIMER_WAIT DESC LIMIT 10",
     )?;
-    Ok(rows
+    let total = rows.first().map(|r| ps_to_ms(r.as_ref(12)));
+    let digests = rows
         .iter()
-        .map(|r| Digest {
-            schema: text(r.as_ref(0)),
-            digest: text(r.as_ref(1)).unwrap_or_default(),
-            // Already normalised by the server; redacted again in case a build keeps literals.
-            text: crate::scan::redact::redact_sql(&text(r.as_ref(2)).unwrap_or_default(), 200),
-            count: count(r.as_ref(3)),
-            total_ms: ps_to_ms(r.as_ref(4)),
-            avg_ms: ps_to_ms(r.as_ref(5)),
-            max_ms: ps_to_ms(r.as_ref(6)),
-            rows_examined: count(r.as_ref(7)),
-            rows_sent: count(r.as_ref(8)),
-            no_index_used: count(r.as_ref(9)),
-            tmp_disk_tables: count(r.as_ref(10)),
+        .map(|r| {
+            let raw = text(r.as_ref(2)).unwrap_or_default();
+            Digest {
+                schema: text(r.as_ref(0)),
+                digest: text(r.as_ref(1)).unwrap_or_default(),
+                // Already normalised by the server; redacted again in case a build keeps literals.
+                text: crate::scan::redact::redact_sql(&raw, 200),
+                count: count(r.as_ref(3)),
+                total_ms: ps_to_ms(r.as_ref(4)),
+                avg_ms: ps_to_ms(r.as_ref(5)),
+                max_ms: ps_to_ms(r.as_ref(6)),
+                rows_examined: count(r.as_ref(7)),
+                rows_sent: count(r.as_ref(8)),
+                no_index_used: count(r.as_ref(9)),
+                tmp_disk_tables: count(r.as_ref(10)),
+                table: super::statement::first_table(&raw),
+                last_seen_s_ago: num(r.as_ref(11)).map(|s| round2(s.max(0.0))),
+            }
         })
-        .collect())
+        .collect();
+    // No digest at all: nothing ran, so the total is 0, not unknown.
+    Ok((digests, Some(total.unwrap_or(0.0))))
+}
+
+/// The oldest open InnoDB transactions (at most [`TRX_LIMIT`]; the flag says there were more),
+/// ages in whole seconds as `trx_started` has them. Needs `PROCESS`.
+pub fn innodb_trx(conn: &mut Conn) -> mysql::Result<(Vec<TrxRow>, bool)> {
+    let rows: Vec<Row> = conn.query(format!(
+        "SELECT trx_id, trx_mysql_thread_id, trx_state, \
+         TIMESTAMPDIFF(SECOND, trx_started, NOW()), \
+         TIMESTAMPDIFF(SECOND, trx_wait_started, NOW()), trx_rows_locked, trx_rows_modified, \
+         trx_tables_locked, LEFT(trx_query, 1000) \
+         FROM information_schema.INNODB_TRX ORDER BY trx_started LIMIT {}",
+        TRX_LIMIT + 1
+    ))?;
+    let truncated = rows.len() > TRX_LIMIT;
+    Ok((
+        rows.iter()
+            .take(TRX_LIMIT)
+            .map(|r| TrxRow {
+                trx_id: text(r.as_ref(0)).unwrap_or_default(),
+                session_id: count(r.as_ref(1)),
+                state: text(r.as_ref(2)).unwrap_or_default(),
+                age_s: num(r.as_ref(3)).unwrap_or(0.0),
+                lock_wait_s: num(r.as_ref(4)),
+                rows_locked: count(r.as_ref(5)),
+                rows_modified: count(r.as_ref(6)),
+                tables_locked: count(r.as_ref(7)),
+                query: text(r.as_ref(8)),
+            })
+            .collect(),
+        truncated,
+    ))
+}
+
+/// Who waits for whose row lock: `(requesting trx_id, blocking trx_id)`, and the table read.
+/// MySQL 8 moved them to `performance_schema.data_lock_waits` (needs `SELECT` on it); MariaDB
+/// and MySQL 5.7 keep `information_schema.INNODB_LOCK_WAITS` (needs `PROCESS`).
+pub fn lock_waits(
+    conn: &mut Conn,
+    flavor: Flavor,
+    version: (u32, u32, u32),
+) -> mysql::Result<(&'static str, Vec<(String, String)>)> {
+    let (source, sql) = match flavor {
+        Flavor::Mysql if version >= (8, 0, 0) => (
+            "performance_schema.data_lock_waits",
+            "SELECT REQUESTING_ENGINE_TRANSACTION_ID, BLOCKING_ENGINE_TRANSACTION_ID \
+             FROM performance_schema.data_lock_waits",
+        ),
+        _ => (
+            "information_schema.INNODB_LOCK_WAITS",
+            "SELECT requesting_trx_id, blocking_trx_id FROM information_schema.INNODB_LOCK_WAITS",
+        ),
+    };
+    let rows: Vec<Row> = conn.query(format!("{sql} LIMIT {LOCK_WAITS_LIMIT}"))?;
+    Ok((
+        source,
+        rows.iter()
+            .filter_map(|r| Some((text(r.as_ref(0))?, text(r.as_ref(1))?)))
+            .collect(),
+    ))
+}
+
+/// `trx_rseg_history_len` from `information_schema.INNODB_METRICS` (on by default), for MySQL,
+/// whose status has no `Innodb_history_list_length`. Needs `PROCESS`.
+pub fn history_list_length(conn: &mut Conn) -> mysql::Result<Option<u64>> {
+    let v: Option<Row> = conn.query_first(
+        "SELECT COUNT FROM information_schema.INNODB_METRICS \
+         WHERE NAME = 'trx_rseg_history_len' LIMIT 1",
+    )?;
+    Ok(v.map(|r| count(r.as_ref(0))))
 }
 
 /// Whether any mutex/rwlock/condition instrument is enabled and timed. They are off by default,
