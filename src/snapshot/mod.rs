@@ -13,6 +13,7 @@ mod logs;
 mod mysql;
 mod mysql_server;
 mod net;
+mod open_files;
 mod section;
 mod system;
 mod top;
@@ -34,7 +35,10 @@ pub use mysql_server::{
     ClientConnections, Login, LoginAttempt, MysqlServer, ServerConnections, ServerOption,
     ServerProcess,
 };
-pub use net::{Listener, Listeners, ProcessRef, SysctlValue, Tcp};
+pub use net::{
+    Conntrack, Listener, Listeners, LocalPorts, PortDestination, ProcessRef, SysctlValue, Tcp,
+};
+pub use open_files::{OpenFiles, OpenFilesProcess};
 pub use section::{Section, Status, round_ms};
 pub use system::{
     Cpu, Memory, Pressure, PressureLine, PressureResource, ProcessCpu, Processes, ThreadCpu,
