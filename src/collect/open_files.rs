@@ -12,6 +12,7 @@
 use super::mysql::locate::container_id;
 use crate::snapshot::{OpenFiles, OpenFilesProcess, round2};
 use std::collections::{BTreeMap, BTreeSet};
+use std::time::{Duration, Instant};
 
 /// Beyond the listeners' owners and the busiest processes, the limits of this many processes
 /// holding the most descriptors are read (one small file each).
@@ -19,6 +20,11 @@ const MOST_FDS: usize = 32;
 
 /// How many processes the snapshot lists.
 const TOP: usize = 10;
+
+/// Wall-time budget for counting every process's descriptors (a `stat` each, about 5 µs here):
+/// a host with tens of thousands of processes is counted in part, the listeners' owners and the
+/// busiest processes first.
+const COUNT_BUDGET: Duration = Duration::from_millis(20);
 
 /// The soft and hard `Max open files` of a `/proc/<pid>/limits` text (`unlimited` reads as
 /// `u64::MAX`; the kernel caps `RLIMIT_NOFILE` at `fs.nr_open`, so it never says so).
@@ -102,16 +108,26 @@ pub fn read(listening: &BTreeSet<i32>, busiest: &[i32]) -> OpenFiles {
     // doctor itself always has descriptors open: a size of 0 means an older kernel.
     let sized = fd_dir_size(me).is_some_and(|n| n > 0);
     let mut counts: BTreeMap<i32, u64> = BTreeMap::new();
+    for pid in listening.iter().chain(busiest) {
+        let n = if sized {
+            fd_dir_size(*pid)
+        } else {
+            fd_listing(*pid)
+        };
+        if let Some(n) = n {
+            counts.insert(*pid, n);
+        }
+    }
+    let mut complete = sized;
     if sized {
+        let started = Instant::now();
         for pid in pids() {
+            if started.elapsed() > COUNT_BUDGET {
+                complete = false;
+                break;
+            }
             if let Some(n) = fd_dir_size(pid) {
                 counts.insert(pid, n);
-            }
-        }
-    } else {
-        for pid in listening.iter().chain(busiest) {
-            if let Some(n) = fd_listing(*pid) {
-                counts.insert(*pid, n);
             }
         }
     }
@@ -168,6 +184,7 @@ pub fn read(listening: &BTreeSet<i32>, busiest: &[i32]) -> OpenFiles {
     OpenFiles {
         method: if sized { "fd-dir-size" } else { "listing" }.to_owned(),
         counted: counts.len() as u32,
+        complete,
         limits_read,
         top: rows,
     }

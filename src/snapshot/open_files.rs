@@ -13,6 +13,9 @@ pub struct OpenFiles {
     pub method: String,
     /// Processes whose descriptors were counted.
     pub counted: u32,
+    /// False when counting every process stopped at its 20 ms budget (the listeners' owners and
+    /// the busiest processes are counted first), or with `listing`, which counts only those.
+    pub complete: bool,
     /// Processes whose limits (`/proc/<pid>/limits`) were read: the listeners' owners, the
     /// busiest processes, and those holding the most descriptors.
     pub limits_read: u32,

@@ -11,6 +11,9 @@
 
 #![allow(dead_code)] // each test binary uses a different part of the lab
 
+#[path = "host_limits.rs"]
+pub mod host_limits;
+
 use std::io::Write as _;
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
@@ -55,6 +58,8 @@ pub const SCENARIOS: &[(&str, Option<&str>)] = &[
     ("load-not-reaching-server", Some("load-not-reaching-server")),
     ("mysql-memory-over-limit", Some("mysql-memory-over-limit")),
     ("diary-in-containers", Some("db-pool-exhausted")),
+    ("open-files-limit", Some("open-files-limit")),
+    ("ephemeral-ports", Some("ephemeral-ports-exhausted")),
     ("healthy", None),
 ];
 
@@ -79,6 +84,13 @@ pub struct Running {
     pub device: Option<String>,
     /// `mysql://root@127.0.0.1:PORT` of the scenario's private server, for cross-checks.
     pub mysql_root_url: Option<String>,
+    /// The scenario's own server process, for cross-checks of its figures.
+    pub pid: Option<u32>,
+    /// A command doctor runs under (`ip netns exec NS`): the scenario's machine is a network
+    /// namespace of its own.
+    pub wrapper: Vec<String>,
+    /// That namespace's name (`ip netns`).
+    pub netns: Option<String>,
     teardown: Vec<Box<dyn FnOnce() + Send>>,
 }
 
@@ -102,6 +114,9 @@ impl Running {
             app_container: None,
             device: None,
             mysql_root_url: None,
+            pid: None,
+            wrapper: Vec::new(),
+            netns: None,
             teardown: Vec::new(),
         }
     }
@@ -168,6 +183,8 @@ pub fn start(name: &str, port_base: u16) -> Running {
             diary_in_containers(port_base + 40, container_db_port(port_base, 2))
         }
         "healthy" => healthy(port_base + 10, container_db_port(port_base, 0)),
+        "open-files-limit" => host_limits::open_files_limit(port_base + 5),
+        "ephemeral-ports" => host_limits::ephemeral_ports(port_base + 6),
         other => panic!("no scenario `{other}`; scenarios are: {SCENARIOS:?}"),
     }
 }
