@@ -368,7 +368,12 @@ fn live_ephemeral_ports() {
         summary(&report)
     );
     assert_eq!(findings[0]["severity"], "critical", "{}", summary(&report));
-    assert_eq!(findings[0]["score"], 100, "{}", summary(&report));
+    assert_eq!(
+        findings[0]["score"].as_f64(),
+        Some(100.0),
+        "{}",
+        summary(&report)
+    );
     assert_eq!(code, 1);
 }
 
