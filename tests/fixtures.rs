@@ -187,7 +187,8 @@ fn missing_field_is_not_checked() {
 /// must stay quiet wherever the server is busy or the load arrives. It fires on exactly those
 /// where nothing arrives and the machine is idle — `mysql-sleepers`,
 /// `mysql-locked-out-sleepers` and `mysql-memory-over-limit` (a light load on a server whose
-/// trouble is still to come) — and ranks below their own cause there.
+/// trouble is still to come), and `ephemeral-ports` (the client's `connect()` fails for want of
+/// a local port, so nothing reaches the server) — and ranks below their own cause there.
 #[test]
 fn under_load_other_scenarios_keep_their_cause() {
     let rules = rules();
@@ -223,7 +224,10 @@ fn under_load_other_scenarios_keep_their_cause() {
             fired,
             matches!(
                 *name,
-                "mysql-sleepers" | "mysql-locked-out-sleepers" | "mysql-memory-over-limit"
+                "mysql-sleepers"
+                    | "mysql-locked-out-sleepers"
+                    | "mysql-memory-over-limit"
+                    | "ephemeral-ports"
             ),
             "{name} under load: {ranked:?}"
         );
@@ -292,7 +296,7 @@ fn rendered(name: &str) -> (String, String, String) {
 
 /// Fixtures edited by hand from a recorded one, for what one machine cannot record; each says
 /// so, and why, in its sections' notes.
-const HAND_EDITED: &[&str] = &["mysql-slow-disk-not-visible"];
+const HAND_EDITED: &[&str] = &["mysql-slow-disk-not-visible", "conntrack-table-full"];
 
 #[test]
 fn rendered_reports() {
@@ -396,4 +400,35 @@ fn slow_storage_doctor_cannot_see_stands_alone() {
     let recorded = analyze(&rules(), &fixture("mysql-slow-disk"));
     let ids: Vec<&str> = recorded.findings.iter().map(|f| f.id.as_str()).collect();
     assert_eq!(ids, ["disk-io-saturation", "mysql-slow-storage"]);
+}
+
+/// A full connection-tracking table, which no scenario fills (the table is the machine's, its size
+/// read-only in a namespace of its own): the healthy recording with the table's figures moved,
+/// saying so; the rule ranks it first, and the recorded original stays quiet.
+#[test]
+fn conntrack_table_full_is_a_marked_copy_of_healthy() {
+    let snap = fixture("conntrack-table-full");
+    assert!(
+        snap.tcp
+            .notes
+            .iter()
+            .any(|n| n.starts_with("hand-edited copy of")),
+        "marked as hand-edited: {:?}",
+        snap.tcp.notes
+    );
+    let a = analyze(&rules(), &snap);
+    let ids: Vec<&str> = a.findings.iter().map(|f| f.id.as_str()).collect();
+    assert_eq!(ids.first(), Some(&"conntrack-table-full"), "{ids:?}");
+    let healthy = analyze(&rules(), &fixture("healthy"));
+    assert!(
+        healthy
+            .findings
+            .iter()
+            .all(|f| f.id != "conntrack-table-full")
+    );
+    let ct = fixture("healthy").tcp.get().unwrap().conntrack.clone();
+    assert!(
+        ct.is_some(),
+        "the healthy recording read the conntrack table"
+    );
 }

@@ -4,7 +4,7 @@
 
 mod support;
 
-use serde_json::Value;
+use serde_json::{Value, json};
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::process::{Command, Stdio};
@@ -562,4 +562,191 @@ fn blockdev_matches_lsblk() {
     let dev = doctor::collect::blockdev::of_path(here).expect("the crate lives on a block device");
     assert_eq!(dev.name, disk);
     assert_eq!(dev.rotational, Some(rotational));
+}
+
+/// A process started with `prlimit --nofile=300:400` holding 250 descriptors more than it
+/// started with: doctor's count and limits for it are `ls /proc/PID/fd | wc -l` and `prlimit`'s.
+#[test]
+fn open_files_match_ls_and_prlimit() {
+    require("prlimit", "util-linux");
+    require("python3", "python3");
+    let mut child = Command::new("prlimit")
+        .args([
+            "--nofile=300:400",
+            "python3",
+            "-c",
+            "import os, sys, time\n\
+             fds = [os.open('/dev/null', os.O_RDONLY) for _ in range(250)]\n\
+             print('ready', flush=True)\n\
+             time.sleep(30)",
+        ])
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("prlimit runs");
+    let pid = child.id();
+    let mut line = String::new();
+    std::io::BufRead::read_line(
+        &mut std::io::BufReader::new(child.stdout.as_mut().unwrap()),
+        &mut line,
+    )
+    .unwrap();
+    assert_eq!(line.trim(), "ready");
+    let snap = snapshot_json("100ms");
+    let ls: u64 = run("sh", &["-c", &format!("ls /proc/{pid}/fd | wc -l")])
+        .trim()
+        .parse()
+        .unwrap();
+    let limits: Vec<u64> = run(
+        "prlimit",
+        &[
+            "--pid",
+            &pid.to_string(),
+            "--nofile",
+            "--noheadings",
+            "--raw",
+            "-o",
+            "SOFT,HARD",
+        ],
+    )
+    .split_whitespace()
+    .map(|x| x.parse().unwrap())
+    .collect();
+    let _ = child.kill();
+    let _ = child.wait();
+    let of = &snap["processes"]["open_files"];
+    assert_eq!(of["method"], "fd-dir-size", "Linux 6.2+ here: {of}");
+    let row = of["top"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["pid"] == pid)
+        .unwrap_or_else(|| panic!("pid {pid} at {ls}/300 is not in {of}"));
+    assert!(ls >= 250, "ls /proc/{pid}/fd: {ls}");
+    assert_eq!(row["fds"], ls, "{row}");
+    assert_eq!(limits, [300, 400]);
+    assert_eq!(
+        (&row["soft_limit"], &row["hard_limit"]),
+        (&json!(300), &json!(400))
+    );
+    assert_eq!(row["name"], "python3");
+}
+
+/// Connections to a local listener closed by the client first leave their ephemeral ports in
+/// `TIME_WAIT`: doctor counts them for that destination as `ss -tan state time-wait` does, and
+/// its range is `sysctl`'s.
+#[test]
+fn local_ports_per_destination_match_ss() {
+    require("ss", "iproute2");
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    listener.set_nonblocking(true).unwrap();
+    for _ in 0..20 {
+        let c = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+        // The server end is accepted and kept open until the client has closed first.
+        let server = loop {
+            if let Ok((s, _)) = listener.accept() {
+                break s;
+            }
+        };
+        drop(c);
+        std::thread::sleep(Duration::from_millis(2));
+        drop(server);
+    }
+    let dst = format!("dst 127.0.0.1:{port}");
+    let ss = || {
+        run("ss", &["-Htan", "state", "time-wait", &dst])
+            .lines()
+            .filter(|l| !l.trim().is_empty())
+            .count()
+    };
+    let before = ss();
+    let snap = snapshot_json("100ms");
+    let after = ss();
+    assert_eq!((before, after), (20, 20), "TIME_WAIT lasts 60 s");
+    let lp = &snap["tcp"]["local_ports"];
+    let range: Vec<u64> = run("sysctl", &["-n", "net.ipv4.ip_local_port_range"])
+        .split_whitespace()
+        .map(|x| x.parse().unwrap())
+        .collect();
+    assert_eq!(
+        (
+            lp["range_low"].as_u64().unwrap(),
+            lp["range_high"].as_u64().unwrap()
+        ),
+        (range[0], range[1])
+    );
+    let remote = format!("127.0.0.1:{port}");
+    let d = lp["destinations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["remote"] == remote.as_str())
+        .unwrap_or_else(|| panic!("{remote} not among {lp}"));
+    assert_eq!(
+        (&d["time_wait"], &d["sockets"]),
+        (&json!(20), &json!(20)),
+        "{d}"
+    );
+    assert_eq!(d["loopback"], true);
+}
+
+/// The conntrack table's count is what `conntrack -C` prints, and its statistics summed over
+/// the CPUs are what `conntrack -S` prints, between two snapshots (counters only grow).
+#[test]
+fn conntrack_matches_conntrack_tool() {
+    require("conntrack", "conntrack");
+    let a = snapshot_json("100ms");
+    let count: u64 = run("conntrack", &["-C"]).trim().parse().unwrap();
+    let stats = run("conntrack", &["-S"]);
+    let b = snapshot_json("100ms");
+    let mut sums: BTreeMap<String, u64> = BTreeMap::new();
+    for line in stats.lines() {
+        for kv in line.split_whitespace() {
+            if let Some((k, v)) = kv.split_once('=')
+                && let Ok(v) = v.parse::<u64>()
+                && k != "cpu"
+            {
+                *sums.entry(k.to_owned()).or_default() += v;
+            }
+        }
+    }
+    let (ca, cb) = (&a["tcp"]["conntrack"], &b["tcp"]["conntrack"]);
+    assert!(ca.is_object(), "nf_conntrack is loaded here: {}", a["tcp"]);
+    // The count is a gauge: bracketed by doctor's two readings (entries come and go).
+    let (lo, hi) = {
+        let (x, y) = (ca["count"].as_u64().unwrap(), cb["count"].as_u64().unwrap());
+        (x.min(y), x.max(y))
+    };
+    // Other connections on this machine add and expire entries between the readings: allow
+    // what moved between doctor's two readings, and 5% more.
+    let slack = (hi - lo).max(count / 20 + 10);
+    assert!(
+        count.abs_diff(lo) <= slack || (lo..=hi).contains(&count),
+        "conntrack -C {count}, doctor {lo}..{hi}"
+    );
+    assert_eq!(
+        ca["max"],
+        json!(
+            run("sysctl", &["-n", "net.netfilter.nf_conntrack_max"])
+                .trim()
+                .parse::<u64>()
+                .unwrap()
+        )
+    );
+    for name in [
+        "drop",
+        "early_drop",
+        "insert_failed",
+        "invalid",
+        "found",
+        "insert",
+    ] {
+        let v = sums[name];
+        let x = ca["stats"][name]["total"].as_u64().unwrap();
+        let y = cb["stats"][name]["total"].as_u64().unwrap();
+        assert!(
+            x <= v && v <= y,
+            "{name}: conntrack -S {v}, doctor {x}..{y}"
+        );
+    }
 }

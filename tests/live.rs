@@ -70,7 +70,7 @@ fn check_during_with(
                 .spawn()
                 .expect("vmstat runs")
         });
-        let out = Command::new(env!("CARGO_BIN_EXE_doctor"))
+        let out = doctor_for(&running)
             .args(["check", "--format", "json", "--quiet"])
             .arg(format!("--interval={}s", running.window_s))
             .args(&running.doctor_args)
@@ -123,6 +123,19 @@ fn check_during_with(
         "another workload ran during every attempt at {name}; vmstat saw:\n{}",
         seen.join("\n")
     );
+}
+
+/// doctor, run the way the scenario's operator would: under its wrapper (`ip netns exec NS`)
+/// when the scenario's machine is a network namespace of its own.
+fn doctor_for(running: &lab::Running) -> Command {
+    match running.wrapper.split_first() {
+        Some((cmd, args)) => {
+            let mut c = Command::new(cmd);
+            c.args(args).arg(env!("CARGO_BIN_EXE_doctor"));
+            c
+        }
+        None => Command::new(env!("CARGO_BIN_EXE_doctor")),
+    }
 }
 
 fn summary(report: &serde_json::Value) -> String {
@@ -236,6 +249,132 @@ fn live_pool_queue_limit() {
 #[test]
 fn live_container_cpu_throttled() {
     live("container-cpu-throttled");
+}
+
+/// A server at its open-files limit (`prlimit --nofile=64:64`): doctor ranks the limit first
+/// with the accept-queue overflow it causes under it, and its figures for the server are those
+/// of `ls /proc/PID/fd | wc -l` and `prlimit` read right after doctor's window.
+#[test]
+fn live_open_files_limit() {
+    use lab::host_limits::{NOFILE, ls_fd_count, prlimit_nofile};
+    let (report, code) = check_during_with(
+        "open-files-limit",
+        |_| Vec::new(),
+        |running, snap| {
+            let pid = running.pid.expect("the scenario's server");
+            let (fds, (soft, hard)) = (ls_fd_count(pid), prlimit_nofile(pid));
+            assert_eq!((soft, hard), (NOFILE, NOFILE));
+            assert!(fds >= NOFILE, "ls /proc/{pid}/fd: {fds}");
+            let of = snap.processes.get().unwrap().open_files.as_ref().unwrap();
+            assert_eq!(of.method, "fd-dir-size");
+            let row = of
+                .top
+                .iter()
+                .find(|p| p.pid == pid as i32)
+                .unwrap_or_else(|| panic!("pid {pid} not in {:?}", of.top));
+            assert_eq!(
+                (
+                    row.fds,
+                    row.soft_limit,
+                    row.hard_limit,
+                    row.used_pct,
+                    row.listens
+                ),
+                (fds, soft, hard, (fds * 10_000 / soft) as f64 / 100.0, true),
+                "{row:?}"
+            );
+            assert_eq!(row.name, "perl");
+            assert_eq!(
+                of.top[0].pid, pid as i32,
+                "the server is the closest to its limit"
+            );
+        },
+    );
+    let findings = report["findings"].as_array().unwrap();
+    assert_eq!(
+        findings[0]["id"],
+        "open-files-limit",
+        "{}",
+        summary(&report)
+    );
+    assert_eq!(findings[0]["severity"], "critical", "{}", summary(&report));
+    let overflow = findings
+        .iter()
+        .find(|f| f["id"] == "tcp-accept-queue-overflow")
+        .unwrap_or_else(|| panic!("no accept-queue overflow:\n{}", summary(&report)));
+    assert_eq!(overflow["explained_by"], "open-files-limit");
+    let from: Vec<_> = findings[0]["from"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|g| (g["name"].as_str().unwrap(), g["outcome"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        from,
+        [
+            ("descriptors against the limit", "fired"),
+            ("app log", "fired")
+        ]
+    );
+    assert_eq!(code, 1);
+}
+
+/// A connect-per-request client out of ephemeral ports in a namespace of its own: doctor, run
+/// in that namespace, ranks it first; its range is the one `sysctl` shows there and the
+/// destination's `TIME_WAIT` sockets are those `ss -tan state time-wait` counts.
+#[test]
+fn live_ephemeral_ports() {
+    use lab::host_limits::{PORT_RANGE, SERVER_ADDR, ss_time_wait};
+    let (report, code) = check_during_with(
+        "ephemeral-ports",
+        |_| Vec::new(),
+        |running, snap| {
+            let ns = running.netns.as_deref().unwrap();
+            let range = lab::tool(
+                "ip",
+                &[
+                    "netns",
+                    "exec",
+                    ns,
+                    "sysctl",
+                    "-n",
+                    "net.ipv4.ip_local_port_range",
+                ],
+            );
+            let tw = ss_time_wait(ns);
+            let lp = snap.tcp.get().unwrap().local_ports.as_ref().unwrap();
+            assert_eq!(
+                format!("{} {}", lp.range_low, lp.range_high),
+                range.split_whitespace().collect::<Vec<_>>().join(" ")
+            );
+            assert_eq!(
+                (lp.range_low, lp.range_high),
+                (u32::from(PORT_RANGE.0), u32::from(PORT_RANGE.1))
+            );
+            assert_eq!((lp.range_size, lp.reserved, lp.usable), (40, 0, 40));
+            let d = &lp.destinations[0];
+            assert_eq!(d.remote, format!("{SERVER_ADDR}:{}", running.port.unwrap()));
+            assert!(!d.loopback);
+            // The client takes a port back as soon as one leaves TIME_WAIT: the range stays
+            // full, in doctor's reading and in ss's a moment later.
+            assert_eq!((d.time_wait, tw), (40, 40), "{d:?}");
+        },
+    );
+    let findings = report["findings"].as_array().unwrap();
+    assert_eq!(
+        findings[0]["id"],
+        "ephemeral-ports-exhausted",
+        "{}",
+        summary(&report)
+    );
+    assert_eq!(findings[0]["severity"], "critical", "{}", summary(&report));
+    assert_eq!(
+        findings[0]["score"].as_f64(),
+        Some(100.0),
+        "{}",
+        summary(&report)
+    );
+    assert_eq!(code, 1);
 }
 
 #[test]
@@ -739,7 +878,7 @@ fn record() {
         let tmp = dir.join(format!(".{name}.json.new"));
         {
             let running = lab::start(name, RECORD_PORTS);
-            let status = Command::new(env!("CARGO_BIN_EXE_doctor"))
+            let status = doctor_for(&running)
                 .args(["snapshot", "--interval", "5s", "--quiet"])
                 .args(&running.doctor_args)
                 .arg("--out")

@@ -17,7 +17,7 @@ declare -A provides=(
   [dockerd]=docker.io [docker]=docker.io [mysqltuner]=mysqltuner [/usr/bin/time]=time [busybox]=busybox-static
   [pidstat]=sysstat [perl]=perl-base [mkswap]=util-linux [swapon]=util-linux
   [node]=nodejs [npm]=npm [mariadb]=mariadb-client
-  [nsenter]=util-linux [setpriv]=util-linux [ip]=iproute2
+  [nsenter]=util-linux [setpriv]=util-linux [ip]=iproute2 [prlimit]=util-linux [conntrack]=conntrack
   [mariadb]=mariadb-client [openssl]=openssl [lsblk]=util-linux [findmnt]=util-linux
   [losetup]=mount [mount]=mount [umount]=mount [mkfs.ext4]=e2fsprogs [python3]=python3 [tar]=tar
 )

@@ -5,6 +5,7 @@
 //! A collector that fails becomes an `error` section with the reason; the others carry on.
 
 pub mod blockdev;
+mod conntrack;
 mod cpu;
 mod disk;
 pub mod docker;
@@ -12,11 +13,13 @@ mod failure;
 mod hostinfo;
 mod listeners;
 pub mod load_test;
+mod local_ports;
 pub mod logs;
 mod memory;
 mod mounts;
 pub mod mysql;
 mod mysql_run;
+mod open_files;
 mod options;
 mod overhead;
 pub mod owners;
@@ -152,7 +155,13 @@ pub fn snapshot(opts: &Options, on_tick: &mut dyn FnMut(Duration)) -> Snapshot {
     let disks = disks.finish(|s| disk::finish(s, seconds));
     let tcp = tcp.finish(|s| tcp::finish(s, seconds));
     let listeners = listeners.finish(listeners::finish);
-    let processes = processes.finish(|s| processes::finish(s, seconds));
+    let listening = listeners.get().map_or_else(Default::default, |l| {
+        l.sockets
+            .iter()
+            .filter_map(|s| s.process.as_ref().map(|p| p.pid))
+            .collect()
+    });
+    let processes = processes.finish(|s| processes::finish(s, seconds, &listening));
     let pressure = pressure.finish(|s| pressure::finish(s, seconds));
     let load_test = finish_load_test(load_test, seconds);
     let (mysql, mut mysql_server) = mysql.finish(window_end + opts.grace, seconds);

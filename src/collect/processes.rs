@@ -1,8 +1,8 @@
 //! The processes that used the most CPU over the window, from `/proc/<pid>/stat`.
 
-use super::Failure;
+use super::{Failure, open_files};
 use crate::snapshot::{ProcessCpu, Processes, ThreadCpu, pct, rate, round2};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::time::Instant;
 
 /// How many processes the snapshot lists.
@@ -133,7 +133,9 @@ pub fn begin() -> Result<Start, Failure> {
     })
 }
 
-pub fn finish(start: Start, seconds: f64) -> Result<Processes, Failure> {
+/// The end reading. `listening`: the pids holding a listening socket, whose open-files limits
+/// are read with the busiest processes' (`open_files`).
+pub fn finish(start: Start, seconds: f64, listening: &BTreeSet<i32>) -> Result<Processes, Failure> {
     let end = read_all()?;
     let ticks = procfs::ticks_per_second();
     let mut out = compute(&start.procs, &end, ticks, procfs::page_size(), seconds);
@@ -145,6 +147,8 @@ pub fn finish(start: Start, seconds: f64) -> Result<Processes, Failure> {
             }
         }
     }
+    let busiest: Vec<i32> = out.top.iter().map(|p| p.pid).collect();
+    out.open_files = Some(open_files::read(listening, &busiest));
     Ok(out)
 }
 
@@ -210,6 +214,7 @@ pub fn compute(
         count: b.len() as u32,
         threads: b.values().map(|r| r.threads).sum(),
         top,
+        open_files: None,
     }
 }
 

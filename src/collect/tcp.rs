@@ -1,7 +1,7 @@
 //! TCP counters (`/proc/net/snmp`, `/proc/net/netstat`), the sysctls that bound TCP queues, and
 //! sockets per state.
 
-use super::{Failure, parse, read, sockdiag};
+use super::{Failure, conntrack, local_ports, parse, read, sockdiag};
 use crate::snapshot::{Counter, SysctlValue, Tcp};
 use netlink_packet_sock_diag::inet::StateFlags;
 use std::collections::BTreeMap;
@@ -30,7 +30,10 @@ const GAUGES: &[&str] = &[
     "TcpCurrEstab",
 ];
 
-pub struct Start(BTreeMap<String, i64>);
+pub struct Start {
+    counters: BTreeMap<String, i64>,
+    conntrack: Option<conntrack::Start>,
+}
 
 fn counters() -> Result<BTreeMap<String, i64>, Failure> {
     let mut c = parse::snmp_pairs(&read("/proc/net/snmp")?, &["Tcp"]);
@@ -42,18 +45,34 @@ fn counters() -> Result<BTreeMap<String, i64>, Failure> {
 }
 
 pub fn begin() -> Result<Start, Failure> {
-    counters().map(Start)
+    Ok(Start {
+        counters: counters()?,
+        conntrack: conntrack::begin(),
+    })
 }
 
 pub fn finish(start: Start, seconds: f64) -> Result<Tcp, Failure> {
     let end = counters()?;
-    let states = sockdiag::dump(StateFlags::all())
-        .map(|sockets| count_states(&sockets))
-        .unwrap_or_default();
+    let sockets = sockdiag::dump(StateFlags::all()).ok();
+    let states = sockets.as_deref().map(count_states).unwrap_or_default();
+    let sysctls = read_sysctls();
+    // The range as read with the other sysctls; without the socket dump there is nothing to
+    // count against it.
+    let local_ports = sysctls
+        .get("net.ipv4.ip_local_port_range")
+        .and_then(|v| local_ports::parse_range(&v.to_string()))
+        .zip(sockets.as_deref())
+        .map(|(range, sockets)| {
+            let reserved = std::fs::read_to_string("/proc/sys/net/ipv4/ip_local_reserved_ports")
+                .unwrap_or_default();
+            local_ports::compute(range, &reserved, sockets)
+        });
     Ok(Tcp {
-        counters: combine(&start.0, &end, seconds),
-        sysctls: read_sysctls(),
+        counters: combine(&start.counters, &end, seconds),
+        sysctls,
         states,
+        local_ports,
+        conntrack: conntrack::finish(start.conntrack, seconds),
     })
 }
 

@@ -41,6 +41,7 @@ macro_rules! embed {
 /// The built-in pattern files, sorted by name. A file added to `rules/logs/` must be listed here
 /// too: the catalogue test compares this list with the folder.
 pub const EMBEDDED: &[(&str, &str)] = embed![
+    "cannot-assign-requested-address",
     "connection-reset-by-peer",
     "go-sql-bad-connection",
     "hikaricp-connection-timeout",
@@ -53,6 +54,7 @@ pub const EMBEDDED: &[(&str, &str)] = embed![
     "mysql-server-gone-away",
     "mysql-too-many-connections",
     "mysql2-closed-state",
+    "nf-conntrack-table-full",
     "nginx-no-live-upstreams",
     "nginx-upstream-timed-out",
     "nginx-worker-connections",

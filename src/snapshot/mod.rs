@@ -14,6 +14,7 @@ mod mysql;
 mod mysql_server;
 mod mysql_trx;
 mod net;
+mod open_files;
 mod section;
 mod system;
 mod top;
@@ -36,7 +37,10 @@ pub use mysql_server::{
     ServerProcess,
 };
 pub use mysql_trx::{Transaction, Transactions};
-pub use net::{Listener, Listeners, ProcessRef, SysctlValue, Tcp};
+pub use net::{
+    Conntrack, Listener, Listeners, LocalPorts, PortDestination, ProcessRef, SysctlValue, Tcp,
+};
+pub use open_files::{OpenFiles, OpenFilesProcess};
 pub use section::{Section, Status, round_ms};
 pub use system::{
     Cpu, Memory, Pressure, PressureLine, PressureResource, ProcessCpu, Processes, ThreadCpu,

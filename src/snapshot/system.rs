@@ -1,6 +1,6 @@
 //! CPU, memory, pressure and process figures of the host.
 
-use super::Counter;
+use super::{Counter, OpenFiles};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -107,6 +107,10 @@ pub struct Processes {
     pub threads: u32,
     /// The busiest processes by CPU over the window, busiest first.
     pub top: Vec<ProcessCpu>,
+    /// Open descriptors against the open-files limit, read at the end of the window (absent in
+    /// snapshots from before doctor read them).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub open_files: Option<OpenFiles>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]

