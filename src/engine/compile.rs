@@ -244,10 +244,12 @@ impl Catalogue {
                         rule.id
                     )),
                     (_, None) => Some(format!("`explains` names `{target}`, which is not a rule")),
-                    (_, Some(Kind::RootCause)) => Some(format!(
-                        "`explains` names `{target}`, which is a root cause, not a symptom"
-                    )),
-                    (_, Some(Kind::Symptom)) => None,
+                    // A cause may explain a symptom or another cause it brings about
+                    // (full scans saturate the CPU), never itself.
+                    (_, Some(_)) if *target == rule.id => {
+                        Some(format!("`{target}` cannot explain itself"))
+                    }
+                    (_, Some(_)) => None,
                 };
                 if let Some(problem) = problem {
                     return Err(rules::at(source, *offset, problem));
@@ -520,5 +522,9 @@ mod tests {
             .to_string();
         assert!(e.starts_with("d/x.toml:9:"), "{e}");
         assert!(e.contains("`nope`, which is not a rule"), "{e}");
+        let e = compile("when = \"true\"\nscore = \"1\"\nexplains = [\"x\"]\n")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("`x` cannot explain itself"), "{e}");
     }
 }

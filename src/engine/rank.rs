@@ -1,10 +1,14 @@
 //! Ordering the firing rules.
 //!
 //! By score, with one exception that makes the report read as an explanation: a firing root cause
-//! that lists a firing symptom in `explains` comes first and the symptom is shown under it (a slow
-//! disk explains a full pool queue). A symptom explained by several firing causes goes under the
-//! strongest. A group ranks by its strongest member, so a loud symptom pulls its cause up rather
-//! than pushing it down.
+//! that lists a firing finding in `explains` comes first and that finding is shown under it (a
+//! slow disk explains a full pool queue). What a root cause explains is usually a symptom, but
+//! may be another root cause it brings about (full table scans explain a saturated CPU, which
+//! explains an overflowing accept queue): chains are followed to the cause at their start, and
+//! everything along them is shown under it, each finding naming the cause that explains it
+//! directly. A finding explained by several firing causes goes under the strongest; two causes
+//! that explain each other put the weaker under the stronger. A group ranks by its strongest
+//! member, so a loud symptom pulls its cause up rather than pushing it down.
 
 use super::class::Kind;
 use super::outcome::Finding;
@@ -26,26 +30,55 @@ pub fn rank<S: std::hash::BuildHasher>(
     let mut causes: Vec<&Finding> = fired.iter().filter(|f| f.kind == Kind::RootCause).collect();
     causes.sort_by(|a, b| by_strength(a, b));
 
-    // Each firing symptom goes under the strongest firing cause that explains it.
+    // Each firing finding's direct explainer: the strongest firing cause (not itself) that lists it.
     let mut parent: HashMap<&str, &str> = HashMap::new();
-    for f in fired.iter().filter(|f| f.kind == Kind::Symptom) {
+    for f in &fired {
         if let Some(cause) = causes.iter().find(|c| {
-            explains
-                .get(c.id.as_str())
-                .is_some_and(|ids| ids.contains(&f.id))
+            c.id != f.id
+                && explains
+                    .get(c.id.as_str())
+                    .is_some_and(|ids| ids.contains(&f.id))
         }) {
             parent.insert(f.id.as_str(), cause.id.as_str());
         }
     }
+    // Causes that explain each other in a circle: the strongest of the circle starts it.
+    for c in &causes {
+        let mut seen = vec![c.id.as_str()];
+        let mut at = c.id.as_str();
+        while let Some(&next) = parent.get(at) {
+            if let Some(i) = seen.iter().position(|s| *s == next) {
+                let circle = &seen[i..];
+                let start = causes
+                    .iter()
+                    .find(|k| circle.contains(&k.id.as_str()))
+                    .map(|k| k.id.as_str());
+                if let Some(start) = start {
+                    parent.remove(start);
+                }
+                break;
+            }
+            seen.push(next);
+            at = next;
+        }
+    }
+    // The cause at the start of each finding's chain.
+    let top_of = |id: &str| -> Option<&str> {
+        let mut at = parent.get(id).copied()?;
+        while let Some(&next) = parent.get(at) {
+            at = next;
+        }
+        Some(at)
+    };
 
-    // Groups: a top-level finding and the symptoms under it.
+    // Groups: a top-level finding and everything its chains explain.
     let mut groups: Vec<(&Finding, Vec<&Finding>)> = fired
         .iter()
         .filter(|f| !parent.contains_key(f.id.as_str()))
         .map(|top| {
             let mut children: Vec<&Finding> = fired
                 .iter()
-                .filter(|f| parent.get(f.id.as_str()) == Some(&top.id.as_str()))
+                .filter(|f| top_of(f.id.as_str()) == Some(top.id.as_str()))
                 .collect();
             children.sort_by(|a, b| by_strength(a, b));
             (top, children)
@@ -67,7 +100,7 @@ pub fn rank<S: std::hash::BuildHasher>(
         out.push(head);
         for c in children {
             let mut child = c.clone();
-            child.explained_by = Some(top.id.clone());
+            child.explained_by = parent.get(c.id.as_str()).map(|p| (*p).to_owned());
             out.push(child);
         }
     }
@@ -149,5 +182,46 @@ mod tests {
             &explains,
         );
         assert_eq!(ids(&out), [("b", 1), ("q", 2), ("a", 3)]);
+    }
+
+    /// Full scans explain the CPU they saturate, which explains the overflowing accept queue:
+    /// all of it under the scans, each naming its direct explainer.
+    #[test]
+    fn a_cause_explains_another_cause_and_chains_end_at_their_start() {
+        let scans = vec!["cpu".to_owned(), "pool".to_owned()];
+        let cpu = vec!["queue".to_owned()];
+        let explains = HashMap::from([("scans", scans.as_slice()), ("cpu", cpu.as_slice())]);
+        let out = rank(
+            vec![
+                f("queue", Kind::Symptom, 95.0),
+                f("cpu", Kind::RootCause, 90.0),
+                f("scans", Kind::RootCause, 60.0),
+                f("other", Kind::RootCause, 70.0),
+            ],
+            &explains,
+        );
+        assert_eq!(
+            ids(&out),
+            [("scans", 1), ("queue", 2), ("cpu", 3), ("other", 4)]
+        );
+        assert_eq!(out[0].explains, ["queue", "cpu"]);
+        assert_eq!(out[1].explained_by.as_deref(), Some("cpu"));
+        assert_eq!(out[2].explained_by.as_deref(), Some("scans"));
+        assert_eq!(out[3].explained_by, None);
+    }
+
+    /// Two causes that list each other: the stronger starts, the weaker goes under it, and
+    /// nothing is lost or shown twice.
+    #[test]
+    fn causes_explaining_each_other_put_the_weaker_under_the_stronger() {
+        let a = vec!["b".to_owned()];
+        let b = vec!["a".to_owned()];
+        let explains = HashMap::from([("a", a.as_slice()), ("b", b.as_slice())]);
+        let out = rank(
+            vec![f("a", Kind::RootCause, 50.0), f("b", Kind::RootCause, 80.0)],
+            &explains,
+        );
+        assert_eq!(ids(&out), [("b", 1), ("a", 2)]);
+        assert_eq!(out[1].explained_by.as_deref(), Some("b"));
     }
 }
