@@ -72,11 +72,20 @@ fn every_rule_compiles_and_is_documented() {
         assert!(r.title.len() <= 100, "{} title is too long", r.id);
         // A cause explains symptoms, or other causes it brings about; never itself.
         for target in &r.explains {
-            assert!(cat.get(target).is_some(), "{} explains unknown {target}", r.id);
+            assert!(
+                cat.get(target).is_some(),
+                "{} explains unknown {target}",
+                r.id
+            );
             assert_ne!(target, &r.id, "{} explains itself", r.id);
         }
         if !r.explains.is_empty() {
-            assert_eq!(r.kind, Kind::RootCause, "{} explains but is a symptom", r.id);
+            assert_eq!(
+                r.kind,
+                Kind::RootCause,
+                "{} explains but is a symptom",
+                r.id
+            );
         }
     }
 }
