@@ -9,10 +9,7 @@ use std::net::{SocketAddr, TcpStream};
 use std::os::unix::process::CommandExt as _;
 use std::path::Path;
 use std::process::{Command, Stdio};
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::thread::JoinHandle;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// The soft and hard open-files limit the server of `open-files-limit` is started with.
 pub const NOFILE: u64 = 64;
@@ -93,31 +90,7 @@ pub fn open_files_limit(port: u16) -> Running {
             .map_err(|e| e.to_string())
     });
 
-    let stop = Arc::new(AtomicBool::new(false));
-    let deadline = Instant::now() + Duration::from_secs(MAX_LIFE_S);
-    let mut threads: Vec<JoinHandle<()>> = Vec::new();
-    for _ in 0..16 {
-        let stop = Arc::clone(&stop);
-        threads.push(std::thread::spawn(move || {
-            let mut held: Vec<TcpStream> = Vec::new();
-            while !stop.load(Ordering::Relaxed) && Instant::now() < deadline {
-                if let Ok(s) = TcpStream::connect_timeout(&addr, Duration::from_millis(400)) {
-                    if held.len() < 8 {
-                        held.push(s);
-                    }
-                } else {
-                    std::thread::sleep(Duration::from_millis(10));
-                }
-            }
-        }));
-    }
-    run.on_drop(move || {
-        stop.store(true, Ordering::Relaxed);
-        for t in threads {
-            let _ = t.join();
-        }
-        drop(dir);
-    });
+    run.connect_flood(addr, 8, dir);
 
     let before = nstat_listen_overflows();
     wait_until(

@@ -141,6 +141,37 @@ impl Running {
         self.teardown.push(Box::new(f));
     }
 
+    /// Sixteen threads connecting to `addr` as fast as they can until the scenario ends (or
+    /// [`MAX_LIFE_S`]), each keeping up to `hold` of the connections it gets open, so a queue
+    /// or a descriptor table stays full; `keep` (the listener, its folder) lives as long.
+    fn connect_flood(&mut self, addr: SocketAddr, hold: usize, keep: impl Send + 'static) {
+        let stop = Arc::new(AtomicBool::new(false));
+        let deadline = Instant::now() + Duration::from_secs(MAX_LIFE_S);
+        let mut threads: Vec<JoinHandle<()>> = Vec::new();
+        for _ in 0..16 {
+            let stop = Arc::clone(&stop);
+            threads.push(std::thread::spawn(move || {
+                let mut held: Vec<TcpStream> = Vec::new();
+                while !stop.load(Ordering::Relaxed) && Instant::now() < deadline {
+                    if let Ok(s) = TcpStream::connect_timeout(&addr, Duration::from_millis(400)) {
+                        if held.len() < hold {
+                            held.push(s);
+                        }
+                    } else {
+                        std::thread::sleep(Duration::from_millis(10));
+                    }
+                }
+            }));
+        }
+        self.on_drop(move || {
+            stop.store(true, Ordering::Relaxed);
+            for t in threads {
+                let _ = t.join();
+            }
+            drop(keep);
+        });
+    }
+
     fn child(&mut self, mut child: Child) -> u32 {
         let pid = child.id();
         self.on_drop(move || {
@@ -312,33 +343,9 @@ fn accept_queue_overflow(port_base: u16) -> Running {
         .unwrap_or_else(|e| panic!("cannot bind {addr} (is another test using it?): {e}"));
     listener.listen(1).unwrap();
 
-    let stop = Arc::new(AtomicBool::new(false));
-    let deadline = Instant::now() + Duration::from_secs(MAX_LIFE_S);
-    let mut threads: Vec<JoinHandle<()>> = Vec::new();
-    for _ in 0..16 {
-        let stop = Arc::clone(&stop);
-        threads.push(std::thread::spawn(move || {
-            // At most two connections complete (the queue holds backlog + 1); keep them open so
-            // the queue stays full.
-            let mut held: Vec<TcpStream> = Vec::new();
-            while !stop.load(Ordering::Relaxed) && Instant::now() < deadline {
-                if let Ok(s) = TcpStream::connect_timeout(&addr, Duration::from_millis(400)) {
-                    if held.len() < 4 {
-                        held.push(s);
-                    }
-                } else {
-                    std::thread::sleep(Duration::from_millis(10));
-                }
-            }
-        }));
-    }
-    run.on_drop(move || {
-        stop.store(true, Ordering::Relaxed);
-        for t in threads {
-            let _ = t.join();
-        }
-        drop(listener);
-    });
+    // At most two connections complete (the queue holds backlog + 1); keep them open so the
+    // queue stays full.
+    run.connect_flood(addr, 4, listener);
 
     let before = nstat_listen_overflows();
     wait_until("the accept-queue overflow", Duration::from_secs(10), || {
