@@ -62,5 +62,17 @@ if ! docker info >/dev/null 2>&1; then
   docker info >/dev/null 2>&1 || { echo "dockerd did not start; see /tmp/doctor-test-dockerd.log" >&2; tail -20 /tmp/doctor-test-dockerd.log >&2; exit 1; }
 fi
 
+# The tests' own ports (MariaDB 33100-33499, the lab's TCP scenarios 34000-34099) lie in the
+# ephemeral range (32768-60999): a client connection may get one as its local port, and the
+# TIME-WAIT it leaves then refuses a test server's bind there for a minute (a CI run failed so,
+# after the live tests). Reserved, the kernel never hands them out as ephemeral ports; explicit
+# binds still work. Added to what is reserved already, in this network namespace only.
+reserve="33100-33499,34000-34099"
+current=$(cat /proc/sys/net/ipv4/ip_local_reserved_ports)
+case ",$current," in
+  *",$reserve,"*|*"33100-33499,34000-34099"*) ;;
+  *) as_root sysctl -q -w "net.ipv4.ip_local_reserved_ports=${current:+$current,}$reserve" ;;
+esac
+
 export PATH="/usr/sbin:$PATH"
 cargo test -j2 --locked --no-fail-fast "$@"

@@ -83,7 +83,9 @@ impl MariaDb {
         assert!(
             std::net::TcpListener::bind(("127.0.0.1", port)).is_ok(),
             "port {port} is already taken (a leftover mariadbd from a killed test run? \
-             `ss -ltnp 'sport = :{port}'` shows who holds it)"
+             `ss -tanp 'sport = :{port}'` shows who holds it; a client's TIME-WAIT there means \
+             the test ports are not reserved from the ephemeral range: run the tests with \
+             `bash tests/run.sh`, which reserves them)"
         );
         let dir = tempfile::Builder::new()
             .prefix("doctor-mariadb-")
