@@ -1101,6 +1101,12 @@ fn live_mysql_slow_disk() {
 
 /// doctor's counter `name` lies between the server's readings around its window: its start
 /// reading at or after `before`, its end reading at or before `after`.
+/// The open transactions doctor read (`mysql.transactions`), which the database causes need.
+fn transactions(snap: &doctor::snapshot::Snapshot) -> &doctor::snapshot::Transactions {
+    let mysql = snap.mysql.get().expect("mysql section");
+    mysql.transactions.as_ref().expect("transactions")
+}
+
 fn bracketed(snap: &doctor::snapshot::Snapshot, running: &lab::Running, name: &str) -> i64 {
     let mysql = snap.mysql.get().expect("mysql section");
     let c = &mysql.global_status[name];
@@ -1210,13 +1216,7 @@ fn live_mysql_row_lock_waits() {
         |running, snap| {
             bracketed(snap, running, "Innodb_row_lock_waits");
             bracketed(snap, running, "Innodb_row_lock_time");
-            let t = snap
-                .mysql
-                .get()
-                .unwrap()
-                .transactions
-                .as_ref()
-                .expect("transactions");
+            let t = transactions(snap);
             let db = running.mariadb.as_ref().unwrap();
             let waiting: u32 = db
                 .sql("SELECT COUNT(*) FROM information_schema.INNODB_TRX WHERE trx_state = 'LOCK WAIT'")
@@ -1276,13 +1276,7 @@ fn live_mysql_metadata_lock() {
         "mysql-metadata-lock",
         |_| Vec::new(),
         |running, snap| {
-            let t = snap
-                .mysql
-                .get()
-                .unwrap()
-                .transactions
-                .as_ref()
-                .expect("transactions");
+            let t = transactions(snap);
             let db = running.mariadb.as_ref().unwrap();
             let waiting: u32 = db
                 .sql("SELECT COUNT(*) FROM information_schema.PROCESSLIST WHERE STATE = 'Waiting for table metadata lock'")
@@ -1340,13 +1334,7 @@ fn live_mysql_long_transaction() {
                 .parse()
                 .unwrap();
             let hll_after = db.global_status_quiet("Innodb_history_list_length");
-            let t = snap
-                .mysql
-                .get()
-                .unwrap()
-                .transactions
-                .as_ref()
-                .expect("transactions");
+            let t = transactions(snap);
             let oldest = &t.list[0];
             assert_eq!(oldest.session_id, id);
             assert_eq!(oldest.command.as_deref(), Some("Sleep"));
