@@ -1018,6 +1018,25 @@ fn slow_disk_agrees(
         st.redo_log.is_none(),
         "MariaDB 10.11 has no redo log instrument"
     );
+    // The server writes, so the file waits were read over (nearly) the whole window, and it
+    // waited on its files, so doctor asked which: a file in the datadir among them.
+    let files_s = st.files_window_s.expect("files_window_s");
+    assert!(
+        files_s > 0.7 * snap.window.seconds() && files_s <= snap.window.seconds() + 0.5,
+        "file waits over {files_s} s of a {} s window",
+        snap.window.seconds()
+    );
+    let files = m
+        .performance_schema
+        .top_files_by_io_wait
+        .as_ref()
+        .expect("top_files_by_io_wait read when the server waited on its files");
+    assert!(
+        files
+            .iter()
+            .any(|f| f.file.starts_with(datadir.path.as_str())),
+        "a datadir file among {files:?}"
+    );
 }
 
 /// A MariaDB datadir on a slow loop device (a FUSE file under it whose every request waits):

@@ -24,6 +24,18 @@ pub trait Remote: Send + 'static {
         Duration::ZERO
     }
 
+    /// How long after `begin` to take one cheap look in between ([`Remote::probe`]), given the
+    /// window's length; `None` (the default) for none. Asked after `begin`.
+    fn probe_after(&self, _window: Duration) -> Option<Duration> {
+        None
+    }
+
+    /// The look in between: a collector decides there whether an expensive start reading is
+    /// worth taking at all (the MySQL file waits: only on a server that writes).
+    fn probe(&mut self, _start: &mut Self::Start) -> Result<(), Failure> {
+        Ok(())
+    }
+
     /// Caveats gathered while collecting (a missing privilege, a part switched off), put in the
     /// section's `notes` whatever its status.
     fn notes(&mut self) -> Vec<String> {
@@ -53,10 +65,19 @@ pub fn spawn<R: Remote>(
             let start = collector.begin();
             let read_at = Instant::now();
             let mut cost = t.elapsed();
-            let result = start.and_then(|start| {
+            let result = start.and_then(|mut start| {
                 let finish_at = window_end
                     .checked_sub(collector.lead())
                     .unwrap_or(window_end);
+                let window = window_end.saturating_duration_since(read_at);
+                if let Some(probe_at) = collector.probe_after(window).map(|d| read_at + d)
+                    && probe_at < finish_at
+                {
+                    std::thread::sleep(probe_at.saturating_duration_since(Instant::now()));
+                    let t = Instant::now();
+                    collector.probe(&mut start)?;
+                    cost += t.elapsed();
+                }
                 std::thread::sleep(finish_at.saturating_duration_since(Instant::now()));
                 let t = Instant::now();
                 let seconds = read_at.elapsed().as_secs_f64();
@@ -141,6 +162,38 @@ mod tests {
             );
             Ok(start + 1)
         }
+    }
+
+    /// Records when its probe ran, relative to the start reading.
+    struct Probes;
+    impl Remote for Probes {
+        type Start = (Instant, Option<Duration>);
+        type Data = Option<Duration>;
+        fn begin(&mut self) -> Result<Self::Start, Failure> {
+            Ok((Instant::now(), None))
+        }
+        fn probe_after(&self, window: Duration) -> Option<Duration> {
+            Some(window / 4)
+        }
+        fn probe(&mut self, start: &mut Self::Start) -> Result<(), Failure> {
+            start.1 = Some(start.0.elapsed());
+            Ok(())
+        }
+        fn finish(&mut self, start: Self::Start, _: f64) -> Result<Option<Duration>, Failure> {
+            Ok(start.1)
+        }
+    }
+
+    #[test]
+    fn probe_runs_once_between_the_readings() {
+        let t = Instant::now();
+        let s = spawn("probes", Probes, t + Duration::from_millis(200))
+            .wait(t + Duration::from_secs(5));
+        let at = s.data.flatten().expect("the probe ran");
+        assert!(
+            at >= Duration::from_millis(45) && at < Duration::from_millis(200),
+            "probe a quarter into the window, got {at:?}"
+        );
     }
 
     #[test]

@@ -461,6 +461,12 @@ pub struct Storage {
     /// full and had to be written out first.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub log_waits: Option<i64>,
+    /// Seconds between the two file-summary readings (`redo_log`, `data_files`, `binlog` are
+    /// over these): shorter than the window when the server looked idle at its start and the
+    /// first reading waited for the probe a quarter into it (at most 250 ms). Absent when the
+    /// file summary was not read.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub files_window_s: Option<f64>,
 }
 
 /// One file instrument's writes and syncs over the window, from the growth of

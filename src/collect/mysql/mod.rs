@@ -87,7 +87,7 @@ impl Remote for Collector {
         // Last, so the window between the two status readings is the one `finish` is told.
         let status =
             queries::show_global(&mut conn, "STATUS").map_err(|e| fail("SHOW GLOBAL STATUS", e))?;
-        let storage = storage::begin(&mut conn, &variables)
+        let storage = storage::begin(&mut conn, &variables, &status)
             .map_err(|e| fail("performance_schema file I/O", e))?;
         Ok(Start {
             conn,
@@ -156,7 +156,12 @@ impl Remote for Collector {
             history,
             &mut parts,
         )?;
-        let performance_schema = read_performance_schema(&mut conn, &server, &mut parts)?;
+        let performance_schema = read_performance_schema(
+            &mut conn,
+            &server,
+            storage::waited_on_files(&storage),
+            &mut parts,
+        )?;
         let innodb_data_bytes = read_data_size(&mut conn, &server, &mut parts)?;
         let replica = read_replica(&mut conn, &server, &mut parts)?;
         // Done with the server: close now rather than after the local work below.
@@ -221,6 +226,22 @@ impl Remote for Collector {
             collector_cpu_ms: thread_cpu_ms()
                 .zip(self.cpu_at_begin)
                 .map(|(end, start)| crate::snapshot::round2(end - start)),
+        })
+    }
+
+    /// A quarter into the window, at most 250 ms: whether the server writes, for the file waits
+    /// (see `storage::Start`).
+    fn probe_after(&self, window: std::time::Duration) -> Option<std::time::Duration> {
+        Some((window / 4).min(std::time::Duration::from_millis(250)))
+    }
+
+    fn probe(&mut self, start: &mut Start) -> Result<(), Failure> {
+        storage::probe(&mut start.conn, &mut start.storage, &start.status).map_err(|e| {
+            Failure::Error(format!(
+                "performance_schema file I/O failed on {}: {}",
+                start.target.endpoint,
+                connect::describe(&e, self.settings.read_timeout)
+            ))
         })
     }
 
@@ -348,6 +369,7 @@ fn read_transactions(
 fn read_performance_schema(
     conn: &mut Conn,
     server: &Server,
+    waited_on_files: bool,
     parts: &mut Parts,
 ) -> Result<PerformanceSchema, Failure> {
     let mut p = PerformanceSchema {
@@ -367,9 +389,17 @@ fn read_performance_schema(
     }
     let ps = "SELECT on performance_schema";
     let rt = server.read_timeout;
-    match queries::top_files_by_io_wait(conn) {
-        Ok(v) => p.top_files_by_io_wait = Some(v),
-        Err(e) => parts.left_out("performance_schema file I/O", ps, &e, rt)?,
+    if waited_on_files {
+        match queries::top_files_by_io_wait(conn) {
+            Ok(v) => p.top_files_by_io_wait = Some(v),
+            Err(e) => parts.left_out("performance_schema file I/O", ps, &e, rt)?,
+        }
+    } else {
+        parts.notes.push(
+            "top_files_by_io_wait was not read: the server did not wait on its files in the \
+             window (no write or sync averaging 5 ms, no fsync pending)"
+                .to_owned(),
+        );
     }
     match queries::top_digests_by_time(conn) {
         Ok((v, total)) => {

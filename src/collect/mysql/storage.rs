@@ -8,7 +8,8 @@
 //!
 //! Sources, both read at each end of the window right beside `SHOW GLOBAL STATUS`:
 //! `performance_schema.file_summary_by_event_name` for three instruments — one statement per
-//! end, and only when `performance_schema` is ON (2 statements per snapshot) — and the InnoDB
+//! end, only when `performance_schema` is ON and only on a server that writes (see [`Start`]:
+//! else one narrow status query instead of the two) — and the InnoDB
 //! status counters already read (`Innodb_data_pending_fsyncs`, `Innodb_os_log_pending_fsyncs`,
 //! `Innodb_data_pending_writes`, `Innodb_data_fsyncs`, `Innodb_os_log_fsyncs`,
 //! `Innodb_log_waits`). Instrument names: MySQL 8.0 Reference Manual, "File I/O Summary
@@ -25,6 +26,7 @@ use crate::snapshot::{FileWaits, Reading, Storage, round2};
 use mysql::prelude::Queryable;
 use mysql::{Conn, Row};
 use std::collections::BTreeMap;
+use std::time::Instant;
 
 pub const REDO_LOG: &str = "wait/io/file/innodb/innodb_log_file";
 pub const DATA_FILES: &str = "wait/io/file/innodb/innodb_data_file";
@@ -42,46 +44,139 @@ pub struct FileRow {
     pub timer_misc: u64,
 }
 
-/// A reading of the file summary: `None` when `performance_schema` is off, else the rows or
-/// the (non-fatal) error that kept them out.
-type FileReading = Option<mysql::Result<Vec<FileRow>>>;
+/// A reading of the file summary: the rows, or the (non-fatal) error that kept them out.
+type FileReading = mysql::Result<Vec<FileRow>>;
 
-/// The start of the window.
-pub struct Start(FileReading);
-
-/// Both readings.
-pub struct Readings {
-    start: FileReading,
-    end: FileReading,
+/// The file summary's start reading, or why there is none (yet).
+///
+/// Why not always: the server answers `file_summary_by_event_name` by visiting every open file
+/// once per file instrument, so on a server with thousands of tables one reading costs it
+/// ~4 ms of CPU (MariaDB 10.11, 5000 tables, `benches/mysql.sh`) — more than the rest of a
+/// status reading. File waits only say something when the server writes; on a server that ran
+/// nothing and wrote nothing by the probe, they are not read and a note says so.
+pub enum Start {
+    /// `performance_schema` is off: nothing to read.
+    Off,
+    /// Nothing ran and nothing was pending at the start: the probe decides.
+    Deferred,
+    /// Nothing was written, running or pending by the probe either: not read.
+    Quiet,
+    /// Read (or tried) at `at`.
+    Read { at: Instant, rows: FileReading },
 }
 
-/// The start reading, right after the start `SHOW GLOBAL STATUS`. Only an error that ends
-/// the connection (dead, hung) is returned; a denied table is kept and reported at the end.
-pub fn begin(conn: &mut Conn, variables: &[(String, String)]) -> mysql::Result<Start> {
+/// Both readings, and the time between them.
+pub struct Readings {
+    start: Start,
+    end: Option<FileReading>,
+    seconds: Option<f64>,
+}
+
+/// The status counters that move when InnoDB writes, and the gauges of work in flight. The
+/// probe reads them with `LIKE 'Innodb\_%'`: MariaDB filters a `LIKE` before it makes the rows,
+/// so it neither sums every connection's counters nor counts the running threads to answer
+/// (0.2 ms of server CPU with 2000 connections, where `WHERE Variable_name IN (...)` or
+/// `Threads_running` cost ~1 ms: MariaDB 10.11, `MYSQL_BENCH_EXPLORE` in benches/mysql.rs).
+/// `Threads_running` is only looked at in the start reading, which has it anyway.
+const WRITES: [&str; 3] = [
+    "Innodb_data_written",
+    "Innodb_data_fsyncs",
+    "Innodb_os_log_written",
+];
+const IN_FLIGHT: [&str; 5] = [
+    "Innodb_data_pending_fsyncs",
+    "Innodb_data_pending_writes",
+    "Innodb_os_log_pending_fsyncs",
+    "Innodb_os_log_pending_writes",
+    "Threads_running",
+];
+
+/// Whether the server is busy at a status reading: a statement running besides doctor's own, or
+/// I/O in flight.
+fn busy(status: &BTreeMap<&str, i64>) -> bool {
+    IN_FLIGHT.iter().any(|name| {
+        let v = status.get(name).copied().unwrap_or(0);
+        if *name == "Threads_running" {
+            v > 1
+        } else {
+            v > 0
+        }
+    })
+}
+
+/// Whether InnoDB wrote between two readings.
+fn wrote(a: &BTreeMap<&str, i64>, b: &BTreeMap<&str, i64>) -> bool {
+    WRITES
+        .iter()
+        .any(|name| matches!((a.get(name), b.get(name)), (Some(x), Some(y)) if y != x))
+}
+
+/// The start reading, right after the start `SHOW GLOBAL STATUS`: taken now when the server is
+/// busy, else left to the probe. Only an error that ends the connection (dead, hung) is
+/// returned; a denied table is kept and reported at the end.
+pub fn begin(
+    conn: &mut Conn,
+    variables: &[(String, String)],
+    status: &[(String, String)],
+) -> mysql::Result<Start> {
     let on = variables
         .iter()
         .any(|(k, v)| k == "performance_schema" && v.eq_ignore_ascii_case("ON"));
     if !on {
-        return Ok(Start(None));
+        return Ok(Start::Off);
     }
+    if !busy(&numbers(status)) {
+        return Ok(Start::Deferred);
+    }
+    read(conn)
+}
+
+/// A quarter into the window (at most 250 ms): one narrow status query, and the file summary's
+/// start reading when InnoDB wrote since the start or is busy now.
+pub fn probe(conn: &mut Conn, start: &mut Start, status: &[(String, String)]) -> mysql::Result<()> {
+    if !matches!(start, Start::Deferred) {
+        return Ok(());
+    }
+    let now = super::queries::show_global(conn, "STATUS LIKE 'Innodb\\_%'");
+    let now = match now {
+        Err(e) if is_fatal(&e) => return Err(e),
+        // Not fatal (the statement refused): read the file summary rather than guess.
+        Err(_) => return read(conn).map(|s| *start = s),
+        Ok(v) => v,
+    };
+    let (before, now) = (numbers(status), numbers(&now));
+    *start = if wrote(&before, &now) || busy(&now) {
+        read(conn)?
+    } else {
+        Start::Quiet
+    };
+    Ok(())
+}
+
+fn read(conn: &mut Conn) -> mysql::Result<Start> {
+    let at = Instant::now();
     match file_rows(conn) {
         Err(e) if is_fatal(&e) => Err(e),
-        r => Ok(Start(Some(r))),
+        rows => Ok(Start::Read { at, rows }),
     }
 }
 
 /// The end reading, right after the end `SHOW GLOBAL STATUS`; only when the start one worked.
 pub fn end(conn: &mut Conn, start: Start) -> mysql::Result<Readings> {
-    let end = match &start.0 {
-        Some(Ok(_)) => match file_rows(conn) {
-            Err(e) if is_fatal(&e) => return Err(e),
-            r => Some(r),
-        },
-        _ => None,
+    let (end, seconds) = match &start {
+        Start::Read { at, rows: Ok(_) } => {
+            let seconds = at.elapsed().as_secs_f64();
+            match file_rows(conn) {
+                Err(e) if is_fatal(&e) => return Err(e),
+                r => (Some(r), Some(round2(seconds))),
+            }
+        }
+        _ => (None, None),
     };
     Ok(Readings {
-        start: start.0,
+        start,
         end,
+        seconds,
     })
 }
 
@@ -96,10 +191,19 @@ pub fn figures(
     read_timeout: std::time::Duration,
 ) -> Result<Storage, Failure> {
     let (rows_start, rows_end) = match (readings.start, readings.end) {
-        (Some(Ok(a)), Some(Ok(b))) => (Some(a), Some(b)),
-        (Some(Err(e)), _) | (_, Some(Err(e))) => {
+        (Start::Read { rows: Ok(a), .. }, Some(Ok(b))) => (Some(a), Some(b)),
+        (Start::Read { rows: Err(e), .. }, _) | (_, Some(Err(e))) => {
             let what = "performance_schema file I/O (storage latency)";
             parts.left_out(what, "SELECT on performance_schema", &e, read_timeout)?;
+            (None, None)
+        }
+        (Start::Quiet | Start::Deferred, _) => {
+            parts.notes.push(
+                "the file waits (performance_schema file_summary_by_event_name) were not read: \
+                 the server wrote nothing and ran no statement but doctor's in the window's \
+                 first quarter (answering costs it a visit of every open file per instrument)"
+                    .to_owned(),
+            );
             (None, None)
         }
         _ => (None, None), // performance_schema off: the section's note says so
@@ -113,13 +217,35 @@ pub fn figures(
              Innodb_data_fsyncs counts the redo log's fsyncs with the data files'"
         ));
     }
-    Ok(compute(
-        rows_start.as_deref(),
-        rows_end.as_deref(),
-        &numbers(status_start),
-        &numbers(status_end),
-        seconds,
-    ))
+    Ok(Storage {
+        files_window_s: rows_end.as_ref().and(readings.seconds),
+        ..compute(
+            rows_start.as_deref(),
+            rows_end.as_deref(),
+            &numbers(status_start),
+            &numbers(status_end),
+            seconds,
+        )
+    })
+}
+
+/// Whether the window shows the server waiting on its files: an average write or sync of 5 ms
+/// or more (half the slow-storage rule's line) over at least two operations, or fsyncs pending
+/// at the end. Only then is it worth asking which files (`file_summary_by_instance` makes a row
+/// for every open file: ~3 ms of server CPU with 5000 tables).
+pub fn waited_on_files(storage: &Storage) -> bool {
+    let slow = |w: &Option<FileWaits>| {
+        w.as_ref().is_some_and(|w| {
+            (w.writes >= 2 && w.write_avg_ms.is_some_and(|ms| ms >= 5.0))
+                || (w.syncs >= 2 && w.sync_avg_ms.is_some_and(|ms| ms >= 5.0))
+        })
+    };
+    let pending = |r: &Option<Reading>| r.as_ref().is_some_and(|r| r.end > 0);
+    slow(&storage.redo_log)
+        || slow(&storage.data_files)
+        || slow(&storage.binlog)
+        || pending(&storage.data_pending_fsyncs)
+        || pending(&storage.log_pending_fsyncs)
 }
 
 /// The integer status values by name.
@@ -167,6 +293,7 @@ pub fn compute(
         data_fsyncs_per_s: per_s("Innodb_data_fsyncs"),
         log_fsyncs_per_s: per_s("Innodb_os_log_fsyncs"),
         log_waits: delta("Innodb_log_waits"),
+        files_window_s: None,
     }
 }
 
@@ -246,6 +373,50 @@ mod tests {
 
     /// MySQL 8: the redo log wrote 100 times in 2 s taking 300 ms and synced 50 times taking
     /// 2.5 s (50 ms each); the data files synced nothing; the binary log is off (no growth).
+    #[test]
+    fn busy_is_a_statement_besides_doctors_or_io_in_flight() {
+        assert!(!busy(&status(&[
+            ("Threads_running", 1),
+            ("Innodb_data_pending_fsyncs", 0)
+        ])));
+        assert!(busy(&status(&[("Threads_running", 2)])));
+        assert!(busy(&status(&[
+            ("Threads_running", 1),
+            ("Innodb_data_pending_writes", 1)
+        ])));
+        assert!(!busy(&status(&[])), "absent gauges are not busy");
+    }
+
+    #[test]
+    fn wrote_compares_the_write_counters_present_in_both() {
+        let a = status(&[("Innodb_data_written", 100), ("Innodb_data_fsyncs", 7)]);
+        assert!(!wrote(&a, &a));
+        let b = status(&[("Innodb_data_written", 100), ("Innodb_data_fsyncs", 8)]);
+        assert!(wrote(&a, &b));
+        // A counter the probe did not get back is not a write.
+        assert!(!wrote(&a, &status(&[("Innodb_data_written", 100)])));
+    }
+
+    #[test]
+    fn files_are_named_only_when_the_server_waited_on_them() {
+        let mut s = Storage::default();
+        assert!(!waited_on_files(&s));
+        s.data_files = Some(FileWaits {
+            event: DATA_FILES.to_owned(),
+            writes: 10,
+            write_bytes: 1,
+            write_avg_ms: Some(0.1),
+            syncs: 1,
+            sync_avg_ms: Some(900.0),
+        });
+        assert!(!waited_on_files(&s), "one slow sync is an anecdote");
+        s.data_files.as_mut().unwrap().syncs = 2;
+        assert!(waited_on_files(&s));
+        s.data_files = None;
+        s.data_pending_fsyncs = Some(Reading { start: 0, end: 1 });
+        assert!(waited_on_files(&s));
+    }
+
     #[test]
     fn averages_over_the_window_not_since_start() {
         let a = [
