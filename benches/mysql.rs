@@ -277,6 +277,15 @@ fn snapshot_figures(path: &str, connections: usize) -> (f64, f64, f64) {
             "doctor saw {sleeping} sleepers"
         );
     }
+    if std::env::var_os("MYSQL_BENCH_SECTIONS").is_some() {
+        let times: Vec<String> = s
+            .as_object()
+            .unwrap()
+            .iter()
+            .filter_map(|(k, v)| Some(format!("{k} {:.1}", v.get("elapsed_ms")?.as_f64()?)))
+            .collect();
+        eprintln!("sections' wall ms: {}", times.join(", "));
+    }
     (
         s["mysql"]["elapsed_ms"].as_f64().unwrap(),
         s["overhead"]["cpu_ms"].as_f64().unwrap(),
@@ -401,6 +410,10 @@ fn main() {
 
     if let Ok(queries) = std::env::var("MYSQL_BENCH_EXPLORE") {
         explore(&db, &queries);
+        // `MYSQL_BENCH_HOLD=S`: keep the server and its connections up S seconds more, for
+        // measuring by hand (doctor under strace or perf, against port 33190).
+        let hold = env_or("MYSQL_BENCH_HOLD", 0);
+        std::thread::sleep(Duration::from_secs(hold as u64));
         return;
     }
     let idle_rate = idle_rate(&db);

@@ -39,13 +39,16 @@ pub fn owners(
         {
             continue;
         }
+        // Named once per process: one client may hold thousands of the sockets looked for.
+        let mut name = None;
         for inode in socket_inodes_iter(pid) {
             if inodes.contains(&inode) && !found.contains_key(&inode) {
+                let name = name.get_or_insert_with(|| comm(pid));
                 found.insert(
                     inode,
                     ProcessRef {
                         pid: pid as i32,
-                        name: comm(pid),
+                        name: name.clone(),
                     },
                 );
             }
@@ -111,6 +114,25 @@ fn socket_inodes_iter(pid: u32) -> impl Iterator<Item = u64> {
     links
         .into_iter()
         .filter_map(|l| socket_inode(l.as_encoded_bytes()))
+}
+
+/// The socket inode behind each of `fds` of `pid` (those that are sockets), reading the links
+/// relative to the open `/proc/<pid>/fd` directory.
+#[must_use]
+pub fn socket_inodes_of_fds(pid: u32, fds: &[i32]) -> BTreeSet<u64> {
+    use nix::fcntl::{OFlag, open, readlinkat};
+    use nix::sys::stat::Mode;
+    let Ok(dir) = open(
+        format!("/proc/{pid}/fd").as_str(),
+        OFlag::O_RDONLY | OFlag::O_DIRECTORY | OFlag::O_CLOEXEC,
+        Mode::empty(),
+    ) else {
+        return BTreeSet::new();
+    };
+    fds.iter()
+        .filter_map(|fd| readlinkat(&dir, fd.to_string().as_str()).ok())
+        .filter_map(|l| socket_inode(l.as_encoded_bytes()))
+        .collect()
 }
 
 /// The inode in a `socket:[12345]` link, `None` for any other kind of file.

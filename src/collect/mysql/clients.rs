@@ -160,10 +160,17 @@ fn holders(
         let left = budget.saturating_sub(started.elapsed());
         let (found, done) = owners::owners(&wanted, netns, left);
         complete &= done;
+        // One cgroup read per process, not per connection: a pool holds many.
+        let mut containers: HashMap<i32, Option<String>> = HashMap::new();
         for (inode, p) in found {
-            let container_id = std::fs::read_to_string(format!("/proc/{}/cgroup", p.pid))
-                .ok()
-                .and_then(|t| locate::container_id(&t));
+            let container_id = containers
+                .entry(p.pid)
+                .or_insert_with(|| {
+                    std::fs::read_to_string(format!("/proc/{}/cgroup", p.pid))
+                        .ok()
+                        .and_then(|t| locate::container_id(&t))
+                })
+                .clone();
             if let Some(addr) = inodes.get(&inode) {
                 out.insert(
                     *addr,
