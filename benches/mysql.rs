@@ -263,6 +263,12 @@ fn settle(db: &mariadb::MariaDb) -> String {
     )
 }
 
+thread_local! {
+    /// The `mysql_server` section's time in each run with MySQL (it runs on doctor's main
+    /// thread: the server's threads and connections read from `/proc` and the kernel).
+    static SERVER_SECTION_MS: std::cell::RefCell<Vec<f64>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
 /// A run's own figures from doctor's snapshot: the MySQL section's collecting time, doctor's
 /// whole-process CPU (getrusage, microsecond resolution) and the MySQL collector thread's CPU
 /// (schedstat, nanoseconds).
@@ -277,6 +283,13 @@ fn snapshot_figures(path: &str, connections: usize) -> (f64, f64, f64) {
             "doctor saw {sleeping} sleepers"
         );
     }
+    SERVER_SECTION_MS.with(|v| {
+        if s["mysql_server"]["status"] == "ok"
+            && let Some(ms) = s["mysql_server"]["elapsed_ms"].as_f64()
+        {
+            v.borrow_mut().push(ms);
+        }
+    });
     if std::env::var_os("MYSQL_BENCH_SECTIONS").is_some() {
         let times: Vec<String> = s
             .as_object()
@@ -488,12 +501,16 @@ fn main() {
         median(&collector_cpu),
         median(&doctor_cpu),
     );
+    let server_ms = SERVER_SECTION_MS.with(|v| median(&v.borrow()));
     println!(
         "\n(*) doctor's whole process, host collectors included: {:.1} ms with --no-mysql. The \
-         difference is not the MySQL collector's (see its own figure above): a busy server is \
-         among the busiest processes, and the processes collector then samples its {} threads.\n\
+         difference is what MySQL costs doctor in all: the collector thread above, the \
+         mysql_server section on the main thread (median {server_ms:.1} ms wall: each of the \
+         server's {} connection threads read from /proc to tell idle sessions, each connection's \
+         holder found by its socket), and the host collectors' walks over {} more sockets.\n\
          doctor --no-mysql peak RSS {:.1} MiB; the benchmark took {:.0} s",
         median(&host_cpu),
+        connections,
         connections,
         host_only.max_rss_kib as f64 / 1024.0,
         started.elapsed().as_secs_f64()
