@@ -8,9 +8,13 @@
 //! takes it takes as many lines as its output has, and the walk goes on after them. A line that
 //! no recogniser takes is not understood, and said so by range — never guessed.
 
+pub mod build;
 pub mod lines;
+pub mod logs;
 pub mod mysql;
 pub mod netstat;
+pub mod samples;
+pub mod sysctl;
 
 /// One output recognised in an input.
 #[derive(Debug, Clone, PartialEq)]
@@ -26,6 +30,8 @@ pub enum Output {
         form: mysql::Form,
         lines: (usize, usize),
     },
+    /// `sysctl -a` / `sysctl NAME` lines.
+    Sysctl(sysctl::Sysctls),
     /// `SHOW [FULL] PROCESSLIST`.
     Processlist {
         rows: Vec<mysql::Process>,
@@ -40,6 +46,7 @@ impl Output {
     pub fn lines(&self) -> (usize, usize) {
         match self {
             Output::NetstatS(c) | Output::Nstat(c) => c.lines,
+            Output::Sysctl(s) => s.lines,
             Output::MysqlNames { lines, .. } | Output::Processlist { lines, .. } => *lines,
         }
     }
@@ -50,6 +57,7 @@ impl Output {
         match self {
             Output::NetstatS(_) => "netstat -s",
             Output::Nstat(_) => "nstat",
+            Output::Sysctl(_) => "sysctl",
             Output::MysqlNames {
                 names: mysql::Names::Status,
                 ..
@@ -75,38 +83,54 @@ pub struct Recognised {
 #[must_use]
 pub fn recognise(text: &str) -> Recognised {
     let ls = lines::lines(text);
+    let (outputs, unclaimed) = claim(&ls);
+    Recognised {
+        outputs,
+        not_understood: not_understood(&ls, unclaimed),
+    }
+}
+
+/// The outputs the recognisers take from `ls`, and the numbers of the non-blank lines none took
+/// (which the log scanner may still take, see [`logs`]).
+#[must_use]
+pub fn claim(ls: &[lines::Line<'_>]) -> (Vec<Output>, Vec<usize>) {
     let mut outputs = Vec::new();
-    let mut not_understood = Vec::new();
+    let mut unclaimed = Vec::new();
     let mut i = 0;
     while i < ls.len() {
         if ls[i].is_blank() {
             i += 1;
             continue;
         }
-        if let Some((output, taken)) = one(&ls, i) {
+        if let Some((output, taken)) = one(ls, i) {
             outputs.push(output);
             i += taken.max(1);
         } else {
-            not_understood.push(ls[i].no);
+            unclaimed.push(ls[i].no);
             i += 1;
         }
     }
-    // Ranges run on over blank lines between not-understood ones: a paragraph of prose is one
-    // range, not one per line.
-    let mut ranges = lines::ranges(not_understood);
-    let blank: std::collections::BTreeSet<usize> =
-        ls.iter().filter(|l| l.is_blank()).map(|l| l.no).collect();
+    (outputs, unclaimed)
+}
+
+/// The lines `numbers` (ascending) as ranges. Ranges run on over blank lines between
+/// not-understood ones: a paragraph of prose is one range, not one per line.
+#[must_use]
+pub fn not_understood(
+    ls: &[lines::Line<'_>],
+    numbers: impl IntoIterator<Item = usize>,
+) -> Vec<(usize, usize)> {
+    let mut ranges = lines::ranges(numbers);
+    // `ls[n - 1]` is line n.
+    let blank = |n: usize| ls.get(n.wrapping_sub(1)).is_some_and(lines::Line::is_blank);
     ranges.dedup_by(|next, prev| {
-        let joined = (prev.1 + 1..next.0).all(|n| blank.contains(&n));
+        let joined = (prev.1 + 1..next.0).all(blank);
         if joined {
             prev.1 = next.1;
         }
         joined
     });
-    Recognised {
-        outputs,
-        not_understood: ranges,
-    }
+    ranges
 }
 
 /// The output starting at `ls[i]`, if any recogniser takes it.
@@ -119,6 +143,9 @@ fn one(ls: &[lines::Line<'_>], i: usize) -> Option<(Output, usize)> {
     }
     if let Some((c, n)) = netstat::netstat_s(ls, i) {
         return Some((Output::NetstatS(c), n));
+    }
+    if let Some((s, n)) = sysctl::sysctl(ls, i) {
+        return Some((Output::Sysctl(s), n));
     }
     let (set, n) = mysql::result_set(ls, i)?;
     if let Some((names, values)) = mysql::name_values(&set) {

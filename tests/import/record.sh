@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Records the outputs `doctor import`'s parsers are tested on, written by the tools themselves on
-# this machine: netstat -s, nstat in its forms, and a private MariaDB's SHOW GLOBAL STATUS /
+# this machine: netstat -s, nstat in its forms, sysctl -a, and a private MariaDB's SHOW GLOBAL STATUS /
 # VARIABLES / PROCESSLIST in the mysql client's table, tab and vertical forms and mysqladmin's.
 # The server is started here (throwaway datadir, port 33398, killed at the end).
 #
@@ -14,6 +14,7 @@ export PATH="/usr/sbin:$PATH"
 netstat -s > "$out/netstat-s.txt"
 nstat -az > "$out/nstat-az.txt"
 nstat -azj > "$out/nstat-azj.txt"
+sysctl -a 2>/dev/null > "$out/sysctl-a.txt"
 
 dir=$(mktemp -d /tmp/doctor-import-XXXXXX)
 trap 'kill $(cat "$dir/pid" 2>/dev/null) 2>/dev/null || true; sleep 1; rm -rf "$dir"' EXIT
