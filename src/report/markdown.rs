@@ -18,18 +18,23 @@ pub fn render(report: &Report, out: &mut dyn Write) -> std::io::Result<()> {
     )?;
     writeln!(out)?;
     imported_line(report, out)?;
-    writeln!(
-        out,
-        "Kernel {}, {} CPUs, {:.1} s window from {}, doctor {}.",
-        cell(report.host.kernel.as_deref().unwrap_or("unknown")),
-        report
-            .host
-            .cpus
-            .map_or_else(|| "unknown".to_owned(), |c| c.to_string()),
-        report.window.elapsed_ms / 1000.0,
-        report.window.start,
-        report.doctor_version
-    )?;
+    let kernel = cell(report.host.kernel.as_deref().unwrap_or("unknown"));
+    let cpus = report
+        .host
+        .cpus
+        .map_or_else(|| "unknown".to_owned(), |c| c.to_string());
+    if report.imported.is_some() {
+        // No window to speak of: the line above says how the counters were read.
+        writeln!(out, "Kernel {kernel}, {cpus} CPUs.")?;
+    } else {
+        writeln!(
+            out,
+            "Kernel {kernel}, {cpus} CPUs, {:.1} s window from {}, doctor {}.",
+            report.window.elapsed_ms / 1000.0,
+            report.window.start,
+            report.doctor_version
+        )?;
+    }
     writeln!(out)?;
     if report.findings.is_empty() {
         writeln!(out, "**{}**", cell(&report.healthy_line()))?;
