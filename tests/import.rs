@@ -289,3 +289,38 @@ fn the_command_reads_files_and_standard_input() {
         .code(2)
         .stderr(predicates::str::contains("cannot read no-such-file.txt"));
 }
+
+/// `ss -lnt` fills the listeners (a full queue is evidence beside the totals), `ss -s` the states.
+#[test]
+fn ss_outputs_fill_listeners_and_states() {
+    let text = format!(
+        "{}\n{}\n{}",
+        sample("ss-lntp.txt"),
+        sample("ss-s.txt"),
+        sample("nstat-az.txt")
+    );
+    let snap = import(&[("paste", &text)]);
+    let l = snap.listeners.get().unwrap();
+    let full = l.sockets.iter().find(|s| s.port == 33396).unwrap();
+    assert_eq!((full.queue_max, full.backlog), (2, 1));
+    assert_eq!(full.process.as_ref().unwrap().name, "python3");
+    assert_eq!(full.inode, None);
+    let states = &snap.tcp.get().unwrap().states;
+    assert!(states.contains_key("ESTABLISHED") && states.contains_key("LISTEN"));
+    let r = report(&snap);
+    // The recorded nstat -az has overflows since boot (the lab's scenarios ran on this machine).
+    let f = r
+        .findings
+        .iter()
+        .find(|f| f.id == "tcp-accept-queue-overflow")
+        .unwrap();
+    let ev = f
+        .evidence
+        .iter()
+        .find(|e| {
+            e.label
+                .starts_with("listeners at their backlog in the text")
+        })
+        .unwrap();
+    assert!(ev.value.contains("127.0.0.1:33396 2/1"), "{}", ev.value);
+}

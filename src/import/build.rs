@@ -7,8 +7,8 @@
 use super::{Output, claim, lines, logs, not_understood, samples};
 use crate::scan::Scanner;
 use crate::snapshot::{
-    HostFacts, Imported, ImportedInput, ImportedOutput, LineRange, Overhead, Provenance,
-    SCHEMA_VERSION, Section, Snapshot, SysctlValue, Tcp, Window,
+    HostFacts, Imported, ImportedInput, ImportedOutput, LineRange, Listener, Listeners, Overhead,
+    Provenance, SCHEMA_VERSION, Section, Snapshot, SysctlValue, Tcp, Window,
 };
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -110,7 +110,7 @@ pub fn snapshot(inputs: &[Input<'_>], scanner: &Scanner) -> Snapshot {
         memory: Section::skipped(NOT_IN_TEXT),
         disks: Section::skipped(NOT_IN_TEXT),
         tcp: tcp.0,
-        listeners: Section::skipped(NOT_IN_TEXT),
+        listeners: listeners(&found.outputs, &mut used),
         processes: Section::skipped(NOT_IN_TEXT),
         pressure: Section::skipped(NOT_IN_TEXT),
         containers: Section::skipped(NOT_IN_TEXT),
@@ -202,12 +202,24 @@ fn tcp(
     used: &mut BTreeMap<usize, &'static str>,
 ) -> (Section<Tcp>, u32) {
     let mut counter_outputs = Vec::new();
+    let mut listening = None;
     let mut sysctls = BTreeMap::new();
-    let mut from_sysctl = Vec::new();
+    let mut states = BTreeMap::new();
+    let mut from_other = Vec::new();
     for (i, (o, from)) in outputs.iter().enumerate() {
         match o {
             Output::NetstatS(c) | Output::Nstat(c) => {
                 counter_outputs.push((&c.values, from.clone()));
+                used.insert(i, "tcp");
+            }
+            Output::SsListen(l) => {
+                // `ss -s` does not count listeners; the last `ss -lnt` does.
+                listening = Some(l.sockets.len());
+            }
+            Output::SsSummary(s) => {
+                // The last summary in the text is the state at its end.
+                states.clone_from(&s.states);
+                from_other.push(from.clone());
                 used.insert(i, "tcp");
             }
             Output::Sysctl(s) => {
@@ -219,7 +231,7 @@ fn tcp(
                     }
                 }
                 if any {
-                    from_sysctl.push(from.clone());
+                    from_other.push(from.clone());
                     used.insert(i, "tcp");
                 }
             }
@@ -227,7 +239,10 @@ fn tcp(
         }
     }
     let readings = samples::readings(counter_outputs);
-    if readings.is_empty() && sysctls.is_empty() {
+    if let Some(n) = listening.filter(|_| !states.is_empty()) {
+        states.insert("LISTEN".to_owned(), u32::try_from(n).unwrap_or(u32::MAX));
+    }
+    if readings.is_empty() && sysctls.is_empty() && states.is_empty() {
         return (Section::skipped(NOT_IN_TEXT), 1);
     }
     let mut counters = samples::counters(&readings, None);
@@ -255,12 +270,19 @@ fn tcp(
     if sysctls.is_empty() {
         notes.push("sysctls not in the imported text (sysctl -a)".to_owned());
     }
-    notes.push("socket states not in the imported text (ss -s)".to_owned());
+    if states.is_empty() {
+        notes.push("socket states not in the imported text (ss -s)".to_owned());
+    } else {
+        notes.push(
+            "socket states from ss -s: ESTABLISHED and TIME_WAIT only (the states it counts by name)"
+                .to_owned(),
+        );
+    }
     let mut section = Section::ok(
         Tcp {
             counters,
             sysctls,
-            states: BTreeMap::new(),
+            states,
             local_ports: None,
             conntrack: None,
         },
@@ -270,12 +292,78 @@ fn tcp(
     section.imported = readings
         .into_iter()
         .flat_map(|r| r.from)
-        .chain(from_sysctl)
+        .chain(from_other)
         .collect();
     section
         .imported
         .sort_by(|a, b| (&a.input, a.first_line).cmp(&(&b.input, b.first_line)));
     (section, n)
+}
+
+/// The `listeners` section from `ss -lnt`: each listener's queue as the last output showed it,
+/// the highest of every output as its `queue_max`.
+fn listeners(
+    outputs: &[(Output, Provenance)],
+    used: &mut BTreeMap<usize, &'static str>,
+) -> Section<Listeners> {
+    let mut by_local: BTreeMap<String, Listener> = BTreeMap::new();
+    let mut from = Vec::new();
+    let mut looks = 0;
+    for (i, (o, p)) in outputs.iter().enumerate() {
+        let Output::SsListen(l) = o else {
+            continue;
+        };
+        used.insert(i, "listeners");
+        from.push(p.clone());
+        looks += 1;
+        for s in &l.sockets {
+            let e = by_local.entry(s.local.clone()).or_insert_with(|| Listener {
+                local: s.local.clone(),
+                port: s.port,
+                family: if s.local.starts_with('[') || s.local.starts_with('*') {
+                    "ipv6".to_owned()
+                } else {
+                    "ipv4".to_owned()
+                },
+                backlog: s.backlog,
+                queue: s.queue,
+                queue_max: s.queue,
+                queue_max_pct: None,
+                inode: None,
+                process: None,
+            });
+            e.backlog = s.backlog;
+            e.queue = s.queue;
+            e.queue_max = e.queue_max.max(s.queue);
+            if s.process.is_some() {
+                e.process.clone_from(&s.process);
+            }
+        }
+    }
+    if looks == 0 {
+        return Section::skipped(NOT_IN_TEXT);
+    }
+    let sockets = by_local
+        .into_values()
+        .map(|mut l| {
+            l.queue_max_pct = crate::snapshot::pct(f64::from(l.queue_max), f64::from(l.backlog));
+            l
+        })
+        .collect();
+    let mut s = Section::ok(
+        Listeners {
+            sockets,
+            owners_complete: false,
+        },
+        Duration::ZERO,
+    )
+    .with_notes(vec![format!(
+        "from {looks} pasted ss -lnt output{}: queue_max is the highest Recv-Q they show, not a \
+         sampled maximum",
+        if looks == 1 { "" } else { "s" }
+    )]);
+    s.imported = from;
+    s
 }
 
 fn sysctl_value(text: &str) -> SysctlValue {

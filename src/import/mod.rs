@@ -14,6 +14,7 @@ pub mod logs;
 pub mod mysql;
 pub mod netstat;
 pub mod samples;
+pub mod ss;
 pub mod sysctl;
 
 /// One output recognised in an input.
@@ -32,6 +33,10 @@ pub enum Output {
     },
     /// `sysctl -a` / `sysctl NAME` lines.
     Sysctl(sysctl::Sysctls),
+    /// `ss -lnt` (or `-lntp`, `-ln`).
+    SsListen(ss::Listen),
+    /// `ss -s`.
+    SsSummary(ss::Summary),
     /// `SHOW [FULL] PROCESSLIST`.
     Processlist {
         rows: Vec<mysql::Process>,
@@ -47,6 +52,8 @@ impl Output {
         match self {
             Output::NetstatS(c) | Output::Nstat(c) => c.lines,
             Output::Sysctl(s) => s.lines,
+            Output::SsListen(s) => s.lines,
+            Output::SsSummary(s) => s.lines,
             Output::MysqlNames { lines, .. } | Output::Processlist { lines, .. } => *lines,
         }
     }
@@ -58,6 +65,8 @@ impl Output {
             Output::NetstatS(_) => "netstat -s",
             Output::Nstat(_) => "nstat",
             Output::Sysctl(_) => "sysctl",
+            Output::SsListen(_) => "ss -lnt",
+            Output::SsSummary(_) => "ss -s",
             Output::MysqlNames {
                 names: mysql::Names::Status,
                 ..
@@ -146,6 +155,12 @@ fn one(ls: &[lines::Line<'_>], i: usize) -> Option<(Output, usize)> {
     }
     if let Some((s, n)) = sysctl::sysctl(ls, i) {
         return Some((Output::Sysctl(s), n));
+    }
+    if let Some((s, n)) = ss::listen(ls, i) {
+        return Some((Output::SsListen(s), n));
+    }
+    if let Some((s, n)) = ss::summary(ls, i) {
+        return Some((Output::SsSummary(s), n));
     }
     let (set, n) = mysql::result_set(ls, i)?;
     if let Some((names, values)) = mysql::name_values(&set) {

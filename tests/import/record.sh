@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Records the outputs `doctor import`'s parsers are tested on, written by the tools themselves on
-# this machine: netstat -s, nstat in its forms, sysctl -a, and a private MariaDB's SHOW GLOBAL STATUS /
+# this machine: netstat -s, nstat in its forms, sysctl -a, ss -lnt / -lntp / -s, and a private MariaDB's SHOW GLOBAL STATUS /
 # VARIABLES / PROCESSLIST in the mysql client's table, tab and vertical forms and mysqladmin's.
 # The server is started here (throwaway datadir, port 33398, killed at the end).
 #
@@ -15,6 +15,27 @@ netstat -s > "$out/netstat-s.txt"
 nstat -az > "$out/nstat-az.txt"
 nstat -azj > "$out/nstat-azj.txt"
 sysctl -a 2>/dev/null > "$out/sysctl-a.txt"
+
+# A listener with backlog 1 that never accepts, two connections queued on it (port 33396), for
+# ss -lnt's Recv-Q/Send-Q; its process under -p.
+python3 - <<'PY' &
+import socket, time
+l = socket.socket(); l.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+l.bind(("127.0.0.1", 33396)); l.listen(1)
+clients = []
+for _ in range(2):
+    c = socket.socket(); c.settimeout(1)
+    try: c.connect(("127.0.0.1", 33396))
+    except OSError: pass
+    clients.append(c)
+time.sleep(4)
+PY
+listener=$!
+sleep 1.5
+ss -lnt > "$out/ss-lnt.txt"
+ss -lntp > "$out/ss-lntp.txt"
+ss -s > "$out/ss-s.txt"
+wait $listener
 
 dir=$(mktemp -d /tmp/doctor-import-XXXXXX)
 trap 'kill $(cat "$dir/pid" 2>/dev/null) 2>/dev/null || true; sleep 1; rm -rf "$dir"' EXIT
