@@ -324,3 +324,30 @@ fn ss_outputs_fill_listeners_and_states() {
         .unwrap();
     assert!(ev.value.contains("127.0.0.1:33396 2/1"), "{}", ev.value);
 }
+
+/// Host facts come from the outputs that show them (free with its command line, uptime, iostat's
+/// first line); those no output shows stay unknown.
+#[test]
+fn host_facts_from_free_uptime_and_sysstat() {
+    let text = format!(
+        "$ free -m\n{}\n{}\n{}",
+        sample("free-m.txt"),
+        sample("uptime.txt"),
+        sample("iostat-x.txt").lines().next().unwrap()
+    );
+    let snap = import(&[("paste", &text)]);
+    let h = &snap.host;
+    assert!(h.memory_bytes.is_some_and(|b| b > 1 << 30), "{h:?}");
+    assert!(h.uptime_s.is_some_and(|s| s > 0.0), "{h:?}");
+    assert!(h.cpus.is_some_and(|c| c > 0), "{h:?}");
+    assert!(h.kernel.is_some() && h.hostname.is_some(), "{h:?}");
+    // free without its command line: recognised, its unit unknown, not used.
+    let snap = import(&[("paste", &sample("free.txt"))]);
+    assert_eq!(snap.host.memory_bytes, None);
+    let o = &snap.imported.as_ref().unwrap().inputs[0].outputs[0];
+    assert_eq!(o.output, "free");
+    assert!(
+        o.unused.as_deref().is_some_and(|u| u.contains("unit")),
+        "{o:?}"
+    );
+}

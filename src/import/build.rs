@@ -69,11 +69,7 @@ pub fn snapshot(inputs: &[Input<'_>], scanner: &Scanner) -> Snapshot {
             match used.get(&k) {
                 Some(section) => o.section = Some((*section).to_owned()),
                 None => {
-                    o.unused = Some(
-                        "recognised; doctor does not build a section from this output of pasted \
-                         text yet"
-                            .to_owned(),
-                    );
+                    o.unused = found.outputs.get(k).map(|(out, _)| unused(out).to_owned());
                 }
             }
             k += 1;
@@ -123,6 +119,22 @@ pub fn snapshot(inputs: &[Input<'_>], scanner: &Scanner) -> Snapshot {
             samples,
             gap_s: None,
         }),
+    }
+}
+
+/// Why a recognised output went to no section.
+fn unused(o: &Output) -> &'static str {
+    match o {
+        Output::Host(super::host::Kind::Free, f) if f.memory_bytes.is_none() => {
+            "the unit of its figures is not in the text (paste the command line above it, or use \
+             free -b or free -h)"
+        }
+        Output::Host(..) => "its load averages only: the cpu section needs more than they tell",
+        Output::Sysctl(_) => "none of the settings doctor reads",
+        Output::MysqlNames { .. } | Output::Processlist { .. } => {
+            "recognised; doctor does not build the mysql section from pasted text yet"
+        }
+        _ => "recognised; doctor does not build a section from this output yet",
     }
 }
 
@@ -375,6 +387,17 @@ fn sysctl_value(text: &str) -> SysctlValue {
 fn host(outputs: &[(Output, Provenance)], used: &mut BTreeMap<usize, &'static str>) -> HostFacts {
     let mut host = HostFacts::default();
     for (i, (o, _)) in outputs.iter().enumerate() {
+        if let Output::Host(_, f) = o {
+            let before = host.clone();
+            host.hostname = f.hostname.clone().or(host.hostname);
+            host.kernel = f.kernel.clone().or(host.kernel);
+            host.cpus = f.cpus.or(host.cpus);
+            host.memory_bytes = f.memory_bytes.or(host.memory_bytes);
+            host.uptime_s = f.uptime_s.or(host.uptime_s);
+            if host != before {
+                used.entry(i).or_insert("host");
+            }
+        }
         if let Output::Sysctl(s) = o {
             let before = host.clone();
             if let Some(h) = s.values.get("kernel.hostname") {

@@ -9,6 +9,7 @@
 //! no recogniser takes is not understood, and said so by range — never guessed.
 
 pub mod build;
+pub mod host;
 pub mod lines;
 pub mod logs;
 pub mod mysql;
@@ -37,6 +38,8 @@ pub enum Output {
     SsListen(ss::Listen),
     /// `ss -s`.
     SsSummary(ss::Summary),
+    /// Host facts: `free`, `uptime`, `/proc/loadavg`, sysstat's first line.
+    Host(host::Kind, host::Facts),
     /// `SHOW [FULL] PROCESSLIST`.
     Processlist {
         rows: Vec<mysql::Process>,
@@ -54,6 +57,7 @@ impl Output {
             Output::Sysctl(s) => s.lines,
             Output::SsListen(s) => s.lines,
             Output::SsSummary(s) => s.lines,
+            Output::Host(_, f) => f.lines,
             Output::MysqlNames { lines, .. } | Output::Processlist { lines, .. } => *lines,
         }
     }
@@ -67,6 +71,10 @@ impl Output {
             Output::Sysctl(_) => "sysctl",
             Output::SsListen(_) => "ss -lnt",
             Output::SsSummary(_) => "ss -s",
+            Output::Host(host::Kind::Free, _) => "free",
+            Output::Host(host::Kind::Uptime, _) => "uptime",
+            Output::Host(host::Kind::Loadavg, _) => "/proc/loadavg",
+            Output::Host(host::Kind::Sysstat, _) => "sysstat header (iostat, mpstat, sar)",
             Output::MysqlNames {
                 names: mysql::Names::Status,
                 ..
@@ -142,6 +150,9 @@ pub fn not_understood(
     ranges
 }
 
+/// A recogniser: what it read from `ls[i..]`, and how many lines it took.
+type Recogniser<T> = fn(&[lines::Line<'_>], usize) -> Option<(T, usize)>;
+
 /// The output starting at `ls[i]`, if any recogniser takes it.
 fn one(ls: &[lines::Line<'_>], i: usize) -> Option<(Output, usize)> {
     if let Some((c, n)) = netstat::nstat_json(ls, i) {
@@ -161,6 +172,16 @@ fn one(ls: &[lines::Line<'_>], i: usize) -> Option<(Output, usize)> {
     }
     if let Some((s, n)) = ss::summary(ls, i) {
         return Some((Output::SsSummary(s), n));
+    }
+    for (kind, recognise) in [
+        (host::Kind::Free, host::free as Recogniser<host::Facts>),
+        (host::Kind::Uptime, host::uptime),
+        (host::Kind::Loadavg, host::loadavg),
+        (host::Kind::Sysstat, host::sysstat),
+    ] {
+        if let Some((f, n)) = recognise(ls, i) {
+            return Some((Output::Host(kind, f), n));
+        }
     }
     let (set, n) = mysql::result_set(ls, i)?;
     if let Some((names, values)) = mysql::name_values(&set) {

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Records the outputs `doctor import`'s parsers are tested on, written by the tools themselves on
-# this machine: netstat -s, nstat in its forms, sysctl -a, ss -lnt / -lntp / -s, and a private MariaDB's SHOW GLOBAL STATUS /
+# this machine: netstat -s, nstat in its forms, sysctl -a, ss -lnt / -lntp / -s, free (KiB, -m,
+# -h), uptime, /proc/loadavg, vmstat, iostat -x (one report and two), and a private MariaDB's SHOW GLOBAL STATUS /
 # VARIABLES / PROCESSLIST in the mysql client's table, tab and vertical forms and mysqladmin's.
 # The server is started here (throwaway datadir, port 33398, killed at the end).
 #
@@ -37,6 +38,15 @@ ss -lntp > "$out/ss-lntp.txt"
 ss -s > "$out/ss-s.txt"
 wait $listener
 
+free > "$out/free.txt"
+free -m > "$out/free-m.txt"
+free -h > "$out/free-h.txt"
+uptime > "$out/uptime.txt"
+cat /proc/loadavg > "$out/loadavg.txt"
+vmstat 1 3 > "$out/vmstat-1-3.txt"
+iostat -x > "$out/iostat-x.txt"
+iostat -x 1 2 > "$out/iostat-x-1-2.txt"
+
 dir=$(mktemp -d /tmp/doctor-import-XXXXXX)
 trap 'kill $(cat "$dir/pid" 2>/dev/null) 2>/dev/null || true; sleep 1; rm -rf "$dir"' EXIT
 mariadb-install-db --no-defaults --auth-root-authentication-method=normal --datadir="$dir/data" --user=root >/dev/null
@@ -60,5 +70,5 @@ sql -E -e "SHOW FULL PROCESSLIST" > "$out/mariadb-processlist-vertical.txt"
 mariadb-admin --no-defaults -uroot -S "$dir/sock" extended-status > "$out/mariadb-admin-extended-status.txt"
 mariadb-admin --no-defaults -uroot -S "$dir/sock" -r -i 1 -c 2 extended-status > "$out/mariadb-admin-extended-status-r-i1-c2.txt"
 kill $sleeper 2>/dev/null || true
-{ mariadbd --version; netstat --version | head -1; nstat -V; uname -r; } > "$out/VERSIONS.txt" 2>&1
+{ mariadbd --version; netstat --version | head -1; nstat -V; ss -V; free -V; iostat -V | head -1; uname -r; } > "$out/VERSIONS.txt" 2>&1
 echo "recorded $(ls "$out" | wc -l) files in tests/import/$out"
