@@ -351,3 +351,31 @@ fn host_facts_from_free_uptime_and_sysstat() {
         "{o:?}"
     );
 }
+
+/// iostat -x builds the disks from its last report; vmstat and docker stats are recognised (so
+/// understood) and say why they build nothing; every output names the section it went to.
+#[test]
+fn iostat_vmstat_docker_stats() {
+    let snap = import(&[
+        ("iostat", &sample("iostat-x-1-2.txt")),
+        ("vmstat", &sample("vmstat-1-3.txt")),
+        ("docker", &sample("docker-stats-no-stream.txt")),
+    ]);
+    let disks = snap.disks.get().unwrap();
+    assert!(disks.devices.iter().any(|d| d.name == "vda"));
+    assert_eq!(snap.disks.imported[0].first_line, 14);
+    let imported = snap.imported.as_ref().unwrap();
+    for input in &imported.inputs {
+        assert!(input.not_understood.is_empty(), "{input:?}");
+        for o in &input.outputs {
+            assert!(o.section.is_some() != o.unused.is_some(), "{o:?}");
+        }
+    }
+    let to_disks: Vec<_> = imported.inputs[0]
+        .outputs
+        .iter()
+        .filter(|o| o.section.as_deref() == Some("disks"))
+        .collect();
+    assert_eq!(to_disks.len(), 1);
+    assert!(snap.host.cpus.is_some());
+}

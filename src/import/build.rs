@@ -7,8 +7,8 @@
 use super::{Output, claim, lines, logs, not_understood, samples};
 use crate::scan::Scanner;
 use crate::snapshot::{
-    HostFacts, Imported, ImportedInput, ImportedOutput, LineRange, Listener, Listeners, Overhead,
-    Provenance, SCHEMA_VERSION, Section, Snapshot, SysctlValue, Tcp, Window,
+    Disk, Disks, HostFacts, Imported, ImportedInput, ImportedOutput, LineRange, Listener,
+    Listeners, Overhead, Provenance, SCHEMA_VERSION, Section, Snapshot, SysctlValue, Tcp, Window,
 };
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -56,6 +56,8 @@ pub fn snapshot(inputs: &[Input<'_>], scanner: &Scanner) -> Snapshot {
         s
     };
     let host = host(&found.outputs, &mut used);
+    let disks = disks(&found.outputs, &mut used);
+    let listeners = listeners(&found.outputs, &mut used);
     let samples = tcp.1;
 
     // Which section each output went to, or why it did not.
@@ -104,9 +106,9 @@ pub fn snapshot(inputs: &[Input<'_>], scanner: &Scanner) -> Snapshot {
         },
         cpu: Section::skipped(NOT_IN_TEXT),
         memory: Section::skipped(NOT_IN_TEXT),
-        disks: Section::skipped(NOT_IN_TEXT),
+        disks,
         tcp: tcp.0,
-        listeners: listeners(&found.outputs, &mut used),
+        listeners,
         processes: Section::skipped(NOT_IN_TEXT),
         pressure: Section::skipped(NOT_IN_TEXT),
         containers: Section::skipped(NOT_IN_TEXT),
@@ -131,6 +133,14 @@ fn unused(o: &Output) -> &'static str {
         }
         Output::Host(..) => "its load averages only: the cpu section needs more than they tell",
         Output::Sysctl(_) => "none of the settings doctor reads",
+        Output::Iostat(_) => "an earlier report: the disks section takes the last one",
+        Output::IostatCpu(_) | Output::Vmstat(_) => {
+            "recognised; the cpu and memory sections need more than it tells, so doctor builds \
+             none from it yet"
+        }
+        Output::DockerStats(_) => {
+            "recognised; doctor does not build the containers section from pasted text yet"
+        }
         Output::MysqlNames { .. } | Output::Processlist { .. } => {
             "recognised; doctor does not build the mysql section from pasted text yet"
         }
@@ -375,6 +385,66 @@ fn listeners(
         if looks == 1 { "" } else { "s" }
     )]);
     s.imported = from;
+    s
+}
+
+/// The `disks` section from the last `iostat -x` device table in the text: the average since
+/// boot when it is iostat's first report, the interval's when a later one.
+fn disks(
+    outputs: &[(Output, Provenance)],
+    used: &mut BTreeMap<usize, &'static str>,
+) -> Section<Disks> {
+    let reports: Vec<usize> = outputs
+        .iter()
+        .enumerate()
+        .filter(|(_, (o, _))| matches!(o, Output::Iostat(_)))
+        .map(|(i, _)| i)
+        .collect();
+    let Some(&last) = reports.last() else {
+        return Section::skipped(NOT_IN_TEXT);
+    };
+    let (Output::Iostat(report), from) = &outputs[last] else {
+        return Section::skipped(NOT_IN_TEXT);
+    };
+    used.insert(last, "disks");
+    let devices = report
+        .devices
+        .iter()
+        .map(|d| Disk {
+            name: d.name.clone(),
+            kind: None,
+            under: Vec::new(),
+            dm_name: None,
+            backing_file: None,
+            mounts: Vec::new(),
+            rotational: None,
+            size_bytes: None,
+            reads_per_s: d.reads_per_s,
+            writes_per_s: d.writes_per_s,
+            read_bytes_per_s: d.read_bytes_per_s,
+            write_bytes_per_s: d.write_bytes_per_s,
+            read_merges_per_s: d.read_merges_per_s,
+            write_merges_per_s: d.write_merges_per_s,
+            r_await_ms: d.r_await_ms,
+            w_await_ms: d.w_await_ms,
+            aqu_sz: d.aqu_sz,
+            util_pct: d.util_pct,
+            in_flight: 0,
+        })
+        .collect();
+    let which = if reports.len() == 1 {
+        "one iostat -x report: if it was iostat's first, its figures average since boot (iostat -x 1 2 \
+         gives one over the last second)"
+    } else {
+        "the last of several iostat -x reports: its interval's figures"
+    };
+    let mut s = Section::ok(Disks { devices }, Duration::ZERO).with_notes(vec![
+        which.to_owned(),
+        "from pasted iostat -x: in_flight is not printed (0 here), nor the device's kind, \
+         rotational flag or mounts"
+            .to_owned(),
+    ]);
+    s.imported = vec![from.clone()];
     s
 }
 

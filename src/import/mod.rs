@@ -9,7 +9,9 @@
 //! no recogniser takes is not understood, and said so by range — never guessed.
 
 pub mod build;
+pub mod docker;
 pub mod host;
+pub mod iostat;
 pub mod lines;
 pub mod logs;
 pub mod mysql;
@@ -17,6 +19,7 @@ pub mod netstat;
 pub mod samples;
 pub mod ss;
 pub mod sysctl;
+pub mod vmstat;
 
 /// One output recognised in an input.
 #[derive(Debug, Clone, PartialEq)]
@@ -40,6 +43,14 @@ pub enum Output {
     SsSummary(ss::Summary),
     /// Host facts: `free`, `uptime`, `/proc/loadavg`, sysstat's first line.
     Host(host::Kind, host::Facts),
+    /// `iostat -x`'s device table (one report).
+    Iostat(iostat::Report),
+    /// `iostat`'s `avg-cpu:` block.
+    IostatCpu((usize, usize)),
+    /// `vmstat`.
+    Vmstat(vmstat::Vmstat),
+    /// `docker stats --no-stream`.
+    DockerStats(docker::Stats),
     /// `SHOW [FULL] PROCESSLIST`.
     Processlist {
         rows: Vec<mysql::Process>,
@@ -58,7 +69,12 @@ impl Output {
             Output::SsListen(s) => s.lines,
             Output::SsSummary(s) => s.lines,
             Output::Host(_, f) => f.lines,
-            Output::MysqlNames { lines, .. } | Output::Processlist { lines, .. } => *lines,
+            Output::Iostat(r) => r.lines,
+            Output::Vmstat(v) => v.lines,
+            Output::DockerStats(d) => d.lines,
+            Output::MysqlNames { lines, .. }
+            | Output::Processlist { lines, .. }
+            | Output::IostatCpu(lines) => *lines,
         }
     }
 
@@ -75,6 +91,10 @@ impl Output {
             Output::Host(host::Kind::Uptime, _) => "uptime",
             Output::Host(host::Kind::Loadavg, _) => "/proc/loadavg",
             Output::Host(host::Kind::Sysstat, _) => "sysstat header (iostat, mpstat, sar)",
+            Output::Iostat(_) => "iostat -x",
+            Output::IostatCpu(_) => "iostat avg-cpu",
+            Output::Vmstat(_) => "vmstat",
+            Output::DockerStats(_) => "docker stats",
             Output::MysqlNames {
                 names: mysql::Names::Status,
                 ..
@@ -172,6 +192,18 @@ fn one(ls: &[lines::Line<'_>], i: usize) -> Option<(Output, usize)> {
     }
     if let Some((s, n)) = ss::summary(ls, i) {
         return Some((Output::SsSummary(s), n));
+    }
+    if let Some((r, n)) = iostat::devices(ls, i) {
+        return Some((Output::Iostat(r), n));
+    }
+    if let Some((r, n)) = iostat::avg_cpu(ls, i) {
+        return Some((Output::IostatCpu(r), n));
+    }
+    if let Some((v, n)) = vmstat::vmstat(ls, i) {
+        return Some((Output::Vmstat(v), n));
+    }
+    if let Some((d, n)) = docker::stats(ls, i) {
+        return Some((Output::DockerStats(d), n));
     }
     for (kind, recognise) in [
         (host::Kind::Free, host::free as Recogniser<host::Facts>),

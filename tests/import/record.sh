@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Records the outputs `doctor import`'s parsers are tested on, written by the tools themselves on
 # this machine: netstat -s, nstat in its forms, sysctl -a, ss -lnt / -lntp / -s, free (KiB, -m,
-# -h), uptime, /proc/loadavg, vmstat, iostat -x (one report and two), and a private MariaDB's SHOW GLOBAL STATUS /
+# -h), uptime, /proc/loadavg, vmstat, iostat -x (one report and two), docker stats --no-stream, and a private MariaDB's SHOW GLOBAL STATUS /
 # VARIABLES / PROCESSLIST in the mysql client's table, tab and vertical forms and mysqladmin's.
 # The server is started here (throwaway datadir, port 33398, killed at the end).
 #
@@ -46,6 +46,14 @@ cat /proc/loadavg > "$out/loadavg.txt"
 vmstat 1 3 > "$out/vmstat-1-3.txt"
 iostat -x > "$out/iostat-x.txt"
 iostat -x 1 2 > "$out/iostat-x-1-2.txt"
+# One container of the lab's image (docker import of busybox-static, see tests/scenarios/), so
+# docker stats has a row.
+if docker image inspect doctor-test-busybox >/dev/null 2>&1; then
+  docker run -d --rm --name doctor-import-rec doctor-test-busybox sleep 20 >/dev/null
+  sleep 2
+  docker stats --no-stream > "$out/docker-stats-no-stream.txt"
+  docker rm -f doctor-import-rec >/dev/null
+fi
 
 dir=$(mktemp -d /tmp/doctor-import-XXXXXX)
 trap 'kill $(cat "$dir/pid" 2>/dev/null) 2>/dev/null || true; sleep 1; rm -rf "$dir"' EXIT
