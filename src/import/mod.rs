@@ -17,6 +17,7 @@ pub mod logs;
 pub mod mysql;
 pub mod netstat;
 pub mod samples;
+pub mod sections;
 pub mod ss;
 pub mod sysctl;
 pub mod vmstat;
