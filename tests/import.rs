@@ -379,3 +379,43 @@ fn iostat_vmstat_docker_stats() {
     assert_eq!(to_disks.len(), 1);
     assert!(snap.host.cpus.is_some());
 }
+
+/// Secrets in pasted log lines are redacted as in scanned logs: the sample kept is the redacted
+/// line.
+#[test]
+fn secrets_in_pasted_logs_are_redacted() {
+    let text = "Error: Queue limit reached. password=hunter2 Authorization: Bearer eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.abc\n";
+    let snap = import(&[("paste", text)]);
+    let json = serde_json::to_string(&snap).unwrap();
+    assert!(!json.contains("hunter2"), "{json}");
+    assert!(!json.contains("eyJhbGciOiJIUzI1NiJ9"), "{json}");
+    assert_eq!(
+        snap.logs.get().unwrap().categories["db-pool-exhausted"].count,
+        1
+    );
+}
+
+/// The report of an import of several recorded outputs at once, as the user reads it: host facts,
+/// listeners, states, disks, counters, each section naming its inputs and lines.
+#[test]
+fn several_outputs_report_as_the_user_reads_it() {
+    let names = [
+        "iostat-x-1-2.txt",
+        "free-h.txt",
+        "uptime.txt",
+        "ss-lntp.txt",
+        "ss-s.txt",
+        "nstat-az.txt",
+        "vmstat-1-3.txt",
+        "docker-stats-no-stream.txt",
+    ];
+    let texts: Vec<(String, String)> = names.iter().map(|n| ((*n).to_owned(), sample(n))).collect();
+    let inputs: Vec<(&str, &str)> = texts
+        .iter()
+        .map(|(n, t)| (n.as_str(), t.as_str()))
+        .collect();
+    let r = report(&import(&inputs));
+    let mut table = Vec::new();
+    report::render_table(&r, Color::Never, Some(110), &mut table).unwrap();
+    insta::assert_snapshot!("samples.table", String::from_utf8(table).unwrap());
+}
