@@ -137,7 +137,7 @@ fn rules_list_and_explain() {
         "## What it detects",
         "## References",
         "when: window.elapsed_ms > 0.0 && overflows > 0.0",
-        "when: window.elapsed_ms == 0.0 && count > 0.0",
+        "when: (window.elapsed_ms == 0.0 || !between) && count > 0.0",
         "Netdata",
     ] {
         assert!(text.contains(needle), "explain lacks {needle}:\n{text}");

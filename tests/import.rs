@@ -419,3 +419,89 @@ fn several_outputs_report_as_the_user_reads_it() {
     report::render_table(&r, Color::Never, Some(110), &mut table).unwrap();
     insta::assert_snapshot!("samples.table", String::from_utf8(table).unwrap());
 }
+
+/// The mysql section from pasted result sets, figured as the collector figures a connected
+/// server: one reading keeps totals (rate rules not checked, "one sample only").
+#[test]
+fn mysql_from_status_variables_and_processlist() {
+    let text = format!(
+        "{}\n{}\n{}",
+        sample("mariadb-status-table.txt"),
+        sample("mariadb-variables-tab.txt"),
+        sample("mariadb-processlist-vertical.txt")
+    );
+    let snap = import(&[("paste", &text)]);
+    let m = snap.mysql.get().unwrap();
+    assert_eq!(m.flavor, Some(doctor::snapshot::Flavor::Mariadb));
+    assert!(m.version.as_deref().is_some_and(|v| v.contains("MariaDB")));
+    assert!(m.connections_used_pct.is_some());
+    assert!(m.global_status["Connections"].delta.is_none());
+    assert!(m.processlist.as_ref().is_some_and(|p| p.threads >= 1));
+    assert_eq!(m.connection, None);
+    assert!(snap.window.elapsed_ms.abs() < f64::EPSILON);
+    let r = report(&snap);
+    let churn = r
+        .not_checked
+        .iter()
+        .find(|n| n.id == "mysql-connection-churn")
+        .unwrap();
+    assert!(
+        churn.reason.starts_with("one sample only"),
+        "{}",
+        churn.reason
+    );
+    // Percona's MySQL 8.0.32 dumps (tab form, \G processlist) read the same way.
+    let p = |n: &str| std::fs::read_to_string(samples().join("percona").join(n)).unwrap();
+    let text = format!(
+        "{}\n{}\n{}",
+        p("mysql-8.0.32-status-tab.txt"),
+        p("mysql-8.0.32-variables-tab.txt"),
+        p("mysql-8.0.32-processlist-vertical.txt")
+    );
+    let snap = import(&[("percona", &text)]);
+    let m = snap.mysql.get().unwrap();
+    assert_eq!(m.flavor, Some(doctor::snapshot::Flavor::Mysql));
+    assert_eq!((m.version_major, m.version_minor), (Some(8), Some(0)));
+}
+
+/// Two SHOW GLOBAL STATUS readings: rates over the gap their Uptime tells, which is the window.
+#[test]
+fn two_status_readings_are_rates_over_their_uptime_gap() {
+    let text = "mysql> SHOW GLOBAL STATUS LIKE 'Connections';\n\
+                +---------------+-------+\n| Variable_name | Value |\n+---------------+-------+\n\
+                | Connections   | 500   |\n| Uptime        | 1000  |\n| Threads_created | 400 |\n\
+                +---------------+-------+\n\n\
+                mysql> SHOW GLOBAL STATUS LIKE 'Connections';\n\
+                +---------------+-------+\n| Variable_name | Value |\n+---------------+-------+\n\
+                | Connections   | 1500  |\n| Uptime        | 1010  |\n| Threads_created | 1300 |\n\
+                +---------------+-------+\n";
+    let snap = import(&[("paste", text)]);
+    let m = snap.mysql.get().unwrap();
+    assert_eq!(m.global_status["Connections"].per_s, Some(100.0));
+    assert!((snap.window.elapsed_ms - 10_000.0).abs() < 1e-9);
+    let i = snap.imported.as_ref().unwrap();
+    assert_eq!((i.samples, i.gap_s), (2, Some(10.0)));
+    let r = report(&snap);
+    assert!(
+        r.findings.iter().any(|f| f.id == "mysql-connection-churn"),
+        "{:?}",
+        r.findings.iter().map(|f| &f.id).collect::<Vec<_>>()
+    );
+}
+
+/// `mysqladmin extended-status -r -i 1 -c 2`, recorded: totals, then the interval's differences.
+#[test]
+fn mysqladmin_relative_readings() {
+    let snap = import(&[(
+        "paste",
+        &sample("mariadb-admin-extended-status-r-i1-c2.txt"),
+    )]);
+    let m = snap.mysql.get().unwrap();
+    assert!(m.global_status["Questions"].delta.is_some());
+    assert!(
+        snap.mysql.notes.iter().any(|n| n.contains("mysqladmin -r")),
+        "{:?}",
+        snap.mysql.notes
+    );
+    assert_eq!(snap.imported.as_ref().unwrap().samples, 2);
+}

@@ -15,7 +15,8 @@ pub fn reword(analysis: &mut Analysis, snapshot: &Snapshot) {
         return;
     };
     let samples = imported.samples;
-    let fix = |reason: &mut String| *reason = words(reason, samples);
+    let no_window = snapshot.window.elapsed_ms <= 0.0;
+    let fix = |reason: &mut String| *reason = words(reason, samples, no_window);
     for n in &mut analysis.not_checked {
         fix(&mut n.reason);
     }
@@ -34,10 +35,11 @@ pub fn reword(analysis: &mut Analysis, snapshot: &Snapshot) {
 }
 
 /// One reason in the words of an import.
-fn words(reason: &str, samples: u32) -> String {
-    if reason.contains("the snapshot has no `delta`")
+fn words(reason: &str, samples: u32, no_window: bool) -> String {
+    let one = reason.contains("the snapshot has no `delta`")
         || reason.contains("the snapshot has no `in_window`")
-    {
+        || (samples < 2 && reason.contains("the snapshot has no `per_s`"));
+    if one {
         let why = if samples < 2 {
             "one sample only: the text holds one reading of these counters (totals since boot or \
              server start), so there is no growth nor rate; paste a second reading taken later"
@@ -48,6 +50,12 @@ fn words(reason: &str, samples: u32) -> String {
     }
     if reason.contains("the snapshot has no `per_s`") {
         return format!("no rate: the time between the two readings is not in the text ({reason})");
+    }
+    if no_window && reason.contains("no matching overload") {
+        // A growth divided by a window of 0 s: not a number, and not a finding.
+        return format!(
+            "no window: a rate needs two readings and the time between them ({reason})"
+        );
     }
     reason.replace("the snapshot has no", "the imported text has no")
 }
@@ -60,11 +68,13 @@ mod tests {
     fn one_sample_is_said_so() {
         let r =
             "`let.x` (tcp.counters.A.delta) could not be evaluated: the snapshot has no `delta`";
-        assert!(words(r, 1).starts_with("one sample only"));
-        assert!(words(r, 2).contains("read once only"));
-        assert!(words("… the snapshot has no `per_s`", 2).starts_with("no rate"));
+        assert!(words(r, 1, true).starts_with("one sample only"));
+        assert!(words(r, 2, false).contains("read once only"));
+        assert!(words("… the snapshot has no `per_s`", 2, true).starts_with("no rate"));
+        assert!(words("… the snapshot has no `per_s`", 1, true).starts_with("one sample only"));
+        assert!(words("… no matching overload …", 1, true).starts_with("no window"));
         assert_eq!(
-            words("x: the snapshot has no `conntrack`", 1),
+            words("x: the snapshot has no `conntrack`", 1, true),
             "x: the imported text has no `conntrack`"
         );
     }

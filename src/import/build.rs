@@ -39,7 +39,23 @@ pub fn snapshot(inputs: &[Input<'_>], scanner: &Scanner) -> Snapshot {
     let mut found = read(inputs, scanner);
 
     let mut used: BTreeMap<usize, &'static str> = BTreeMap::new();
-    let tcp = tcp(&found.outputs, &mut used);
+    let (mut tcp, tcp_readings) = tcp(&found.outputs, &mut used);
+    let mysql = super::database::mysql(&found.outputs, &mut used);
+    let gap_s = mysql.as_ref().and_then(|m| m.gap_s);
+    let mysql_readings = mysql.as_ref().map_or(0, |m| m.readings);
+    if gap_s.is_some() && tcp_readings >= 2 {
+        // The window is the MySQL readings' gap; the kernel counters' readings may have been
+        // taken at other times, so their growth over it would be a made-up rate.
+        if let Some(t) = tcp.data.as_mut() {
+            for c in t.counters.values_mut() {
+                *c = crate::snapshot::Counter::gauge(c.total);
+            }
+        }
+        tcp.notes.push(
+            "the window is the time between the MySQL status readings; the kernel counters'              readings are not known to be as far apart, so only their last totals are kept"
+                .to_owned(),
+        );
+    }
     let logs = if found.log_sources.is_empty() {
         Section::skipped(NOT_IN_TEXT)
     } else {
@@ -58,7 +74,9 @@ pub fn snapshot(inputs: &[Input<'_>], scanner: &Scanner) -> Snapshot {
     let host = host(&found.outputs, &mut used);
     let disks = disks(&found.outputs, &mut used);
     let listeners = listeners(&found.outputs, &mut used);
-    let samples = tcp.1;
+    let samples = u32::try_from(mysql_readings.max(tcp_readings as usize))
+        .unwrap_or(u32::MAX)
+        .max(1);
 
     // Which section each output went to, or why it did not.
     let mut k = 0;
@@ -78,17 +96,6 @@ pub fn snapshot(inputs: &[Input<'_>], scanner: &Scanner) -> Snapshot {
         }
     }
 
-    let mysql_recognised = found
-        .outputs
-        .iter()
-        .any(|(o, _)| matches!(o, Output::MysqlNames { .. } | Output::Processlist { .. }));
-    let mysql_why = if mysql_recognised {
-        "the imported text holds MySQL result sets (see `imported.inputs`), but doctor does not \
-         build the mysql section from pasted text yet"
-    } else {
-        NOT_IN_TEXT
-    };
-
     Snapshot {
         schema: SCHEMA_VERSION,
         doctor_version: env!("CARGO_PKG_VERSION").to_owned(),
@@ -97,7 +104,8 @@ pub fn snapshot(inputs: &[Input<'_>], scanner: &Scanner) -> Snapshot {
             start: "unknown".to_owned(),
             start_unix_ms: 0,
             requested_ms: 0,
-            elapsed_ms: 0.0,
+            // The time between two readings, when the text tells it; 0 (no window) otherwise.
+            elapsed_ms: gap_s.map_or(0.0, |g| g * 1000.0),
         },
         overhead: Overhead {
             cpu_ms: 0.0,
@@ -107,19 +115,19 @@ pub fn snapshot(inputs: &[Input<'_>], scanner: &Scanner) -> Snapshot {
         cpu: Section::skipped(NOT_IN_TEXT),
         memory: Section::skipped(NOT_IN_TEXT),
         disks,
-        tcp: tcp.0,
+        tcp,
         listeners,
         processes: Section::skipped(NOT_IN_TEXT),
         pressure: Section::skipped(NOT_IN_TEXT),
         containers: Section::skipped(NOT_IN_TEXT),
         logs,
-        mysql: Section::skipped(mysql_why),
+        mysql: mysql.map_or_else(|| Section::skipped(NOT_IN_TEXT), |m| m.section),
         mysql_server: Section::skipped(NOT_IN_TEXT),
         load_test: Section::skipped(NOT_IN_TEXT),
         imported: Some(Imported {
             inputs: found.inputs,
             samples,
-            gap_s: None,
+            gap_s,
         }),
     }
 }
@@ -140,9 +148,6 @@ fn unused(o: &Output) -> &'static str {
         }
         Output::DockerStats(_) => {
             "recognised; doctor does not build the containers section from pasted text yet"
-        }
-        Output::MysqlNames { .. } | Output::Processlist { .. } => {
-            "recognised; doctor does not build the mysql section from pasted text yet"
         }
         _ => "recognised; doctor does not build a section from this output yet",
     }
