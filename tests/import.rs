@@ -505,3 +505,25 @@ fn mysqladmin_relative_readings() {
     );
     assert_eq!(snap.imported.as_ref().unwrap().samples, 2);
 }
+
+/// `SHOW ENGINE INNODB STATUS`: understood whole; its history list length is what
+/// `mysql-long-transaction` reads, its hit rate and pending I/O are notes.
+#[test]
+fn innodb_status_lines_that_matter() {
+    let snap = import(&[("paste", &sample("mariadb-innodb-status-vertical.txt"))]);
+    assert!(
+        snap.imported.as_ref().unwrap().inputs[0]
+            .not_understood
+            .is_empty()
+    );
+    let m = snap.mysql.get().unwrap();
+    assert_eq!(m.global_status["Innodb_history_list_length"].total, 0);
+    assert!(
+        snap.mysql
+            .notes
+            .iter()
+            .any(|n| n.contains("hit rate 819 / 1000"))
+    );
+    let r = report(&snap);
+    assert!(r.passed.contains(&"mysql-long-transaction".to_owned()));
+}

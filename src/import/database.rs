@@ -37,10 +37,14 @@ pub fn mysql(
         mut readings,
         variables,
         rows,
+        innodb,
         from,
     } = gather(outputs, used)?;
     let mut notes = Vec::new();
     let relative = absolute(&mut readings);
+    if let Some(s) = innodb {
+        notes.extend(innodb_notes(s, &mut readings));
+    }
     if relative > 0 {
         notes.push(format!(
             "{relative} reading(s) read as mysqladmin -r differences (Uptime not above the one \
@@ -69,8 +73,8 @@ pub fn mysql(
     let (status, status_text) = derive::split_status(start, end, gap_s.unwrap_or(0.0));
     notes.push(match (readings.len(), gap_s) {
         (0, _) => "no SHOW GLOBAL STATUS in the imported text".to_owned(),
-        (1, _) => "one SHOW GLOBAL STATUS reading: totals since the server started, no rates \
-                   (paste a second one taken later, with its Uptime)"
+        (1, _) => "one reading of the status counters: totals since the server started, no \
+                   rates (paste a second SHOW GLOBAL STATUS taken later, with its Uptime)"
             .to_owned(),
         (n, Some(g)) => format!("{n} SHOW GLOBAL STATUS readings, {g} s apart by their Uptime"),
         (n, None) => format!(
@@ -127,11 +131,45 @@ pub fn mysql(
     })
 }
 
+/// The InnoDB monitor's figures: the history list length as the status MariaDB gives it
+/// (`Innodb_history_list_length`, what `mysql-long-transaction` reads) when no status reading has
+/// it, the hit rate and pending I/O as notes (they cover the monitor's own interval).
+fn innodb_notes(s: &super::innodb::Status, readings: &mut Vec<Pairs>) -> Vec<String> {
+    let mut notes = Vec::new();
+    if let Some(h) = s.history_list_length {
+        let has = readings
+            .last()
+            .is_some_and(|r| r.iter().any(|(k, _)| k == "Innodb_history_list_length"));
+        if !has {
+            if readings.is_empty() {
+                readings.push(Vec::new());
+            }
+            if let Some(r) = readings.last_mut() {
+                r.push(("Innodb_history_list_length".to_owned(), h.to_string()));
+            }
+        }
+    }
+    if let Some(r) = s.hit_rate_per_1000 {
+        notes.push(format!(
+            "SHOW ENGINE INNODB STATUS: buffer pool hit rate {r} / 1000 since its previous output"
+        ));
+    }
+    if !s.pending.is_empty() {
+        notes.push(format!(
+            "SHOW ENGINE INNODB STATUS: {}",
+            s.pending.join("; ")
+        ));
+    }
+    notes
+}
+
 /// What the MySQL outputs of the text hold, in order.
 struct Gathered<'a> {
     readings: Vec<Pairs>,
     variables: BTreeMap<String, Variable>,
     rows: Option<&'a Vec<super::mysql::Process>>,
+    /// The last `SHOW ENGINE INNODB STATUS`.
+    innodb: Option<&'a super::innodb::Status>,
     from: Vec<Provenance>,
 }
 
@@ -144,6 +182,7 @@ fn gather<'a>(
     let mut readings: Vec<Pairs> = Vec::new();
     let mut variables: BTreeMap<String, Variable> = BTreeMap::new();
     let mut rows = None;
+    let mut innodb = None;
     let mut from = Vec::new();
     for (i, (o, p)) in outputs.iter().enumerate() {
         match o {
@@ -172,6 +211,7 @@ fn gather<'a>(
                 }
             }
             Output::Processlist { rows: r, .. } => rows = Some(r),
+            Output::InnodbStatus(s) => innodb = Some(s),
             _ => continue,
         }
         used.insert(i, "mysql");
@@ -184,6 +224,7 @@ fn gather<'a>(
         readings,
         variables,
         rows,
+        innodb,
         from,
     })
 }

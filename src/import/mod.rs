@@ -12,6 +12,7 @@ pub mod build;
 pub mod database;
 pub mod docker;
 pub mod host;
+pub mod innodb;
 pub mod iostat;
 pub mod lines;
 pub mod logs;
@@ -53,6 +54,8 @@ pub enum Output {
     Vmstat(vmstat::Vmstat),
     /// `docker stats --no-stream`.
     DockerStats(docker::Stats),
+    /// `SHOW ENGINE INNODB STATUS`.
+    InnodbStatus(innodb::Status),
     /// `SHOW [FULL] PROCESSLIST`.
     Processlist {
         rows: Vec<mysql::Process>,
@@ -74,6 +77,7 @@ impl Output {
             Output::Iostat(r) => r.lines,
             Output::Vmstat(v) => v.lines,
             Output::DockerStats(d) => d.lines,
+            Output::InnodbStatus(s) => s.lines,
             Output::MysqlNames { lines, .. }
             | Output::Processlist { lines, .. }
             | Output::IostatCpu(lines) => *lines,
@@ -97,6 +101,7 @@ impl Output {
             Output::IostatCpu(_) => "iostat avg-cpu",
             Output::Vmstat(_) => "vmstat",
             Output::DockerStats(_) => "docker stats",
+            Output::InnodbStatus(_) => "SHOW ENGINE INNODB STATUS",
             Output::MysqlNames {
                 names: mysql::Names::Status,
                 ..
@@ -177,6 +182,9 @@ type Recogniser<T> = fn(&[lines::Line<'_>], usize) -> Option<(T, usize)>;
 
 /// The output starting at `ls[i]`, if any recogniser takes it.
 fn one(ls: &[lines::Line<'_>], i: usize) -> Option<(Output, usize)> {
+    if let Some((s, n)) = innodb::status(ls, i) {
+        return Some((Output::InnodbStatus(s), n));
+    }
     if let Some((c, n)) = netstat::nstat_json(ls, i) {
         return Some((Output::Nstat(c), n));
     }

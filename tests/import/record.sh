@@ -75,6 +75,7 @@ sql -t -e "SHOW GLOBAL VARIABLES LIKE 'max_connections'" > "$out/mariadb-variabl
 sql -B -e "SHOW GLOBAL VARIABLES" > "$out/mariadb-variables-tab.txt"
 sql -t -e "SHOW FULL PROCESSLIST" > "$out/mariadb-processlist-table.txt"
 sql -E -e "SHOW FULL PROCESSLIST" > "$out/mariadb-processlist-vertical.txt"
+sql -E -e "SHOW ENGINE INNODB STATUS" > "$out/mariadb-innodb-status-vertical.txt"
 mariadb-admin --no-defaults -uroot -S "$dir/sock" extended-status > "$out/mariadb-admin-extended-status.txt"
 mariadb-admin --no-defaults -uroot -S "$dir/sock" -r -i 1 -c 2 extended-status > "$out/mariadb-admin-extended-status-r-i1-c2.txt"
 kill $sleeper 2>/dev/null || true
