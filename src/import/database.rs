@@ -183,6 +183,7 @@ fn gather<'a>(
     let mut variables: BTreeMap<String, Variable> = BTreeMap::new();
     let mut rows = None;
     let mut innodb = None;
+    let mut names: std::collections::HashSet<&str> = std::collections::HashSet::new();
     let mut from = Vec::new();
     for (i, (o, p)) in outputs.iter().enumerate() {
         match o {
@@ -191,12 +192,14 @@ fn gather<'a>(
                 values,
                 ..
             } => {
-                let repeats = readings
-                    .last()
-                    .is_some_and(|r| values.iter().any(|(k, _)| r.iter().any(|(n, _)| n == k)));
+                // The current reading's names, kept beside it: a paste of many dumps would make
+                // a search of the reading itself quadratic.
+                let repeats = values.iter().any(|(k, _)| names.contains(k.as_str()));
                 if readings.is_empty() || repeats {
                     readings.push(Vec::new());
+                    names.clear();
                 }
+                names.extend(values.iter().map(|(k, _)| k.as_str()));
                 if let Some(r) = readings.last_mut() {
                     r.extend(values.iter().cloned());
                 }
