@@ -1,8 +1,8 @@
 //! Runs the commands. Errors are turned into one line on stderr and an exit code here, at the edge.
 
 use crate::cli::{
-    AnalyzeArgs, CheckArgs, Cli, Command, Format, OutputArgs, RulesArgs, RulesCommand, RulesSub,
-    SnapshotArgs, SourceArgs, TestArgs, TestFormat, WindowArgs,
+    AnalyzeArgs, CheckArgs, Cli, Command, Format, ImportArgs, OutputArgs, RulesArgs, RulesCommand,
+    RulesSub, SnapshotArgs, SourceArgs, TestArgs, TestFormat, WindowArgs,
 };
 use crate::collect;
 use crate::engine::{self, Catalogue};
@@ -102,6 +102,7 @@ pub fn run(cli: Cli) -> Result<u8> {
         Some(Command::Check(args)) => check(&args),
         Some(Command::Snapshot(args)) => snapshot_cmd(&args),
         Some(Command::Analyze(args)) => analyze(&args),
+        Some(Command::Import(args)) => import(&args),
         Some(Command::Rules(args)) => rules_cmd(&args),
         Some(Command::Schema(args)) => {
             let schema = if args.report {
@@ -207,6 +208,48 @@ fn analyze(args: &AnalyzeArgs) -> Result<u8> {
     });
     let rules = rules.map_err(|_| anyhow::anyhow!("loading the rules panicked"))??;
     let snap = snap?;
+    render(&snap, &rules, &args.output)
+}
+
+/// `doctor import`: the inputs read whole (a file that cannot be read is a usage error naming
+/// it), the snapshot built from them, saved with `--out`, and reported like any snapshot.
+fn import(args: &ImportArgs) -> Result<u8> {
+    let patterns =
+        crate::scan::pattern::load(&args.pattern_dirs).context("cannot load the log patterns")?;
+    let rules = catalogue_with(
+        &args.rules,
+        &engine::compile::LogNames::of_patterns(&patterns),
+    )?;
+    let scanner = crate::scan::Scanner::new(patterns);
+    let mut texts = Vec::with_capacity(args.files.len());
+    for file in &args.files {
+        let (name, bytes) = if file == Path::new("-") {
+            let mut buf = Vec::new();
+            std::io::stdin()
+                .read_to_end(&mut buf)
+                .context("cannot read the text to import from standard input")?;
+            ("<stdin>".to_owned(), buf)
+        } else {
+            let bytes = std::fs::read(file).with_context(|| {
+                format!(
+                    "cannot read {}; name a text file holding pasted command output, or - for \
+                     standard input",
+                    file.display()
+                )
+            })?;
+            (file.display().to_string(), bytes)
+        };
+        // Any bytes are a text: what is not UTF-8 is replaced and then not understood.
+        texts.push((name, String::from_utf8_lossy(&bytes).into_owned()));
+    }
+    let inputs: Vec<crate::import::build::Input<'_>> = texts
+        .iter()
+        .map(|(name, text)| crate::import::build::Input { name, text })
+        .collect();
+    let snap = crate::import::build::snapshot(&inputs, &scanner);
+    if let Some(path) = &args.out {
+        write_snapshot(&snap, Some(path))?;
+    }
     render(&snap, &rules, &args.output)
 }
 

@@ -34,6 +34,9 @@ pub enum Command {
     Snapshot(SnapshotArgs),
     /// Print the report for a saved snapshot, without reading the live machine.
     Analyze(AnalyzeArgs),
+    /// Build a snapshot from pasted command outputs (netstat -s, nstat, sysctl, SHOW GLOBAL
+    /// STATUS, log lines, ...) and print the report for it.
+    Import(ImportArgs),
     /// Print the JSON Schema of the snapshot format (or of the report, with `--report`).
     Schema(SchemaArgs),
     /// List the rules, explain one, or run their tests.
@@ -262,6 +265,25 @@ pub struct SnapshotArgs {
 pub struct AnalyzeArgs {
     /// A snapshot written by `doctor snapshot` (or `check --out`); `-` reads standard input.
     pub file: PathBuf,
+    #[command(flatten)]
+    pub output: OutputArgs,
+    #[command(flatten)]
+    pub rules: RulesArgs,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ImportArgs {
+    /// Text files holding pasted outputs (an issue body, a terminal log, Markdown welcome);
+    /// `-` reads standard input. Several files combine into one snapshot.
+    #[arg(required = true, value_name = "FILE")]
+    pub files: Vec<PathBuf>,
+    /// Also save the snapshot built from the text to this file, for `doctor analyze`.
+    #[arg(long, short = 'o', value_name = "SNAPSHOT.json")]
+    pub out: Option<PathBuf>,
+    /// Also use the log patterns (*.toml, the format of rules/logs/) in this directory.
+    /// Repeatable.
+    #[arg(long = "patterns", value_name = "DIR")]
+    pub pattern_dirs: Vec<PathBuf>,
     #[command(flatten)]
     pub output: OutputArgs,
     #[command(flatten)]

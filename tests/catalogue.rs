@@ -136,7 +136,8 @@ fn rules_list_and_explain() {
     for needle in [
         "## What it detects",
         "## References",
-        "when: overflows > 0.0",
+        "when: window.elapsed_ms > 0.0 && overflows > 0.0",
+        "when: (window.elapsed_ms == 0.0 || !between) && count > 0.0",
         "Netdata",
     ] {
         assert!(text.contains(needle), "explain lacks {needle}:\n{text}");

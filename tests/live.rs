@@ -943,7 +943,11 @@ fn slow_disk_agrees(
 ) {
     let dev = running.device.as_deref().unwrap();
     let m = snap.mysql.get().expect("mysql section");
-    assert_eq!(m.connection.user, "doctor", "an ordinary account");
+    assert_eq!(
+        m.connection.as_ref().expect("connection").user,
+        "doctor",
+        "an ordinary account"
+    );
     let datadir = m.datadir.as_ref().expect("datadir");
     assert_eq!(datadir.device.as_deref(), Some(dev), "{datadir:?}");
     let disks = snap.disks.get().expect("disks section");
@@ -1179,6 +1183,8 @@ fn live_mysql_full_scans() {
             assert_eq!(mysql.global_status["Slow_queries"].delta, Some(0));
             let digests = mysql
                 .performance_schema
+                .as_ref()
+                .expect("performance_schema")
                 .top_digests_by_time
                 .as_ref()
                 .unwrap();

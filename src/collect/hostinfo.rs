@@ -15,21 +15,27 @@ pub fn read() -> HostFacts {
         .map(|t| parse::meminfo(&t))
         .unwrap_or_default();
     HostFacts {
-        hostname: text("/proc/sys/kernel/hostname").unwrap_or_else(|| "unknown".into()),
-        kernel: text("/proc/sys/kernel/osrelease").unwrap_or_else(|| "unknown".into()),
+        hostname: Some(text("/proc/sys/kernel/hostname").unwrap_or_else(|| "unknown".into())),
+        kernel: Some(text("/proc/sys/kernel/osrelease").unwrap_or_else(|| "unknown".into())),
         os: text("/etc/os-release").and_then(|t| os_name(&t)),
-        cpus: text("/sys/devices/system/cpu/online")
-            .and_then(|t| parse::cpu_list_len(&t))
-            .or_else(|| text("/proc/stat").map(|t| parse::stat(&t).per_cpu.len() as u32))
-            .unwrap_or(0),
-        memory_bytes: meminfo.get("MemTotal").copied().unwrap_or(0),
-        uptime_s: text("/proc/uptime")
-            .and_then(|t| {
-                t.split_ascii_whitespace()
-                    .next()
-                    .and_then(|u| u.parse().ok())
-            })
-            .unwrap_or(0.0),
+        // What doctor wrote before the facts could be unknown: a file not readable here gives
+        // "unknown" and 0 as it always did, so live snapshots keep their shape.
+        cpus: Some(
+            text("/sys/devices/system/cpu/online")
+                .and_then(|t| parse::cpu_list_len(&t))
+                .or_else(|| text("/proc/stat").map(|t| parse::stat(&t).per_cpu.len() as u32))
+                .unwrap_or(0),
+        ),
+        memory_bytes: Some(meminfo.get("MemTotal").copied().unwrap_or(0)),
+        uptime_s: Some(
+            text("/proc/uptime")
+                .and_then(|t| {
+                    t.split_ascii_whitespace()
+                        .next()
+                        .and_then(|u| u.parse().ok())
+                })
+                .unwrap_or(0.0),
+        ),
         virtualization: virtualization(),
         container: container(),
         boot_id: text("/proc/sys/kernel/random/boot_id"),

@@ -69,7 +69,7 @@ pub fn finish(mut start: Start) -> Result<Listeners, Failure> {
                 queue: s.recv_queue,
                 queue_max,
                 queue_max_pct: pct(f64::from(queue_max), f64::from(s.send_queue)),
-                inode: s.inode,
+                inode: Some(s.inode),
                 process: owners.get(&s.inode).cloned(),
             }
         })

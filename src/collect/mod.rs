@@ -207,6 +207,7 @@ pub fn snapshot(opts: &Options, on_tick: &mut dyn FnMut(Duration)) -> Snapshot {
         mysql_server,
         logs,
         load_test,
+        imported: None,
     }
 }
 

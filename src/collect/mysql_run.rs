@@ -56,8 +56,8 @@ impl MysqlRun {
             .and_then(|p| p.state.as_ref().ok())
             .and_then(mysql::server::Start::view);
         let host = mysql::Host {
-            hostname: host.hostname.clone(),
-            memory_bytes: host.memory_bytes,
+            hostname: host.hostname.clone().unwrap_or_default(),
+            memory_bytes: host.memory_bytes.unwrap_or(0),
         };
         let mut collector = mysql::Collector::new(opts.mysql.clone(), host)
             .with_error_log(error_log_tx)

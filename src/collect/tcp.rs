@@ -22,7 +22,7 @@ pub const SYSCTLS: &[&str] = &[
 ];
 
 /// Gauges in the `Tcp:` table: their delta is meaningless, only the value is kept.
-const GAUGES: &[&str] = &[
+pub const GAUGES: &[&str] = &[
     "TcpRtoAlgorithm",
     "TcpRtoMin",
     "TcpRtoMax",

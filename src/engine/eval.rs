@@ -89,13 +89,15 @@ pub fn analyze(catalogue: &Catalogue, snapshot: &Snapshot) -> Analysis {
         .iter()
         .map(|r| (r.id.as_str(), r.explains.as_slice()))
         .collect();
-    Analysis {
+    let mut analysis = Analysis {
         findings: rank::rank(fired, &explains),
         not_checked,
         partly_checked,
         passed,
         figures: headline::figures(&catalogue.figures, &ctx, &statuses),
-    }
+    };
+    super::imported::reword(&mut analysis, snapshot);
+    analysis
 }
 
 enum Outcome {

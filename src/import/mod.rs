@@ -8,9 +8,21 @@
 //! takes it takes as many lines as its output has, and the walk goes on after them. A line that
 //! no recogniser takes is not understood, and said so by range — never guessed.
 
+pub mod build;
+pub mod database;
+pub mod docker;
+pub mod host;
+pub mod innodb;
+pub mod iostat;
 pub mod lines;
+pub mod logs;
 pub mod mysql;
 pub mod netstat;
+pub mod samples;
+pub mod sections;
+pub mod ss;
+pub mod sysctl;
+pub mod vmstat;
 
 /// One output recognised in an input.
 #[derive(Debug, Clone, PartialEq)]
@@ -26,6 +38,24 @@ pub enum Output {
         form: mysql::Form,
         lines: (usize, usize),
     },
+    /// `sysctl -a` / `sysctl NAME` lines.
+    Sysctl(sysctl::Sysctls),
+    /// `ss -lnt` (or `-lntp`, `-ln`).
+    SsListen(ss::Listen),
+    /// `ss -s`.
+    SsSummary(ss::Summary),
+    /// Host facts: `free`, `uptime`, `/proc/loadavg`, sysstat's first line.
+    Host(host::Kind, host::Facts),
+    /// `iostat -x`'s device table (one report).
+    Iostat(iostat::Report),
+    /// `iostat`'s `avg-cpu:` block.
+    IostatCpu((usize, usize)),
+    /// `vmstat`.
+    Vmstat(vmstat::Vmstat),
+    /// `docker stats --no-stream`.
+    DockerStats(docker::Stats),
+    /// `SHOW ENGINE INNODB STATUS`.
+    InnodbStatus(innodb::Status),
     /// `SHOW [FULL] PROCESSLIST`.
     Processlist {
         rows: Vec<mysql::Process>,
@@ -40,7 +70,17 @@ impl Output {
     pub fn lines(&self) -> (usize, usize) {
         match self {
             Output::NetstatS(c) | Output::Nstat(c) => c.lines,
-            Output::MysqlNames { lines, .. } | Output::Processlist { lines, .. } => *lines,
+            Output::Sysctl(s) => s.lines,
+            Output::SsListen(s) => s.lines,
+            Output::SsSummary(s) => s.lines,
+            Output::Host(_, f) => f.lines,
+            Output::Iostat(r) => r.lines,
+            Output::Vmstat(v) => v.lines,
+            Output::DockerStats(d) => d.lines,
+            Output::InnodbStatus(s) => s.lines,
+            Output::MysqlNames { lines, .. }
+            | Output::Processlist { lines, .. }
+            | Output::IostatCpu(lines) => *lines,
         }
     }
 
@@ -50,6 +90,18 @@ impl Output {
         match self {
             Output::NetstatS(_) => "netstat -s",
             Output::Nstat(_) => "nstat",
+            Output::Sysctl(_) => "sysctl",
+            Output::SsListen(_) => "ss -lnt",
+            Output::SsSummary(_) => "ss -s",
+            Output::Host(host::Kind::Free, _) => "free",
+            Output::Host(host::Kind::Uptime, _) => "uptime",
+            Output::Host(host::Kind::Loadavg, _) => "/proc/loadavg",
+            Output::Host(host::Kind::Sysstat, _) => "sysstat header (iostat, mpstat, sar)",
+            Output::Iostat(_) => "iostat -x",
+            Output::IostatCpu(_) => "iostat avg-cpu",
+            Output::Vmstat(_) => "vmstat",
+            Output::DockerStats(_) => "docker stats",
+            Output::InnodbStatus(_) => "SHOW ENGINE INNODB STATUS",
             Output::MysqlNames {
                 names: mysql::Names::Status,
                 ..
@@ -75,42 +127,64 @@ pub struct Recognised {
 #[must_use]
 pub fn recognise(text: &str) -> Recognised {
     let ls = lines::lines(text);
+    let (outputs, unclaimed) = claim(&ls);
+    Recognised {
+        outputs,
+        not_understood: not_understood(&ls, unclaimed),
+    }
+}
+
+/// The outputs the recognisers take from `ls`, and the numbers of the non-blank lines none took
+/// (which the log scanner may still take, see [`logs`]).
+#[must_use]
+pub fn claim(ls: &[lines::Line<'_>]) -> (Vec<Output>, Vec<usize>) {
     let mut outputs = Vec::new();
-    let mut not_understood = Vec::new();
+    let mut unclaimed = Vec::new();
     let mut i = 0;
     while i < ls.len() {
         if ls[i].is_blank() {
             i += 1;
             continue;
         }
-        if let Some((output, taken)) = one(&ls, i) {
+        if let Some((output, taken)) = one(ls, i) {
             outputs.push(output);
             i += taken.max(1);
         } else {
-            not_understood.push(ls[i].no);
+            unclaimed.push(ls[i].no);
             i += 1;
         }
     }
-    // Ranges run on over blank lines between not-understood ones: a paragraph of prose is one
-    // range, not one per line.
-    let mut ranges = lines::ranges(not_understood);
-    let blank: std::collections::BTreeSet<usize> =
-        ls.iter().filter(|l| l.is_blank()).map(|l| l.no).collect();
+    (outputs, unclaimed)
+}
+
+/// The lines `numbers` (ascending) as ranges. Ranges run on over blank lines between
+/// not-understood ones: a paragraph of prose is one range, not one per line.
+#[must_use]
+pub fn not_understood(
+    ls: &[lines::Line<'_>],
+    numbers: impl IntoIterator<Item = usize>,
+) -> Vec<(usize, usize)> {
+    let mut ranges = lines::ranges(numbers);
+    // `ls[n - 1]` is line n.
+    let blank = |n: usize| ls.get(n.wrapping_sub(1)).is_some_and(lines::Line::is_blank);
     ranges.dedup_by(|next, prev| {
-        let joined = (prev.1 + 1..next.0).all(|n| blank.contains(&n));
+        let joined = (prev.1 + 1..next.0).all(blank);
         if joined {
             prev.1 = next.1;
         }
         joined
     });
-    Recognised {
-        outputs,
-        not_understood: ranges,
-    }
+    ranges
 }
+
+/// A recogniser: what it read from `ls[i..]`, and how many lines it took.
+type Recogniser<T> = fn(&[lines::Line<'_>], usize) -> Option<(T, usize)>;
 
 /// The output starting at `ls[i]`, if any recogniser takes it.
 fn one(ls: &[lines::Line<'_>], i: usize) -> Option<(Output, usize)> {
+    if let Some((s, n)) = innodb::status(ls, i) {
+        return Some((Output::InnodbStatus(s), n));
+    }
     if let Some((c, n)) = netstat::nstat_json(ls, i) {
         return Some((Output::Nstat(c), n));
     }
@@ -119,6 +193,37 @@ fn one(ls: &[lines::Line<'_>], i: usize) -> Option<(Output, usize)> {
     }
     if let Some((c, n)) = netstat::netstat_s(ls, i) {
         return Some((Output::NetstatS(c), n));
+    }
+    if let Some((s, n)) = sysctl::sysctl(ls, i) {
+        return Some((Output::Sysctl(s), n));
+    }
+    if let Some((s, n)) = ss::listen(ls, i) {
+        return Some((Output::SsListen(s), n));
+    }
+    if let Some((s, n)) = ss::summary(ls, i) {
+        return Some((Output::SsSummary(s), n));
+    }
+    if let Some((r, n)) = iostat::devices(ls, i) {
+        return Some((Output::Iostat(r), n));
+    }
+    if let Some((r, n)) = iostat::avg_cpu(ls, i) {
+        return Some((Output::IostatCpu(r), n));
+    }
+    if let Some((v, n)) = vmstat::vmstat(ls, i) {
+        return Some((Output::Vmstat(v), n));
+    }
+    if let Some((d, n)) = docker::stats(ls, i) {
+        return Some((Output::DockerStats(d), n));
+    }
+    for (kind, recognise) in [
+        (host::Kind::Free, host::free as Recogniser<host::Facts>),
+        (host::Kind::Uptime, host::uptime),
+        (host::Kind::Loadavg, host::loadavg),
+        (host::Kind::Sysstat, host::sysstat),
+    ] {
+        if let Some((f, n)) = recognise(ls, i) {
+            return Some((Output::Host(kind, f), n));
+        }
     }
     let (set, n) = mysql::result_set(ls, i)?;
     if let Some((names, values)) = mysql::name_values(&set) {

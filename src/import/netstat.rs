@@ -107,6 +107,16 @@ pub fn netstat_s(lines: &[Line<'_>], start: usize) -> Option<(Counters, usize)> 
         } else if let Some((name, n)) = section.and_then(|p| named(p, text)) {
             values.insert(name, n);
             read.push(line.no);
+        } else if let Some((name, n)) = section
+            .is_none()
+            .then(|| named("TcpExt", text))
+            .flatten()
+            .filter(|(name, _)| known_tcpext(name))
+        {
+            // `TCPFromZeroWindowAdv: 13` quoted without its `TcpExt:` header: only a name the
+            // kernel has under TcpExt is taken so (a `Name: value` line is too common a shape).
+            values.insert(name, n);
+            read.push(line.no);
         } else if section.is_some() && histogram(text) {
             // `ICMP input histogram:` and its `destination unreachable: 2`: not counters doctor reads.
         } else {
@@ -134,6 +144,19 @@ fn in_section(name: &str, prefix: &str) -> bool {
                 .iter()
                 .any(|(_, p)| p.len() > prefix.len() && name.starts_with(p))
     })
+}
+
+/// Whether `name` is a `TcpExt` counter the kernel has (`rules/names/tcp-counters.txt`).
+fn known_tcpext(name: &str) -> bool {
+    static NAMES: OnceLock<Vec<&'static str>> = OnceLock::new();
+    let names = NAMES.get_or_init(|| {
+        include_str!("../../rules/names/tcp-counters.txt")
+            .lines()
+            .map(str::trim)
+            .filter(|l| l.starts_with("TcpExt"))
+            .collect()
+    });
+    names.contains(&name)
 }
 
 /// `PAWSTimewait: 11` under `TcpExt:` → (`TcpExtPAWSTimewait`, 11).
@@ -320,7 +343,9 @@ mod tests {
             "3008 times the listen queue overflowed, we think",
             "Tcp: is fine",
             "We saw 12 errors",
-            "PAWSTimewait: 11",
+            // Not a name the kernel has under TcpExt (`PAWSTimewait: 11` alone is one, and is
+            // read: see `a_tcpext_line_quoted_alone`).
+            "Timewait: 11",
         ] {
             assert!(netstat_s(&lines(text), 0).is_none(), "{text}");
         }
@@ -356,5 +381,25 @@ mod tests {
         );
         assert_eq!(template("InType3: 2"), Some(("InType3: {n}".into(), 2)));
         assert_eq!(template("no number"), None);
+    }
+}
+
+#[cfg(test)]
+mod quoted_tests {
+    use super::*;
+    use crate::import::lines::lines;
+
+    /// The diary quotes `TCPFromZeroWindowAdv: 13` in a bullet, its section header left out.
+    #[test]
+    fn a_tcpext_line_quoted_alone() {
+        let ls = lines("- `TCPFromZeroWindowAdv: 13`\n- `TCPToZeroWindowAdv: 13`\n");
+        let (c, taken) = netstat_s(&ls, 0).unwrap();
+        assert_eq!(taken, 2);
+        assert_eq!(c.values["TcpExtTCPFromZeroWindowAdv"], 13);
+        let (c, _) = netstat_s(&lines("PAWSTimewait: 11"), 0).unwrap();
+        assert_eq!(c.values["TcpExtPAWSTimewait"], 11);
+        // Not any `Name: value` line.
+        assert!(netstat_s(&lines("max_connections: 500"), 0).is_none());
+        assert!(netstat_s(&lines("Threads: 3"), 0).is_none());
     }
 }

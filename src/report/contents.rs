@@ -2,7 +2,7 @@
 //! headline figures. Its JSON form is `--format json`.
 
 use crate::engine::{self, Catalogue, Figure, Finding, NotChecked, PartlyChecked, Severity};
-use crate::snapshot::{HostFacts, Snapshot, Status, Window};
+use crate::snapshot::{HostFacts, Imported, Provenance, Snapshot, Status, Window};
 use schemars::JsonSchema;
 use serde::Serialize;
 
@@ -29,6 +29,10 @@ pub struct Report {
     pub collectors: Vec<Collector>,
     /// The headline figures (`rules/figures/`).
     pub headline: Vec<Figure>,
+    /// For a snapshot `doctor import` built: the inputs, what was recognised where, and the
+    /// line ranges not understood (as in the snapshot).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub imported: Option<Imported>,
 }
 
 /// One collector's status, as recorded in the snapshot.
@@ -41,6 +45,9 @@ pub struct Collector {
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub notes: Vec<String>,
     pub elapsed_ms: f64,
+    /// The pasted outputs the section was built from (imported snapshots only).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub imported: Vec<Provenance>,
 }
 
 impl Report {
@@ -64,9 +71,11 @@ impl Report {
                     message: c.message.map(ToOwned::to_owned),
                     notes: c.notes.to_vec(),
                     elapsed_ms: c.elapsed_ms,
+                    imported: c.imported.to_vec(),
                 })
                 .collect(),
             headline: analysis.figures,
+            imported: snapshot.imported.clone(),
         }
     }
 

@@ -11,17 +11,30 @@ fn cell(s: &str) -> String {
 }
 
 pub fn render(report: &Report, out: &mut dyn Write) -> std::io::Result<()> {
-    writeln!(out, "### doctor report: {}", cell(&report.host.hostname))?;
-    writeln!(out)?;
     writeln!(
         out,
-        "Kernel {}, {} CPUs, {:.1} s window from {}, doctor {}.",
-        cell(&report.host.kernel),
-        report.host.cpus,
-        report.window.elapsed_ms / 1000.0,
-        report.window.start,
-        report.doctor_version
+        "### doctor report: {}",
+        cell(report.host.hostname.as_deref().unwrap_or("host unknown"))
     )?;
+    writeln!(out)?;
+    imported_line(report, out)?;
+    let kernel = cell(report.host.kernel.as_deref().unwrap_or("unknown"));
+    let cpus = report
+        .host
+        .cpus
+        .map_or_else(|| "unknown".to_owned(), |c| c.to_string());
+    if report.imported.is_some() {
+        // No window to speak of: the line above says how the counters were read.
+        writeln!(out, "Kernel {kernel}, {cpus} CPUs.")?;
+    } else {
+        writeln!(
+            out,
+            "Kernel {kernel}, {cpus} CPUs, {:.1} s window from {}, doctor {}.",
+            report.window.elapsed_ms / 1000.0,
+            report.window.start,
+            report.doctor_version
+        )?;
+    }
     writeln!(out)?;
     if report.findings.is_empty() {
         writeln!(out, "**{}**", cell(&report.healthy_line()))?;
@@ -81,6 +94,14 @@ pub fn render(report: &Report, out: &mut dyn Write) -> std::io::Result<()> {
     writeln!(out)?;
     writeln!(out, "</details>")?;
     writeln!(out)?;
+    collectors(report, out)?;
+    writeln!(out)?;
+    writeln!(out, "</details>")?;
+    imported_part(report, out)
+}
+
+/// How each collector fared (and, for an import, which lines each section came from).
+fn collectors(report: &Report, out: &mut dyn Write) -> std::io::Result<()> {
     writeln!(out, "<details><summary>Collectors</summary>")?;
     writeln!(out)?;
     for c in &report.collectors {
@@ -94,10 +115,58 @@ pub fn render(report: &Report, out: &mut dyn Write) -> std::io::Result<()> {
         if let Some(m) = &c.message {
             write!(out, ": {}", cell(m))?;
         }
+        for p in &c.imported {
+            write!(
+                out,
+                "; from {} lines {}-{} ({})",
+                cell(&p.input),
+                p.first_line,
+                p.last_line,
+                cell(&p.output)
+            )?;
+        }
         writeln!(out)?;
     }
-    writeln!(out)?;
-    writeln!(out, "</details>")
+    Ok(())
+}
+
+/// For an import, where the figures come from, above the usual line.
+fn imported_line(report: &Report, out: &mut dyn Write) -> std::io::Result<()> {
+    if let Some(i) = &report.imported {
+        writeln!(
+            out,
+            "Imported from {}: {}, doctor {}.",
+            cell(&super::imported::input_names(i)),
+            super::imported::window_words(i),
+            report.doctor_version
+        )?;
+        writeln!(out)?;
+    }
+    Ok(())
+}
+
+/// For an import: what was recognised where, and what was not understood.
+fn imported_part(report: &Report, out: &mut dyn Write) -> std::io::Result<()> {
+    if let Some(i) = &report.imported {
+        writeln!(out)?;
+        writeln!(out, "<details><summary>Imported</summary>")?;
+        writeln!(out)?;
+        for line in super::imported::output_lines(i) {
+            writeln!(out, "- {}", cell(&line))?;
+        }
+        let not = super::imported::not_understood_lines(i);
+        if !not.is_empty() {
+            writeln!(out)?;
+            writeln!(out, "Not understood (left out, never guessed):")?;
+            writeln!(out)?;
+            for line in not {
+                writeln!(out, "- {}", cell(&line))?;
+            }
+        }
+        writeln!(out)?;
+        writeln!(out, "</details>")?;
+    }
+    Ok(())
 }
 
 fn finding(f: &crate::engine::Finding, out: &mut dyn Write) -> std::io::Result<()> {

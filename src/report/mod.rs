@@ -3,6 +3,7 @@
 //! as a table, JSON or Markdown.
 
 mod contents;
+mod imported;
 mod json;
 mod markdown;
 mod rules;

@@ -60,14 +60,7 @@ pub fn render(
     width: Option<u16>,
     out: &mut dyn Write,
 ) -> std::io::Result<()> {
-    writeln!(
-        out,
-        "doctor — {} ({}), {:.1} s window from {}",
-        report.host.hostname,
-        report.host.kernel,
-        report.window.elapsed_ms / 1000.0,
-        report.window.start
-    )?;
+    header(report, out)?;
     writeln!(out)?;
 
     if report.findings.is_empty() {
@@ -139,6 +132,59 @@ pub fn render(
         writeln!(out)?;
         for n in &c.notes {
             writeln!(out, "             note: {n}")?;
+        }
+        for p in &c.imported {
+            writeln!(
+                out,
+                "             from: {} lines {}-{} ({})",
+                p.input, p.first_line, p.last_line, p.output
+            )?;
+        }
+    }
+    imported_part(report, color, out)
+}
+
+/// The first line: the host and the window, or for an import, the inputs and the readings.
+fn header(report: &Report, out: &mut dyn Write) -> std::io::Result<()> {
+    let host = report.host.hostname.as_deref().unwrap_or("host unknown");
+    let kernel = report.host.kernel.as_deref().unwrap_or("kernel unknown");
+    if let Some(i) = &report.imported {
+        writeln!(
+            out,
+            "doctor — imported from {} ({host}, {kernel}), {}",
+            super::imported::input_names(i),
+            super::imported::window_words(i)
+        )?;
+    } else {
+        writeln!(
+            out,
+            "doctor — {host} ({kernel}), {:.1} s window from {}",
+            report.window.elapsed_ms / 1000.0,
+            report.window.start
+        )?;
+    }
+    Ok(())
+}
+
+/// For an import: what was recognised where, and what was not understood.
+fn imported_part(report: &Report, color: Color, out: &mut dyn Write) -> std::io::Result<()> {
+    if let Some(i) = &report.imported {
+        writeln!(out)?;
+        writeln!(out, "{}", heading("imported:", color))?;
+        for line in super::imported::output_lines(i) {
+            writeln!(out, "  {line}")?;
+        }
+        let not = super::imported::not_understood_lines(i);
+        if !not.is_empty() {
+            writeln!(out)?;
+            writeln!(
+                out,
+                "{}",
+                heading("not understood (left out, never guessed):", color)
+            )?;
+            for line in not {
+                writeln!(out, "  {line}")?;
+            }
         }
     }
     Ok(())

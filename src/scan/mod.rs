@@ -94,6 +94,9 @@ pub struct ScanOptions {
     pub skip_partial_first_line: bool,
     /// The year for timestamps without one (syslog).
     pub year_hint: Option<YearHint>,
+    /// Keep the stream offset of every matching line (`Scan::matched_at`): `doctor import` marks
+    /// those lines of a paste as understood. Off for logs read from the machine.
+    pub record_lines: bool,
 }
 
 /// What one scan found.
@@ -105,6 +108,9 @@ pub struct Scan {
     pub binary: bool,
     pub matches: BTreeMap<String, PatternMatch>,
     pub categories: BTreeMap<String, CategoryTotal>,
+    /// The stream offsets of the matching lines' starts, ascending, when
+    /// `ScanOptions::record_lines` asked for them; empty otherwise.
+    pub matched_at: Vec<u64>,
 }
 
 impl Scan {
@@ -180,6 +186,7 @@ struct Acc {
     hits: Vec<(usize, usize, usize)>,
     cats: Vec<usize>,
     candidates: Vec<usize>,
+    matched_at: Vec<u64>,
 }
 
 impl Scanner {
@@ -295,6 +302,7 @@ impl Scanner {
             hits: Vec::new(),
             cats: Vec::new(),
             candidates: Vec::new(),
+            matched_at: Vec::new(),
         };
         let mut buf = vec![0u8; BLOCK];
         let mut len = 0; // valid bytes in buf
@@ -446,6 +454,9 @@ impl Scanner {
         let ts = timestamp::stamp(line, acc.opts.year_hint);
         let in_window = acc.opts.window_from.is_some_and(|w| offset >= w);
         acc.matched_lines += 1;
+        if acc.opts.record_lines {
+            acc.matched_at.push(offset);
+        }
         acc.cats.clear();
         for p in patterns {
             let a = &mut acc.patterns[p];
@@ -504,6 +515,7 @@ impl Scanner {
             binary: acc.binary,
             matches,
             categories,
+            matched_at: acc.matched_at,
         }
     }
 

@@ -7,6 +7,7 @@
 mod containers;
 mod counter;
 mod disk;
+mod imported;
 mod load;
 mod load_test;
 mod logs;
@@ -24,6 +25,7 @@ pub use containers::{
 };
 pub use counter::{Counter, pct, rate, round2};
 pub use disk::{Disk, Disks};
+pub use imported::{Imported, ImportedInput, ImportedOutput, LineRange};
 pub use load::{LoadError, from_json, load};
 pub use load_test::{LoadTarget, LoadTest};
 pub use logs::{CategoryTotal, LogSource, Logs, PatternMatch, PatternTotal, SourceKind};
@@ -41,7 +43,7 @@ pub use net::{
     Conntrack, Listener, Listeners, LocalPorts, PortDestination, ProcessRef, SysctlValue, Tcp,
 };
 pub use open_files::{OpenFiles, OpenFilesProcess};
-pub use section::{Section, Status, round_ms};
+pub use section::{Provenance, Section, Status, round_ms};
 pub use system::{
     Cpu, Memory, Pressure, PressureLine, PressureResource, ProcessCpu, Processes, ThreadCpu,
 };

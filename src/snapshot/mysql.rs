@@ -14,18 +14,28 @@ use std::collections::BTreeMap;
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct Mysql {
     /// `mysql` (Oracle MySQL and compatible builds such as Percona Server) or `mariadb`.
-    pub flavor: Flavor,
+    /// `flavor`, `version*`, `connection`, `uptime_s` and `performance_schema` are always
+    /// written by `doctor snapshot`; they are absent (unknown) in a section `doctor import`
+    /// built from pasted result sets that do not show them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub flavor: Option<Flavor>,
     /// `@@version` as the server reports it (`10.11.6-MariaDB-0+deb12u1`, `8.0.36`).
-    pub version: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub version: Option<String>,
     /// The numeric part of `version`, for comparisons (`10`, `11`, `6`).
-    pub version_major: u32,
-    pub version_minor: u32,
-    pub version_patch: u32,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub version_major: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub version_minor: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub version_patch: Option<u32>,
     /// How doctor reached the server.
-    pub connection: Connection,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub connection: Option<Connection>,
     /// `Uptime`: seconds since the server started. Small values mean the counters' totals
     /// describe only a short time.
-    pub uptime_s: i64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub uptime_s: Option<i64>,
     /// The server's process id on this machine, when it runs here and its `pid_file` is
     /// readable (to join with `processes.top[pid=...]`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -109,7 +119,8 @@ pub struct Mysql {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub transactions: Option<super::Transactions>,
     /// The top lists from `performance_schema`.
-    pub performance_schema: PerformanceSchema,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub performance_schema: Option<PerformanceSchema>,
     /// Where the data lives and on what kind of disk.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub datadir: Option<Datadir>,

@@ -72,7 +72,10 @@ pub struct Listener {
     /// `queue_max` as a % of `backlog`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub queue_max_pct: Option<f64>,
-    pub inode: u64,
+    /// The socket's inode; absent when unknown (`doctor import` of `ss -lnt`, which does not
+    /// print it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub inode: Option<u64>,
     /// The process holding the socket, when doctor may look (root sees all).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub process: Option<ProcessRef>,

@@ -45,8 +45,24 @@ pub struct Section<T> {
     pub notes: Vec<String>,
     /// Time spent collecting, sleeping excluded.
     pub elapsed_ms: f64,
+    /// Where the part's figures come from when it was built by `doctor import` from pasted
+    /// text: which input, which lines, recognised as which command's output. Empty for a part
+    /// read from the machine (and then absent from the JSON).
+    pub imported: Vec<Provenance>,
     /// The collector's fields; present exactly when `status` is `ok`.
     pub data: Option<T>,
+}
+
+/// One pasted output a section's figures were read from.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct Provenance {
+    /// The input as named on the command line (`-` is `<stdin>`).
+    pub input: String,
+    /// The output's first and last line in that input, 1-based.
+    pub first_line: usize,
+    pub last_line: usize,
+    /// The command whose output it was recognised as (`netstat -s`, `SHOW GLOBAL STATUS`, `ss -lnt`).
+    pub output: String,
 }
 
 impl<T> Section<T> {
@@ -57,6 +73,7 @@ impl<T> Section<T> {
             message: None,
             notes: Vec::new(),
             elapsed_ms: round_ms(elapsed),
+            imported: Vec::new(),
             data: Some(data),
         }
     }
@@ -68,6 +85,7 @@ impl<T> Section<T> {
             message: Some(message.into()),
             notes: Vec::new(),
             elapsed_ms: 0.0,
+            imported: Vec::new(),
             data: None,
         }
     }
@@ -79,6 +97,7 @@ impl<T> Section<T> {
             message: Some(message.into()),
             notes: Vec::new(),
             elapsed_ms: round_ms(elapsed),
+            imported: Vec::new(),
             data: None,
         }
     }
@@ -120,6 +139,8 @@ struct Wire<'a, T> {
     #[serde(skip_serializing_if = "<[String]>::is_empty")]
     notes: &'a [String],
     elapsed_ms: f64,
+    #[serde(skip_serializing_if = "<[Provenance]>::is_empty")]
+    imported: &'a [Provenance],
     #[serde(flatten)]
     data: &'a Option<T>,
 }
@@ -131,6 +152,7 @@ impl<T: Serialize> Serialize for Section<T> {
             message: &self.message,
             notes: &self.notes,
             elapsed_ms: self.elapsed_ms,
+            imported: &self.imported,
             data: &self.data,
         }
         .serialize(serializer)
@@ -204,7 +226,7 @@ impl<'de, T: DeserializeOwned> serde::de::Visitor<'de> for SectionVisitor<T> {
 }
 
 /// The envelope's keys other than `status`.
-const ENVELOPE: [&str; 3] = ["message", "notes", "elapsed_ms"];
+const ENVELOPE: [&str; 4] = ["message", "notes", "elapsed_ms", "imported"];
 
 /// The object read whole, taken apart.
 fn from_map<T: DeserializeOwned, E: serde::de::Error>(
@@ -214,10 +236,11 @@ fn from_map<T: DeserializeOwned, E: serde::de::Error>(
         Some(v) => serde_json::from_value(v).map_err(|e| E::custom(format!("status: {e}")))?,
         None => return Err(E::missing_field("status")),
     };
-    let (message, notes, elapsed_ms) = envelope(
+    let (message, notes, elapsed_ms, imported) = envelope(
         map.remove("message"),
         map.remove("notes"),
         map.remove("elapsed_ms"),
+        map.remove("imported"),
     )?;
     let data = if status == Status::Ok {
         let value = serde_json::Value::Object(map);
@@ -237,16 +260,18 @@ fn from_map<T: DeserializeOwned, E: serde::de::Error>(
         message,
         notes,
         elapsed_ms,
+        imported,
         data,
     })
 }
 
-type Envelope = (Option<String>, Vec<String>, f64);
+type Envelope = (Option<String>, Vec<String>, f64, Vec<Provenance>);
 
 fn envelope<E: serde::de::Error>(
     message: Option<serde_json::Value>,
     notes: Option<serde_json::Value>,
     elapsed_ms: Option<serde_json::Value>,
+    imported: Option<serde_json::Value>,
 ) -> Result<Envelope, E> {
     let message = match message {
         None | Some(serde_json::Value::Null) => None,
@@ -265,7 +290,11 @@ fn envelope<E: serde::de::Error>(
         None => 0.0,
         Some(v) => serde_json::from_value(v).map_err(|e| E::custom(format!("elapsed_ms: {e}")))?,
     };
-    Ok((message, notes, elapsed_ms))
+    let imported = match imported {
+        None => Vec::new(),
+        Some(v) => serde_json::from_value(v).map_err(|e| E::custom(format!("imported: {e}")))?,
+    };
+    Ok((message, notes, elapsed_ms, imported))
 }
 
 /// The rest of a section that began with `status` and then `key`, one of [`ENVELOPE`]: the
@@ -280,7 +309,7 @@ fn in_one_pass<'de, T: DeserializeOwned, A: serde::de::MapAccess<'de>>(
         serde_json::from_value(status).map_err(|e| A::Error::custom(format!("status: {e}")))?;
     let mut rest = Rest {
         access: &mut access,
-        envelope: [None, None, None],
+        envelope: [None, None, None, None],
         pending: Some(key),
     };
     let data = if status == Status::Ok {
@@ -290,13 +319,14 @@ fn in_one_pass<'de, T: DeserializeOwned, A: serde::de::MapAccess<'de>>(
         serde::de::IgnoredAny::deserialize(&mut rest)?;
         None
     };
-    let [message, notes, elapsed_ms] = rest.envelope;
-    let (message, notes, elapsed_ms) = envelope(message, notes, elapsed_ms)?;
+    let [message, notes, elapsed_ms, imported] = rest.envelope;
+    let (message, notes, elapsed_ms, imported) = envelope(message, notes, elapsed_ms, imported)?;
     Ok(Section {
         status,
         message,
         notes,
         elapsed_ms,
+        imported,
         data,
     })
 }
@@ -304,8 +334,8 @@ fn in_one_pass<'de, T: DeserializeOwned, A: serde::de::MapAccess<'de>>(
 /// The entries of a section after `status`, without the envelope's: a map for `T` to read.
 struct Rest<'a, A> {
     access: &'a mut A,
-    /// `message`, `notes`, `elapsed_ms`, as met.
-    envelope: [Option<serde_json::Value>; 3],
+    /// `message`, `notes`, `elapsed_ms`, `imported`, as met.
+    envelope: [Option<serde_json::Value>; 4],
     /// A key read but not yet handled.
     pending: Option<String>,
 }
@@ -330,6 +360,7 @@ impl<'de, A: serde::de::MapAccess<'de>> serde::de::MapAccess<'de> for &mut Rest<
                 "message" => 0,
                 "notes" => 1,
                 "elapsed_ms" => 2,
+                "imported" => 3,
                 _ => {
                     let key = serde::de::IntoDeserializer::<A::Error>::into_deserializer(key);
                     return seed.deserialize(key).map(Some);
@@ -382,6 +413,8 @@ impl<T: JsonSchema> JsonSchema for Section<T> {
             notes: Option<Vec<String>>,
             /// Time spent collecting, sleeping excluded.
             elapsed_ms: f64,
+            /// Where the figures come from, for a part `doctor import` built from pasted text.
+            imported: Option<Vec<Provenance>>,
         }
         #[derive(JsonSchema)]
         #[allow(dead_code)]
@@ -394,7 +427,7 @@ impl<T: JsonSchema> JsonSchema for Section<T> {
         let mut schema = Wire::<T>::json_schema(generator);
         schema.insert(
             "description".into(),
-            "A collector's part: `status`, `message`, `notes` and `elapsed_ms` beside the collector's own \
+            "A collector's part: `status`, `message`, `notes`, `elapsed_ms` and `imported` beside the collector's own \
              fields, which are present when `status` is `ok`."
                 .into(),
         );

@@ -2,8 +2,8 @@
 //! one section per collector.
 
 use super::{
-    Containers, Cpu, Disks, Listeners, LoadTest, Logs, Memory, Mysql, MysqlServer, Pressure,
-    Processes, Section, Status, Tcp,
+    Containers, Cpu, Disks, Imported, Listeners, LoadTest, Logs, Memory, Mysql, MysqlServer,
+    Pressure, Processes, Provenance, Section, Status, Tcp,
 };
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
@@ -54,6 +54,10 @@ pub struct Snapshot {
     /// A load test declared with `--under-load`; `skipped` without it.
     #[serde(default)]
     pub load_test: Section<LoadTest>,
+    /// Present when `doctor import` built the snapshot from pasted text: what it read and what
+    /// it did not understand.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub imported: Option<Imported>,
 }
 
 impl Snapshot {
@@ -67,6 +71,7 @@ impl Snapshot {
                 message: s.message.as_deref(),
                 notes: &s.notes,
                 elapsed_ms: s.elapsed_ms,
+                imported: &s.imported,
             }
         }
         vec![
@@ -96,21 +101,33 @@ pub struct CollectorState<'a> {
     #[serde(skip_serializing_if = "<[String]>::is_empty")]
     pub notes: &'a [String],
     pub elapsed_ms: f64,
+    #[serde(skip_serializing_if = "<[Provenance]>::is_empty")]
+    pub imported: &'a [Provenance],
 }
 
 /// Facts about the machine that do not change over a window.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+///
+/// `hostname`, `kernel`, `cpus`, `memory_bytes` and `uptime_s` are always present in what
+/// `doctor snapshot` writes; they are absent (unknown — never 0 or invented) in a snapshot
+/// `doctor import` built from pasted text that did not show them. A rule reading an absent one
+/// is "not checked".
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize, JsonSchema)]
 pub struct HostFacts {
-    pub hostname: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hostname: Option<String>,
     /// Kernel release (`uname -r`).
-    pub kernel: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kernel: Option<String>,
     /// `PRETTY_NAME` from `/etc/os-release`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub os: Option<String>,
     /// Logical CPUs online.
-    pub cpus: u32,
-    pub memory_bytes: u64,
-    pub uptime_s: f64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cpus: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub memory_bytes: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub uptime_s: Option<f64>,
     /// The hypervisor when this is a virtual machine and it can be told (`kvm`, `vmware`,
     /// `xen`, `microsoft`, `amazon`, ...).
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Records the outputs `doctor import`'s parsers are tested on, written by the tools themselves on
-# this machine: netstat -s, nstat in its forms, and a private MariaDB's SHOW GLOBAL STATUS /
+# this machine: netstat -s, nstat in its forms, sysctl -a, ss -lnt / -lntp / -s, free (KiB, -m,
+# -h), uptime, /proc/loadavg, vmstat, iostat -x (one report and two), docker stats --no-stream, and a private MariaDB's SHOW GLOBAL STATUS /
 # VARIABLES / PROCESSLIST in the mysql client's table, tab and vertical forms and mysqladmin's.
 # The server is started here (throwaway datadir, port 33398, killed at the end).
 #
@@ -14,6 +15,45 @@ export PATH="/usr/sbin:$PATH"
 netstat -s > "$out/netstat-s.txt"
 nstat -az > "$out/nstat-az.txt"
 nstat -azj > "$out/nstat-azj.txt"
+sysctl -a 2>/dev/null > "$out/sysctl-a.txt"
+
+# A listener with backlog 1 that never accepts, two connections queued on it (port 33396), for
+# ss -lnt's Recv-Q/Send-Q; its process under -p.
+python3 - <<'PY' &
+import socket, time
+l = socket.socket(); l.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+l.bind(("127.0.0.1", 33396)); l.listen(1)
+clients = []
+for _ in range(2):
+    c = socket.socket(); c.settimeout(1)
+    try: c.connect(("127.0.0.1", 33396))
+    except OSError: pass
+    clients.append(c)
+time.sleep(4)
+PY
+listener=$!
+sleep 1.5
+ss -lnt > "$out/ss-lnt.txt"
+ss -lntp > "$out/ss-lntp.txt"
+ss -s > "$out/ss-s.txt"
+wait $listener
+
+free > "$out/free.txt"
+free -m > "$out/free-m.txt"
+free -h > "$out/free-h.txt"
+uptime > "$out/uptime.txt"
+cat /proc/loadavg > "$out/loadavg.txt"
+vmstat 1 3 > "$out/vmstat-1-3.txt"
+iostat -x > "$out/iostat-x.txt"
+iostat -x 1 2 > "$out/iostat-x-1-2.txt"
+# One container of the lab's image (docker import of busybox-static, see tests/scenarios/), so
+# docker stats has a row.
+if docker image inspect doctor-test-busybox >/dev/null 2>&1; then
+  docker run -d --rm --name doctor-import-rec doctor-test-busybox sleep 20 >/dev/null
+  sleep 2
+  docker stats --no-stream > "$out/docker-stats-no-stream.txt"
+  docker rm -f doctor-import-rec >/dev/null
+fi
 
 dir=$(mktemp -d /tmp/doctor-import-XXXXXX)
 trap 'kill $(cat "$dir/pid" 2>/dev/null) 2>/dev/null || true; sleep 1; rm -rf "$dir"' EXIT
@@ -35,8 +75,9 @@ sql -t -e "SHOW GLOBAL VARIABLES LIKE 'max_connections'" > "$out/mariadb-variabl
 sql -B -e "SHOW GLOBAL VARIABLES" > "$out/mariadb-variables-tab.txt"
 sql -t -e "SHOW FULL PROCESSLIST" > "$out/mariadb-processlist-table.txt"
 sql -E -e "SHOW FULL PROCESSLIST" > "$out/mariadb-processlist-vertical.txt"
+sql -E -e "SHOW ENGINE INNODB STATUS" > "$out/mariadb-innodb-status-vertical.txt"
 mariadb-admin --no-defaults -uroot -S "$dir/sock" extended-status > "$out/mariadb-admin-extended-status.txt"
 mariadb-admin --no-defaults -uroot -S "$dir/sock" -r -i 1 -c 2 extended-status > "$out/mariadb-admin-extended-status-r-i1-c2.txt"
 kill $sleeper 2>/dev/null || true
-{ mariadbd --version; netstat --version | head -1; nstat -V; uname -r; } > "$out/VERSIONS.txt" 2>&1
+{ mariadbd --version; netstat --version | head -1; nstat -V; ss -V; free -V; iostat -V | head -1; uname -r; } > "$out/VERSIONS.txt" 2>&1
 echo "recorded $(ls "$out" | wc -l) files in tests/import/$out"

@@ -507,6 +507,7 @@ fn scan(
         window_from: Some(before_kept as u64),
         skip_partial_first_line: truncated,
         year_hint: Some(YearHint::at(window_start)),
+        record_lines: false,
     };
     let mut source = match scanner.scan(reader, opts) {
         Ok(s) => s.into_source(&c.name, SourceKind::Container, None),

@@ -88,6 +88,7 @@ pub fn split(s: Section<Collected>) -> (Section<Containers>, FromContainers) {
         message,
         mut notes,
         elapsed_ms,
+        imported,
         data,
     } = s;
     let why = || message.clone().unwrap_or_default();
@@ -108,6 +109,7 @@ pub fn split(s: Section<Collected>) -> (Section<Containers>, FromContainers) {
         message,
         notes,
         elapsed_ms,
+        imported,
         data,
     };
     (section, from)

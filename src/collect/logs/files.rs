@@ -251,6 +251,7 @@ fn scan_target(scanner: &Scanner, t: Target, tail_bytes: u64, hint: YearHint) ->
         window_from: Some(window_start.saturating_sub(read_from)),
         skip_partial_first_line: read_from > 0,
         year_hint: Some(hint),
+        record_lines: false,
     };
     let scan = match scanner.scan(file.take(end.size - read_from), opts) {
         Ok(s) => s,

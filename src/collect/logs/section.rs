@@ -137,6 +137,7 @@ pub fn section(
         message,
         mut notes,
         elapsed_ms,
+        imported,
         data,
     } = files;
     let Some(scanned) = data else {
@@ -145,6 +146,7 @@ pub fn section(
             message,
             notes,
             elapsed_ms,
+            imported,
             data: None,
         };
     };
