@@ -3,6 +3,7 @@
 //! snapshot still comes out.
 
 use super::Failure;
+use super::end::End;
 use crate::snapshot::Section;
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
@@ -38,12 +39,9 @@ pub struct Pending<T> {
     rx: mpsc::Receiver<Section<T>>,
 }
 
-/// Starts `collector` now; its end reading is taken at `window_end`.
-pub fn spawn<R: Remote>(
-    name: &'static str,
-    mut collector: R,
-    window_end: Instant,
-) -> Pending<R::Data> {
+/// Starts `collector` now; its end reading is taken at the window's end (`lead` before it), or
+/// at once when the window is ended early.
+pub fn spawn<R: Remote>(name: &'static str, mut collector: R, end: End) -> Pending<R::Data> {
     let (tx, rx) = mpsc::channel();
     let started = Instant::now();
     let spawned = std::thread::Builder::new()
@@ -54,10 +52,9 @@ pub fn spawn<R: Remote>(
             let read_at = Instant::now();
             let mut cost = t.elapsed();
             let result = start.and_then(|start| {
-                let finish_at = window_end
-                    .checked_sub(collector.lead())
-                    .unwrap_or(window_end);
-                std::thread::sleep(finish_at.saturating_duration_since(Instant::now()));
+                let planned = end.when();
+                let finish_at = planned.checked_sub(collector.lead()).unwrap_or(planned);
+                end.sleep_until(finish_at);
                 let t = Instant::now();
                 let seconds = read_at.elapsed().as_secs_f64();
                 let r = collector.finish(start, seconds);
@@ -146,7 +143,7 @@ mod tests {
     #[test]
     fn hung_collector_becomes_an_error_at_the_deadline() {
         let t = Instant::now();
-        let p = spawn("hangs", Hangs, t + Duration::from_millis(10));
+        let p = spawn("hangs", Hangs, End::at(t + Duration::from_millis(10)));
         let s = p.wait(t + Duration::from_millis(200));
         assert!(t.elapsed() < Duration::from_secs(2));
         assert_eq!(s.status, crate::snapshot::Status::Error);
@@ -156,8 +153,8 @@ mod tests {
     #[test]
     fn collector_reads_at_both_ends_of_the_window() {
         let t = Instant::now();
-        let s =
-            spawn("counts", Counts, t + Duration::from_millis(60)).wait(t + Duration::from_secs(5));
+        let s = spawn("counts", Counts, End::at(t + Duration::from_millis(60)))
+            .wait(t + Duration::from_secs(5));
         assert_eq!(s.data, Some(2));
         assert!(t.elapsed() >= Duration::from_millis(60));
     }

@@ -16,6 +16,7 @@ mod mysql_trx;
 mod net;
 mod open_files;
 mod section;
+mod series;
 mod system;
 mod top;
 
@@ -42,6 +43,7 @@ pub use net::{
 };
 pub use open_files::{OpenFiles, OpenFilesProcess};
 pub use section::{Section, Status, round_ms};
+pub use series::{Series, SeriesBound, WatchedCommand};
 pub use system::{
     Cpu, Memory, Pressure, PressureLine, PressureResource, ProcessCpu, Processes, ThreadCpu,
 };
