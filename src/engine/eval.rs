@@ -98,6 +98,77 @@ pub fn analyze(catalogue: &Catalogue, snapshot: &Snapshot) -> Analysis {
     }
 }
 
+/// Some of a catalogue's rules, evaluated alone on many versions of one snapshot that differ
+/// only in a few fields (the windows of a `doctor watch` run): which rules, and the parts of the
+/// snapshot those rules read, so each evaluation builds only those.
+#[derive(Debug)]
+pub struct Subset {
+    rules: Vec<usize>,
+    reads: view::Reads,
+}
+
+impl Subset {
+    /// The rules for which `keep` holds of what they read.
+    #[must_use]
+    pub fn of(catalogue: &Catalogue, keep: &dyn Fn(&view::Reads) -> bool) -> Subset {
+        // A rule's names that are the snapshot's are those the catalogue reads at the top.
+        let is_root = |name: &str| catalogue.reads.field(name).is_some();
+        let mut rules = Vec::new();
+        let mut reads = view::Reads::default();
+        for (i, rule) in catalogue.rules.iter().enumerate() {
+            let mut own = view::Reads::default();
+            for expr in rule.exprs() {
+                own.record(&expr.program, &is_root);
+            }
+            if keep(&own) {
+                rules.push(i);
+                reads.merge(own);
+            }
+        }
+        Subset { rules, reads }
+    }
+
+    /// The ids of the rules kept.
+    pub fn ids<'c>(&self, catalogue: &'c Catalogue) -> impl Iterator<Item = &'c str> {
+        self.rules.iter().map(|&i| catalogue.rules[i].id.as_str())
+    }
+
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.rules.is_empty()
+    }
+}
+
+/// The rules of `subset` that fire on `snapshot`, with their severity; no ranking, no figures.
+#[must_use]
+pub fn fired(
+    catalogue: &Catalogue,
+    subset: &Subset,
+    snapshot: &Snapshot,
+) -> Vec<(String, crate::engine::Severity)> {
+    let mut ctx = Context::with_env(Arc::clone(&catalogue.env));
+    functions::register(&mut ctx);
+    let Ok(vars) = view::variables(snapshot, &subset.reads) else {
+        return Vec::new();
+    };
+    for (k, v) in vars {
+        ctx.add_variable_as_val(k, v);
+    }
+    let statuses: HashMap<&str, (Status, Option<&str>)> = snapshot
+        .collectors()
+        .into_iter()
+        .map(|c| (c.name, (c.status, c.message)))
+        .collect();
+    subset
+        .rules
+        .iter()
+        .filter_map(|&i| match evaluate(&catalogue.rules[i], &ctx, &statuses) {
+            Outcome::Fired(f) => Some((f.id.clone(), f.severity)),
+            _ => None,
+        })
+        .collect()
+}
+
 enum Outcome {
     Fired(Box<Finding>),
     /// No group fired; `checked` were evaluated, `unchecked` could not be.
