@@ -6,6 +6,8 @@ mod contents;
 mod json;
 mod markdown;
 mod rules;
+mod run;
+mod sparkline;
 mod table;
 mod text;
 

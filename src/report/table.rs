@@ -69,6 +69,12 @@ pub fn render(
         report.window.start
     )?;
     writeln!(out)?;
+    if let Some(run) = &report.run {
+        for line in super::run::lines(run) {
+            writeln!(out, "{line}")?;
+        }
+        writeln!(out)?;
+    }
 
     if report.findings.is_empty() {
         writeln!(out, "{}", heading(&report.healthy_line(), color))?;
