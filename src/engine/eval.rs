@@ -162,11 +162,49 @@ pub fn fired(
     subset
         .rules
         .iter()
-        .filter_map(|&i| match evaluate(&catalogue.rules[i], &ctx, &statuses) {
-            Outcome::Fired(f) => Some((f.id.clone(), f.severity)),
-            _ => None,
+        .filter_map(|&i| {
+            let rule = &catalogue.rules[i];
+            severity_only(rule, &ctx, &statuses).map(|s| (rule.id.clone(), s))
         })
         .collect()
+}
+
+/// Whether `rule` fires and how severely, as [`evaluate`] decides it, without its texts and
+/// evidence: only the lets a held group's `when` and `score` need are bound. A watch evaluates
+/// its rules on a hundred windows; the texts are most of a firing rule's cost.
+fn severity_only(
+    rule: &Rule,
+    root: &Context<'_, '_>,
+    statuses: &HashMap<&str, (Status, Option<&str>)>,
+) -> Option<crate::engine::Severity> {
+    let mut shared = root.new_inner_scope();
+    let mut slots: Vec<Slot> = rule.lets.iter().map(|_| Slot::Pending).collect();
+    let mut held: Vec<(usize, Bound<'_>)> = Vec::new();
+    for (i, group) in rule.groups.iter().enumerate() {
+        if let Decided::Held(bound) = decide(rule, group, &mut shared, &mut slots, statuses) {
+            held.push((i, bound));
+        }
+    }
+    for i in 0..rule.lets.len() {
+        if held
+            .iter()
+            .any(|(g, _)| rule.groups[*g].shared_for_score[i])
+        {
+            bind_shared(rule, i, &mut shared, &mut slots);
+        }
+    }
+    let mut best: Option<f64> = None;
+    for (i, bound) in held {
+        let mut ctx = Context::Child {
+            parent: &shared,
+            variables: bound,
+            resolver: None,
+        };
+        if let Ok(s) = score(&rule.groups[i], &mut ctx, &slots) {
+            best = Some(best.map_or(s, |b| b.max(s)));
+        }
+    }
+    best.map(|s| rule.severity(s))
 }
 
 enum Outcome {

@@ -79,6 +79,19 @@ impl Reads {
         }
     }
 
+    /// Whether the value at `path` is read whole (itself, or a value above it): building it
+    /// builds everything under it.
+    #[must_use]
+    pub fn whole_at(&self, path: &[&str]) -> bool {
+        if self.whole {
+            return true;
+        }
+        match path.split_first() {
+            None => false,
+            Some((first, rest)) => self.fields.get(*first).is_some_and(|r| r.whole_at(rest)),
+        }
+    }
+
     /// The top-level names read.
     #[cfg(test)]
     pub fn names(&self) -> impl Iterator<Item = &str> {
