@@ -2,15 +2,20 @@
 //! series to draw. Pure: the recording and the rules in, a [`Run`] out (`doctor analyze`
 //! replays it from the file).
 //!
-//! Evaluation plan, kept cheap (`doctor analyze` of a 10-minute recording within 50 ms): only
-//! the rules that read a sampled figure are evaluated per window (the others cannot change
-//! between windows), on windows of consecutive samples — as many samples per window as keeps
-//! their number within [`MAX_WINDOWS`] (1 sample per window up to 2 minutes at 1 s, 5 for
-//! 10 minutes). Each window's view is the run's snapshot with the sampled fields set to their
-//! values over the window ([`super::view`]), built in one snapshot reused from window to window.
+//! Evaluation plan, kept cheap (`doctor analyze` of a 10-minute recording within 50 ms,
+//! `benches/watch.sh`): only the rules that read a sampled figure are evaluated per window (the
+//! others cannot change between windows), on windows of consecutive samples — as many samples
+//! per window as keeps their number within [`MAX_WINDOWS`] (1 sample per window up to 1 minute
+//! at 1 s, 10 for 10 minutes). The few rules that read all of MySQL's ~500 status counters (they
+//! bind `mysql.global_status` whole: building it is most of an evaluation's cost) are evaluated
+//! on at most [`COARSE_WINDOWS`] longer windows. Each window's view is the run's snapshot with
+//! the sampled fields set to their values over the window ([`super::view`]), one snapshot
+//! reused from window to window; only whether a rule fires and how severely is computed, not
+//! its texts.
 
 use super::plateau;
 use super::view::{self, Stats};
+use crate::engine::view::Reads;
 use crate::engine::{Catalogue, Severity, eval};
 use crate::snapshot::{Series, Snapshot, WatchedCommand};
 use schemars::JsonSchema;
@@ -18,7 +23,9 @@ use serde::Serialize;
 use std::collections::BTreeMap;
 
 /// The most windows the rules are evaluated on.
-pub const MAX_WINDOWS: usize = 120;
+pub const MAX_WINDOWS: usize = 60;
+/// The most windows the rules reading every MySQL status counter are evaluated on.
+pub const COARSE_WINDOWS: usize = 10;
 /// Points kept of each series for its sparkline.
 pub const SPARK_POINTS: usize = 60;
 /// Series drawn at most.
@@ -79,10 +86,11 @@ pub struct Held {
     pub from_s: f64,
     /// End of the last window that held it.
     pub to_s: f64,
-    /// Windows that held it, of `windows`.
+    /// Windows that held it, of `windows` (of `samples_per_window` samples each).
     pub windows_held: usize,
     pub windows: usize,
-    /// One character per window (at most [`SPARK_POINTS`]): `█` held, `·` not.
+    pub samples_per_window: usize,
+    /// The run in at most [`SPARK_POINTS`] equal slices of time: `█` where it held, `·` not.
     pub strip: String,
 }
 
@@ -104,55 +112,54 @@ pub fn analyze(catalogue: &Catalogue, snap: &Snapshot, fired_on_run: &[String]) 
     let t_s = |i: usize| series.t_ms.get(i).map_or(0.0, |t| *t as f64 / 1000.0);
     let start_s = |i: usize| if i == 0 { 0.0 } else { t_s(i - 1) };
     let per_window = n.div_ceil(MAX_WINDOWS).max(1);
-    let windows: Vec<(usize, usize)> = (0..n)
-        .step_by(per_window)
-        .map(|a| (a, (a + per_window).min(n)))
-        .collect();
 
-    let paths: Vec<(&String, Vec<&str>)> =
-        series.columns.keys().map(|c| (c, view::path(c))).collect();
-    let subset = eval::Subset::of(catalogue, &|reads| {
-        paths.iter().any(|(_, p)| reads.touches(p))
-    });
+    // A column that never changed cannot make one window differ from another: the rules that
+    // read only such columns decide the same in every window, as the whole run shows.
+    let paths: Vec<Vec<&str>> = series
+        .columns
+        .iter()
+        .filter(|(_, v)| changes(v))
+        .map(|(c, _)| view::path(c))
+        .collect();
+    let touches = |reads: &Reads| paths.iter().any(|p| reads.touches(p));
+    let heavy = |reads: &Reads| reads.whole_at(&["mysql", "global_status"]);
+    let fine = eval::Subset::of(catalogue, &|r| touches(r) && !heavy(r));
+    let coarse = eval::Subset::of(catalogue, &|r| touches(r) && heavy(r));
+    let mut view_snap = snap.clone();
+    view_snap.series = None;
     let mut held: BTreeMap<String, Held> = BTreeMap::new();
-    let mut strips: BTreeMap<String, Vec<bool>> = BTreeMap::new();
-    if !subset.is_empty() && !windows.is_empty() {
-        let mut view_snap = snap.clone();
-        view_snap.series = None;
-        for (w, &(a, b)) in windows.iter().enumerate() {
-            let seconds = (t_s(b - 1) - start_s(a)).max(0.001);
-            for (name, values) in &series.columns {
-                if let Some(stats) = Stats::of(&values[a.min(values.len())..b.min(values.len())]) {
-                    view::apply(&mut view_snap, name, stats, seconds);
-                }
-            }
-            view::settle(&mut view_snap);
-            view_snap.window.elapsed_ms = seconds * 1000.0;
-            for (id, severity) in eval::fired(catalogue, &subset, &view_snap) {
-                let h = held.entry(id.clone()).or_insert_with(|| Held {
-                    id: id.clone(),
-                    severity,
-                    from_s: start_s(a),
-                    to_s: t_s(b - 1),
-                    windows_held: 0,
-                    windows: windows.len(),
-                    strip: String::new(),
-                });
-                h.severity = h.severity.max(severity);
-                h.to_s = t_s(b - 1);
-                h.windows_held += 1;
-                strips
-                    .entry(id)
-                    .or_insert_with(|| vec![false; windows.len()])[w] = true;
-            }
-        }
+    let mut spans: BTreeMap<String, Vec<(f64, f64)>> = BTreeMap::new();
+    for (subset, per) in [
+        (&fine, per_window),
+        (&coarse, n.div_ceil(COARSE_WINDOWS).max(1)),
+    ] {
+        hold(
+            catalogue,
+            subset,
+            series,
+            per,
+            &mut view_snap,
+            &mut held,
+            &mut spans,
+        );
     }
+    let duration = t_s(n.saturating_sub(1));
+    // The strip's slices: runs of consecutive samples, at most SPARK_POINTS of them.
+    let per_slot = n.div_ceil(SPARK_POINTS).max(1);
+    let slots: Vec<(f64, f64)> = (0..n)
+        .step_by(per_slot)
+        .map(|a| (start_s(a), t_s((a + per_slot).min(n) - 1)))
+        .collect();
     for (id, h) in &mut held {
-        h.strip = strip(strips.get(id).map_or(&[][..], Vec::as_slice));
+        h.strip = strip(spans.get(id).map_or(&[][..], Vec::as_slice), &slots);
     }
     let mut timeline: Vec<Held> = held.into_values().collect();
     timeline.sort_by(|a, b| a.from_s.total_cmp(&b.from_s).then(a.id.cmp(&b.id)));
-    let per_window_ids: Vec<String> = subset.ids(catalogue).map(str::to_owned).collect();
+    let per_window_ids: Vec<String> = fine
+        .ids(catalogue)
+        .chain(coarse.ids(catalogue))
+        .map(str::to_owned)
+        .collect();
     let whole_run_only = fired_on_run
         .iter()
         .filter(|id| !timeline.iter().any(|h| &h.id == *id))
@@ -169,7 +176,7 @@ pub fn analyze(catalogue: &Catalogue, snap: &Snapshot, fired_on_run: &[String]) 
         samples: n,
         samples_taken: series.bound.taken,
         every_ms: series.every_ms,
-        duration_s: t_s(n.saturating_sub(1)),
+        duration_s: duration,
         ended_by: series.ended_by.clone(),
         partial: series.ended_by == "signal",
         command: series.command.clone(),
@@ -183,12 +190,79 @@ pub fn analyze(catalogue: &Catalogue, snap: &Snapshot, fired_on_run: &[String]) 
     })
 }
 
-/// One character per window, squeezed to at most [`SPARK_POINTS`] (a squeezed character holds
-/// when one of its windows did).
-fn strip(held: &[bool]) -> String {
-    let per = held.len().div_ceil(SPARK_POINTS).max(1);
-    held.chunks(per)
-        .map(|c| if c.iter().any(|h| *h) { '█' } else { '·' })
+/// Whether a column holds two different values.
+fn changes(values: &[Option<f64>]) -> bool {
+    let mut present = values.iter().flatten();
+    present
+        .next()
+        .is_some_and(|first| present.any(|v| v.total_cmp(first).is_ne()))
+}
+
+/// Evaluates `subset` on windows of `per` consecutive samples, and records in `held` and
+/// `spans` when each rule fired.
+fn hold(
+    catalogue: &Catalogue,
+    subset: &eval::Subset,
+    series: &Series,
+    per: usize,
+    view_snap: &mut Snapshot,
+    held: &mut BTreeMap<String, Held>,
+    spans: &mut BTreeMap<String, Vec<(f64, f64)>>,
+) {
+    let n = series.len();
+    if subset.is_empty() || n == 0 {
+        return;
+    }
+    let t_s = |i: usize| series.t_ms.get(i).map_or(0.0, |t| *t as f64 / 1000.0);
+    let start_s = |i: usize| if i == 0 { 0.0 } else { t_s(i - 1) };
+    let windows = n.div_ceil(per);
+    for a in (0..n).step_by(per) {
+        let b = (a + per).min(n);
+        let (from, to) = (start_s(a), t_s(b - 1));
+        let seconds = (to - from).max(0.001);
+        for (name, values) in &series.columns {
+            if let Some(stats) = Stats::of(&values[a.min(values.len())..b.min(values.len())]) {
+                view::apply(view_snap, name, stats, seconds);
+            }
+        }
+        view::settle(view_snap);
+        view_snap.window.elapsed_ms = seconds * 1000.0;
+        for (id, severity) in eval::fired(catalogue, subset, view_snap) {
+            let h = held.entry(id.clone()).or_insert_with(|| Held {
+                id: id.clone(),
+                severity,
+                from_s: from,
+                to_s: to,
+                windows_held: 0,
+                windows,
+                samples_per_window: per,
+                strip: String::new(),
+            });
+            h.severity = h.severity.max(severity);
+            h.to_s = to;
+            h.windows_held += 1;
+            spans.entry(id).or_default().push((from, to));
+        }
+    }
+}
+
+/// One character per slice of the run (`slots`, each from its first sample's start to its
+/// last sample's end): `█` for a slice that overlaps a span where the finding held, `·`
+/// otherwise.
+fn strip(spans: &[(f64, f64)], slots: &[(f64, f64)]) -> String {
+    slots
+        .iter()
+        .map(|&(a, b)| {
+            // Touching at an end is not overlapping.
+            if spans
+                .iter()
+                .any(|&(from, to)| from < b - 1e-9 && to > a + 1e-9)
+            {
+                '█'
+            } else {
+                '·'
+            }
+        })
         .collect()
 }
 
@@ -256,12 +330,26 @@ mod tests {
     use super::*;
 
     #[test]
-    fn strips_squeeze_windows() {
-        assert_eq!(strip(&[false, true, true, false]), "·██·");
-        let long: Vec<bool> = (0..120).map(|i| i >= 60).collect();
-        let s = strip(&long);
-        assert_eq!(s.chars().count(), 60);
-        assert!(s.starts_with("······") && s.ends_with("███"));
+    fn strips_slice_the_run_by_time() {
+        let seconds: Vec<(f64, f64)> = (0..4).map(|i| (f64::from(i), f64::from(i + 1))).collect();
+        assert_eq!(strip(&[(1.0, 3.0)], &seconds), "·██·");
+        // A coarse window marks every slice it covers.
+        let tens: Vec<(f64, f64)> = (0..60)
+            .map(|i| (f64::from(i) * 10.0, f64::from(i + 1) * 10.0))
+            .collect();
+        assert_eq!(
+            strip(&[(0.0, 50.0)], &tens),
+            format!("{}{}", "█".repeat(5), "·".repeat(55))
+        );
+        assert_eq!(strip(&[], &seconds[..3]), "···");
+        assert_eq!(strip(&[(0.0, 1.0)], &[]), "");
+    }
+
+    #[test]
+    fn a_column_changes_when_two_values_differ() {
+        assert!(changes(&[Some(0.0), None, Some(1.0)]));
+        assert!(!changes(&[Some(2.0), None, Some(2.0)]));
+        assert!(!changes(&[None, None]));
     }
 
     #[test]

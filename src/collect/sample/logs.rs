@@ -28,6 +28,8 @@ struct Tail {
 pub struct Tails {
     scanner: Scanner,
     files: Vec<Tail>,
+    /// The categories that matched at least once.
+    seen: Vec<bool>,
     pub notes: Vec<String>,
 }
 
@@ -61,14 +63,16 @@ impl Tails {
             }
         }
         (!tails.is_empty()).then_some(Tails {
+            seen: vec![false; scanner.categories().len()],
             scanner,
             files: tails,
             notes,
         })
     }
 
-    /// Matching lines per second of each category since the last sample; every category the
-    /// scanner knows is given (0 when nothing matched).
+    /// Matching lines per second of each category since the last sample: every category that
+    /// matched once in the run, from then on (0 when nothing matched); the recorder counts 0
+    /// before a category's first match.
     pub fn sample(&mut self, seconds: f64, out: &mut Vec<(String, f64)>) {
         let mut counts = vec![0u64; self.scanner.categories().len()];
         for t in &mut self.files {
@@ -91,7 +95,15 @@ impl Tails {
         if seconds <= 0.0 {
             return;
         }
-        for (cat, n) in self.scanner.categories().iter().zip(counts) {
+        for (i, n) in counts.iter().enumerate() {
+            if *n > 0 {
+                self.seen[i] = true;
+            }
+        }
+        for ((cat, n), seen) in self.scanner.categories().iter().zip(counts).zip(&self.seen) {
+            if !seen {
+                continue;
+            }
             out.push((
                 format!("logs.categories[{cat}].per_s"),
                 crate::snapshot::round2(n as f64 / seconds),
