@@ -200,9 +200,6 @@ fn snapshot_cmd(args: &SnapshotArgs) -> Result<u8> {
 
 /// `doctor watch`: the recording, its report, and the exit status rule of `watch::exit`.
 fn watch(args: &WatchArgs) -> Result<u8> {
-    // First, before any other thread exists: the threads started later inherit the mask.
-    let signals =
-        crate::watch::signals::Signals::catch().context("cannot catch SIGINT and SIGTERM")?;
     let patterns = log_patterns(&args.sources)?;
     let rules = catalogue_with(
         &args.rules,
@@ -221,7 +218,12 @@ fn watch(args: &WatchArgs) -> Result<u8> {
         duration: args.duration,
         argv: args.command.clone(),
     };
-    let recording = crate::watch::record::record(opts, &plan, &signals)?;
+    // The command first, with this thread's signal mask as it is; then the signals are
+    // caught, before any other thread starts (the threads started later inherit the mask).
+    let child = crate::watch::record::start_command(&plan)?;
+    let signals =
+        crate::watch::signals::Signals::catch().context("cannot catch SIGINT and SIGTERM")?;
+    let recording = crate::watch::record::record(opts, &plan, &signals, child);
     if let Some(path) = &args.out {
         write_snapshot(&recording.snapshot, Some(path))?;
     }

@@ -35,9 +35,27 @@ pub struct Recording {
     pub command_status: Option<i32>,
 }
 
-/// Runs the watch: starts the readers and the command, samples until the command exits, the
-/// duration passes or a signal comes, and returns the snapshot with its series.
-pub fn record(mut opts: Options, plan: &Plan, signals: &Signals) -> Result<Recording, SpawnError> {
+/// Starts the plan's command, if it has one. Call it before [`Signals::catch`]: a child gets
+/// the signal mask of the thread that starts it (the standard library leaves it as it is), and
+/// one started with SIGINT and SIGTERM blocked would never see them (`sleep` would run on;
+/// k6, a Go program, unblocks what it handles).
+pub fn start_command(plan: &Plan) -> Result<Option<Child>, SpawnError> {
+    if plan.argv.is_empty() {
+        Ok(None)
+    } else {
+        Child::spawn(&plan.argv).map(Some)
+    }
+}
+
+/// Runs the watch: starts the readers, samples until the command (`child`, from
+/// [`start_command`]) exits, the duration passes or a signal comes, and returns the snapshot
+/// with its series.
+pub fn record(
+    mut opts: Options,
+    plan: &Plan,
+    signals: &Signals,
+    mut child: Option<Child>,
+) -> Recording {
     opts.interval = plan.duration.unwrap_or(LONGEST);
     // The window's own gauges (run queue, accept queues) are sampled at the series' pace.
     opts.tick = plan.every;
@@ -47,13 +65,9 @@ pub fn record(mut opts: Options, plan: &Plan, signals: &Signals) -> Result<Recor
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| d.as_millis() as u64);
     let mut recorder = Recorder::new(plan.every.as_millis() as u64, start_unix_ms);
-    let mut child = if plan.argv.is_empty() {
-        None
-    } else {
-        let c = Child::spawn(&plan.argv)?;
+    if let Some(c) = &child {
         signals.set_child(c.pid());
-        Some(c)
-    };
+    }
     let mut ended_by = "duration";
     let mut signal = None;
     let mut snapshot = collect::snapshot_until(&opts, &mut |_elapsed| {
@@ -94,9 +108,9 @@ pub fn record(mut opts: Options, plan: &Plan, signals: &Signals) -> Result<Recor
         exit_status: command_status,
     });
     snapshot.series = Some(series);
-    Ok(Recording {
+    Recording {
         snapshot,
         signal,
         command_status,
-    })
+    }
 }
