@@ -3,9 +3,11 @@
 //!
 //! The two signals are blocked in every doctor thread (the mask is inherited by the threads
 //! started after [`Signals::catch`]) and taken by one thread waiting in `sigwait`, so no
-//! signal handler (and no `unsafe`) is needed. The watched command does not inherit the mask:
-//! the standard library empties it in the child before `exec`. A second signal while the
-//! report is being prepared ends doctor at once, after passing it on to the command.
+//! signal handler (and no `unsafe`) is needed. The watched command must not inherit the mask
+//! (the standard library's spawn keeps it, and a blocked SIGTERM never reaches `sleep`), so it
+//! is started before the signals are caught (`record::start_command`); in the microseconds
+//! between, a Ctrl-C still ends doctor the default way. A second signal while the report is
+//! being prepared ends doctor at once, after passing it on to the command.
 
 use nix::sys::signal::{SigSet, Signal};
 use std::sync::Arc;
