@@ -20,7 +20,7 @@ fn the_commands_status_passes_through_when_doctor_finds_nothing_to_fail_on() {
     let text = String::from_utf8_lossy(&out.stdout);
     assert_eq!(out.status.code(), Some(3), "{text}");
     assert!(
-        text.contains("ended by the command `sh -c sleep 1.5; exit 3` exited with status 3"),
+        text.contains("ended when the command `sh -c sleep 1.5; exit 3` exited with status 3"),
         "{text}"
     );
 }

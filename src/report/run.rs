@@ -18,20 +18,20 @@ pub fn lines(run: &Run) -> Vec<String> {
     let ended = match run.ended_by.as_str() {
         "command" => match &run.command {
             Some(c) => format!(
-                "the command `{}` exited{}",
+                "when the command `{}` exited{}",
                 c.argv.join(" "),
                 c.exit_status
                     .map(|s| format!(" with status {s}"))
                     .unwrap_or_default()
             ),
-            None => "the command exited".to_owned(),
+            None => "when the command exited".to_owned(),
         },
-        "duration" => "--duration".to_owned(),
-        "signal" => "a signal (SIGINT/SIGTERM)".to_owned(),
-        other => other.to_owned(),
+        "duration" => "at --duration".to_owned(),
+        "signal" => "by a signal (SIGINT/SIGTERM)".to_owned(),
+        other => format!("by {other}"),
     };
     out.push(format!(
-        "Run: {:.1} s, {} samples every {} ms ({} taken), ended by {ended}.",
+        "Run: {:.1} s, {} samples every {} ms ({} taken), ended {ended}.",
         run.duration_s, run.samples, run.every_ms, run.samples_taken
     ));
     if run.partial {
