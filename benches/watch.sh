@@ -10,6 +10,7 @@
 #
 #   bash benches/watch.sh
 #   WATCH_BENCH_CONNECTIONS=200 WATCH_BENCH_CONTAINERS=20 bash benches/watch.sh
+#   WATCH_BENCH_KEEP=/tmp bash benches/watch.sh   # also keep the recordings there
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="/usr/sbin:$PATH"
@@ -146,6 +147,7 @@ s["columns"] = {k: [v[i % n] for i in range(600)] for k, v in s["columns"].items
 s["bound"]["taken"] = 600
 json.dump(snap, open(sys.argv[2], "w"))
 PY
+[ -n "${WATCH_BENCH_KEEP:-}" ] && cp "$dir/rec.json" "$dir/ten.json" "$WATCH_BENCH_KEEP"/
 hyperfine -N --warmup 5 --runs 40 --export-json "$dir/analyze.json" \
   "$bin analyze $dir/ten.json --format json --fail-on never" >/dev/null 2>&1
 python3 - "$dir/analyze.json" <<'PY'

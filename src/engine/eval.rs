@@ -108,8 +108,9 @@ pub struct Subset {
 }
 
 impl Subset {
-    /// The rules for which `keep` holds of what they read.
-    #[must_use]
+    /// The rules for which `keep` holds of what they read to decide whether they fire and how
+    /// severely (`when`, `score`, the lets those need: not their texts or evidence, which
+    /// [`fired`] does not render), and only that is built.
     pub fn of(catalogue: &Catalogue, keep: &dyn Fn(&view::Reads) -> bool) -> Subset {
         // A rule's names that are the snapshot's are those the catalogue reads at the top.
         let is_root = |name: &str| catalogue.reads.field(name).is_some();
@@ -117,8 +118,19 @@ impl Subset {
         let mut reads = view::Reads::default();
         for (i, rule) in catalogue.rules.iter().enumerate() {
             let mut own = view::Reads::default();
-            for expr in rule.exprs() {
-                own.record(&expr.program, &is_root);
+            for (k, (_, expr)) in rule.lets.iter().enumerate() {
+                let needed = rule
+                    .groups
+                    .iter()
+                    .any(|g| g.shared_for_when[k] || g.shared_for_score[k]);
+                if needed {
+                    own.record(&expr.program, &is_root);
+                }
+            }
+            for g in &rule.groups {
+                for expr in g.lets.iter().map(|(_, e)| e).chain([&g.when, &g.score]) {
+                    own.record(&expr.program, &is_root);
+                }
             }
             if keep(&own) {
                 rules.push(i);
