@@ -2,7 +2,7 @@
 
 use crate::cli::{
     AnalyzeArgs, CheckArgs, Cli, Command, Format, ImportArgs, OutputArgs, RulesArgs, RulesCommand,
-    RulesSub, SnapshotArgs, SourceArgs, TestArgs, TestFormat, WindowArgs,
+    RulesSub, SnapshotArgs, SourceArgs, TestArgs, TestFormat, WatchArgs, WindowArgs,
 };
 use crate::collect;
 use crate::engine::{self, Catalogue};
@@ -101,6 +101,7 @@ pub fn run(cli: Cli) -> Result<u8> {
         None => check(&cli.check),
         Some(Command::Check(args)) => check(&args),
         Some(Command::Snapshot(args)) => snapshot_cmd(&args),
+        Some(Command::Watch(args)) => watch(&args),
         Some(Command::Analyze(args)) => analyze(&args),
         Some(Command::Import(args)) => import(&args),
         Some(Command::Rules(args)) => rules_cmd(&args),
@@ -196,6 +197,43 @@ fn snapshot_cmd(args: &SnapshotArgs) -> Result<u8> {
     let snap = take(&args.window, &args.sources, log_patterns(&args.sources)?)?;
     write_snapshot(&snap, args.out.as_deref())?;
     Ok(exit::OK)
+}
+
+/// `doctor watch`: the recording, its report, and the exit status rule of `watch::exit`.
+fn watch(args: &WatchArgs) -> Result<u8> {
+    let patterns = log_patterns(&args.sources)?;
+    let rules = catalogue_with(
+        &args.rules,
+        &engine::compile::LogNames::of_patterns(&patterns),
+    )?;
+    let window = WindowArgs {
+        interval: Duration::from_secs(5),
+        quiet: true,
+    };
+    let opts = args
+        .sources
+        .options(&window, crate::scan::Scanner::new(patterns))
+        .map_err(anyhow::Error::msg)?;
+    let plan = crate::watch::record::Plan {
+        every: args.every,
+        duration: args.duration,
+        argv: args.command.clone(),
+    };
+    // The command first, with this thread's signal mask as it is; then the signals are
+    // caught, before any other thread starts (the threads started later inherit the mask).
+    let child = crate::watch::record::start_command(&plan)?;
+    let signals =
+        crate::watch::signals::Signals::catch().context("cannot catch SIGINT and SIGTERM")?;
+    let recording = crate::watch::record::record(opts, &plan, &signals, child);
+    if let Some(path) = &args.out {
+        write_snapshot(&recording.snapshot, Some(path))?;
+    }
+    let doctor = render(&recording.snapshot, &rules, &args.output)?;
+    Ok(crate::watch::exit::status(
+        recording.signal,
+        recording.command_status,
+        doctor,
+    ))
 }
 
 fn analyze(args: &AnalyzeArgs) -> Result<u8> {

@@ -32,6 +32,9 @@ pub enum Command {
     Check(CheckArgs),
     /// Sample the machine and write the snapshot JSON, for `doctor analyze` or an issue.
     Snapshot(SnapshotArgs),
+    /// Sample the machine every second for a whole load test (`-- k6 run script.js`) and print
+    /// when each cause started and ended.
+    Watch(WatchArgs),
     /// Print the report for a saved snapshot, without reading the live machine.
     Analyze(AnalyzeArgs),
     /// Build a snapshot from pasted command outputs (netstat -s, nstat, sysctl, SHOW GLOBAL
@@ -261,6 +264,47 @@ pub struct SnapshotArgs {
     pub out: Option<PathBuf>,
 }
 
+/// `doctor watch`: the exit status rule is an API, spelled out in the help.
+#[derive(Debug, Clone, Args)]
+#[command(
+    long_about = "Sample the machine for a whole load test and print when each cause held.\n\n\
+        doctor reads every source at the start and the end of the run (as `check` does over its \
+        window) and samples the key figures every --every (CPU, run queue, disks, TCP queues and \
+        counters, MySQL's threads and queries, containers' CPU, error lines in --log files). With \
+        a COMMAND after `--` (e.g. `-- k6 run script.js`) it runs it, its output passed through, \
+        and watches until it exits; otherwise until --duration or Ctrl-C. The report shows when \
+        each finding held, the load plateau (ramp-up and ramp-down cut off) and the series as \
+        sparklines. Ctrl-C or SIGTERM stops the command too (the signal is passed on) and still \
+        prints the report of what was recorded, marked partial.",
+    after_help = "Exit status: 128 + the signal (130 for Ctrl-C) when interrupted; otherwise 1 when \
+        doctor found something at or above --fail-on; otherwise the command's own status (0 \
+        without a command). So a failed k6 threshold still fails the job when doctor has \
+        nothing to add, and doctor's finding fails it whatever k6 thought. 2: usage error, or \
+        the command could not be started."
+)]
+pub struct WatchArgs {
+    /// How often the key figures are sampled (e.g. 1s, 500ms; 100ms to 1m).
+    #[arg(long, value_name = "DURATION", default_value = "1s", value_parser = parse_every)]
+    pub every: Duration,
+    /// Stop after this long (e.g. 10m, 1h; at most 24h). Without it: when the command exits,
+    /// or at Ctrl-C. A command still running then is stopped with SIGTERM.
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    pub duration: Option<Duration>,
+    #[command(flatten)]
+    pub sources: SourceArgs,
+    #[command(flatten)]
+    pub output: OutputArgs,
+    #[command(flatten)]
+    pub rules: RulesArgs,
+    /// Also save the recording (the snapshot with its `series`) to this file, for `doctor
+    /// analyze`.
+    #[arg(long, value_name = "SNAPSHOT.json")]
+    pub out: Option<PathBuf>,
+    /// The command to run and watch, after `--` (e.g. `-- k6 run script.js`).
+    #[arg(last = true, value_name = "COMMAND")]
+    pub command: Vec<String>,
+}
+
 #[derive(Debug, Clone, Args)]
 pub struct AnalyzeArgs {
     /// A snapshot written by `doctor snapshot` (or `check --out`); `-` reads standard input.
@@ -400,6 +444,29 @@ pub fn parse_interval(s: &str) -> Result<Duration, String> {
     Ok(d)
 }
 
+/// Parses a watch's sampling interval: 100 ms to 1 minute.
+pub fn parse_every(s: &str) -> Result<Duration, String> {
+    let d = parse_interval(s)?;
+    if d > Duration::from_secs(60) {
+        return Err(format!("--every must be at most 1m, not {s}"));
+    }
+    Ok(d)
+}
+
+/// Parses a watch's `--duration`: 1 s to 24 hours.
+pub fn parse_duration(s: &str) -> Result<Duration, String> {
+    let d = match s.parse::<f64>() {
+        Ok(secs) if secs.is_finite() && secs >= 0.0 => Duration::from_secs_f64(secs),
+        Ok(_) => return Err(format!("`{s}` is not a duration")),
+        Err(_) => humantime::parse_duration(s)
+            .map_err(|e| format!("`{s}` is not a duration ({e}); try 10m or 1h"))?,
+    };
+    if d < Duration::from_secs(1) || d > Duration::from_secs(86_400) {
+        return Err(format!("--duration must be between 1s and 24h, not {s}"));
+    }
+    Ok(d)
+}
+
 /// Parses a timeout such as `3s`, `500ms`, `1m`; a bare number is seconds. 10 ms to 10 minutes.
 pub fn parse_timeout(s: &str) -> Result<Duration, String> {
     let d = match s.parse::<f64>() {
@@ -432,6 +499,24 @@ mod tests {
         assert!(parse_interval("0").is_err());
         assert!(parse_interval("soon").is_err());
         assert!(parse_interval("2h").is_err());
+    }
+
+    #[test]
+    fn watch_takes_a_command_after_the_flags() {
+        let cli = Cli::try_parse_from([
+            "doctor", "watch", "--every", "500ms", "--log", "app.log", "--", "k6", "run", "-q",
+            "s.js",
+        ])
+        .unwrap();
+        let Some(Command::Watch(w)) = cli.command else {
+            panic!("watch")
+        };
+        assert_eq!(w.every, Duration::from_millis(500));
+        assert_eq!(w.command, ["k6", "run", "-q", "s.js"]);
+        assert_eq!(w.sources.logs, ["app.log"]);
+        assert!(w.duration.is_none());
+        assert!(Cli::try_parse_from(["doctor", "watch", "--every", "2m"]).is_err());
+        assert!(Cli::try_parse_from(["doctor", "watch", "--duration", "25h"]).is_err());
     }
 
     #[test]

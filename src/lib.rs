@@ -17,3 +17,4 @@ pub mod report;
 pub mod ruletest;
 pub mod scan;
 pub mod snapshot;
+pub mod watch;

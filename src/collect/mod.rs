@@ -9,6 +9,7 @@ mod conntrack;
 mod cpu;
 mod disk;
 pub mod docker;
+mod end;
 mod failure;
 mod hostinfo;
 mod listeners;
@@ -28,9 +29,11 @@ mod pending;
 mod pressure;
 mod processes;
 pub mod remote;
+pub mod sample;
 mod sockdiag;
 pub mod tcp;
 
+pub use end::End;
 pub use failure::{Failure, read};
 pub use options::Options;
 
@@ -44,8 +47,9 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 fn spawn_docker(
     opts: &Options,
     start_wall: SystemTime,
-    window_end: Instant,
+    end: &End,
 ) -> remote::Pending<docker::Collected> {
+    let window_end = end.when();
     // Each engine call gets most of the grace, so a hung engine is reported with its own
     // reason before the deadline abandons the thread.
     let budget = opts.grace.mul_f64(0.8).max(Duration::from_secs(1));
@@ -64,7 +68,7 @@ fn spawn_docker(
             deadline: window_end + opts.grace.mul_f64(0.6),
         });
     }
-    remote::spawn("containers", collector, window_end)
+    remote::spawn("containers", collector, end.clone())
 }
 
 /// The window as the snapshot shows it.
@@ -97,9 +101,39 @@ fn finish_load_test(
     section.with_notes(notes)
 }
 
+/// The processes holding a listening socket.
+fn listening(listeners: &Section<crate::snapshot::Listeners>) -> std::collections::BTreeSet<i32> {
+    listeners.get().map_or_else(Default::default, |l| {
+        l.sockets
+            .iter()
+            .filter_map(|s| s.process.as_ref().map(|p| p.pid))
+            .collect()
+    })
+}
+
+/// What a window's caller wants after a tick.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Tick {
+    /// Carry on to the planned end.
+    Continue,
+    /// End the window now (the watched command exited, the user pressed Ctrl-C): every
+    /// collector takes its end reading at once, and the rates divide by the time measured.
+    Stop,
+}
+
 /// Takes one snapshot of this host. `on_tick` is called with the time elapsed in the window, for
 /// a progress indicator.
 pub fn snapshot(opts: &Options, on_tick: &mut dyn FnMut(Duration)) -> Snapshot {
+    snapshot_until(opts, &mut |elapsed| {
+        on_tick(elapsed);
+        Tick::Continue
+    })
+}
+
+/// [`snapshot`], with a window its caller may end early: after every tick (`opts.tick`)
+/// `on_tick` is called with the time elapsed, and ends the window by answering [`Tick::Stop`].
+/// `doctor watch` samples its series there.
+pub fn snapshot_until(opts: &Options, on_tick: &mut dyn FnMut(Duration) -> Tick) -> Snapshot {
     let started = Instant::now();
     let host = hostinfo::read();
     let start_wall = SystemTime::now();
@@ -116,16 +150,14 @@ pub fn snapshot(opts: &Options, on_tick: &mut dyn FnMut(Duration)) -> Snapshot {
         .map(|r| Pending::begin(|| load_test::begin(r)));
     let mut mysql = mysql_run::MysqlRun::begin(opts);
     let window_start = Instant::now();
-    let window_end = window_start + opts.interval;
+    let end = End::at(window_start + opts.interval);
     // Remote collectors are spawned here with `remote::spawn(name, collector, window_end)`: their
     // connect and start reading overlap the window; they are collected with
     // `wait(window_end + opts.grace)` after the host ones and measure their own window.
-    let containers = opts
-        .docker
-        .then(|| spawn_docker(opts, start_wall, window_end));
-    mysql.spawn(opts, &host, window_end);
+    let containers = opts.docker.then(|| spawn_docker(opts, start_wall, &end));
+    mysql.spawn(opts, &host, end.clone());
 
-    let deadline = window_end;
+    let deadline = end.when();
     loop {
         let now = Instant::now();
         if now >= deadline {
@@ -143,8 +175,12 @@ pub fn snapshot(opts: &Options, on_tick: &mut dyn FnMut(Duration)) -> Snapshot {
         for path in mysql.error_logs() {
             logs.tick(|s| s.add(&path, SourceKind::MysqlErrorLog));
         }
-        on_tick(window_start.elapsed());
+        if on_tick(window_start.elapsed()) == Tick::Stop {
+            end.now();
+            break;
+        }
     }
+    let window_end = end.when();
 
     let seconds = window_start.elapsed().as_secs_f64();
     for path in mysql.error_logs() {
@@ -155,13 +191,7 @@ pub fn snapshot(opts: &Options, on_tick: &mut dyn FnMut(Duration)) -> Snapshot {
     let disks = disks.finish(|s| disk::finish(s, seconds));
     let tcp = tcp.finish(|s| tcp::finish(s, seconds));
     let listeners = listeners.finish(listeners::finish);
-    let listening = listeners.get().map_or_else(Default::default, |l| {
-        l.sockets
-            .iter()
-            .filter_map(|s| s.process.as_ref().map(|p| p.pid))
-            .collect()
-    });
-    let processes = processes.finish(|s| processes::finish(s, seconds, &listening));
+    let processes = processes.finish(|s| processes::finish(s, seconds, &listening(&listeners)));
     let pressure = pressure.finish(|s| pressure::finish(s, seconds));
     let load_test = finish_load_test(load_test, seconds);
     let (mysql, mut mysql_server) = mysql.finish(window_end + opts.grace, seconds);
@@ -208,6 +238,7 @@ pub fn snapshot(opts: &Options, on_tick: &mut dyn FnMut(Duration)) -> Snapshot {
         logs,
         load_test,
         imported: None,
+        series: None,
     }
 }
 

@@ -6,6 +6,7 @@
 //! (through a door the server's settings name when it is full), reports how that went and hands
 //! the server's error log to the logs collector. After it: both sections.
 
+use super::end::End;
 use super::mysql;
 use super::options::Options;
 use super::pending::Pending;
@@ -44,7 +45,7 @@ impl MysqlRun {
     }
 
     /// Starts the `mysql` collector's thread (unless switched off).
-    pub fn spawn(&mut self, opts: &Options, host: &HostFacts, window_end: Instant) {
+    pub fn spawn(&mut self, opts: &Options, host: &HostFacts, end: End) {
         if !opts.mysql.enabled {
             return;
         }
@@ -66,7 +67,7 @@ impl MysqlRun {
         if let Some(plan) = self.plan.take() {
             collector = collector.with_plan(plan);
         }
-        self.thread = Some(remote::spawn("mysql", collector, window_end));
+        self.thread = Some(remote::spawn("mysql", collector, end));
         self.error_logs = Some(error_log_rx);
         self.logins = Some(login_rx);
     }

@@ -3,6 +3,7 @@
 //! snapshot still comes out.
 
 use super::Failure;
+use super::end::End;
 use crate::snapshot::Section;
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
@@ -50,12 +51,9 @@ pub struct Pending<T> {
     rx: mpsc::Receiver<Section<T>>,
 }
 
-/// Starts `collector` now; its end reading is taken at `window_end`.
-pub fn spawn<R: Remote>(
-    name: &'static str,
-    mut collector: R,
-    window_end: Instant,
-) -> Pending<R::Data> {
+/// Starts `collector` now; its end reading is taken at the window's end (`lead` before it), or
+/// at once when the window is ended early.
+pub fn spawn<R: Remote>(name: &'static str, mut collector: R, end: End) -> Pending<R::Data> {
     let (tx, rx) = mpsc::channel();
     let started = Instant::now();
     let spawned = std::thread::Builder::new()
@@ -66,19 +64,18 @@ pub fn spawn<R: Remote>(
             let read_at = Instant::now();
             let mut cost = t.elapsed();
             let result = start.and_then(|mut start| {
-                let finish_at = window_end
-                    .checked_sub(collector.lead())
-                    .unwrap_or(window_end);
-                let window = window_end.saturating_duration_since(read_at);
+                let planned = end.when();
+                let finish_at = planned.checked_sub(collector.lead()).unwrap_or(planned);
+                let window = planned.saturating_duration_since(read_at);
                 if let Some(probe_at) = collector.probe_after(window).map(|d| read_at + d)
                     && probe_at < finish_at
                 {
-                    std::thread::sleep(probe_at.saturating_duration_since(Instant::now()));
+                    end.sleep_until(probe_at);
                     let t = Instant::now();
                     collector.probe(&mut start)?;
                     cost += t.elapsed();
                 }
-                std::thread::sleep(finish_at.saturating_duration_since(Instant::now()));
+                end.sleep_until(finish_at);
                 let t = Instant::now();
                 let seconds = read_at.elapsed().as_secs_f64();
                 let r = collector.finish(start, seconds);
@@ -187,7 +184,7 @@ mod tests {
     #[test]
     fn probe_runs_once_between_the_readings() {
         let t = Instant::now();
-        let s = spawn("probes", Probes, t + Duration::from_millis(200))
+        let s = spawn("probes", Probes, End::at(t + Duration::from_millis(200)))
             .wait(t + Duration::from_secs(5));
         let at = s.data.flatten().expect("the probe ran");
         assert!(
@@ -199,7 +196,7 @@ mod tests {
     #[test]
     fn hung_collector_becomes_an_error_at_the_deadline() {
         let t = Instant::now();
-        let p = spawn("hangs", Hangs, t + Duration::from_millis(10));
+        let p = spawn("hangs", Hangs, End::at(t + Duration::from_millis(10)));
         let s = p.wait(t + Duration::from_millis(200));
         assert!(t.elapsed() < Duration::from_secs(2));
         assert_eq!(s.status, crate::snapshot::Status::Error);
@@ -209,8 +206,8 @@ mod tests {
     #[test]
     fn collector_reads_at_both_ends_of_the_window() {
         let t = Instant::now();
-        let s =
-            spawn("counts", Counts, t + Duration::from_millis(60)).wait(t + Duration::from_secs(5));
+        let s = spawn("counts", Counts, End::at(t + Duration::from_millis(60)))
+            .wait(t + Duration::from_secs(5));
         assert_eq!(s.data, Some(2));
         assert!(t.elapsed() >= Duration::from_millis(60));
     }

@@ -100,6 +100,127 @@ pub fn analyze(catalogue: &Catalogue, snapshot: &Snapshot) -> Analysis {
     analysis
 }
 
+/// Some of a catalogue's rules, evaluated alone on many versions of one snapshot that differ
+/// only in a few fields (the windows of a `doctor watch` run): which rules, and the parts of the
+/// snapshot those rules read, so each evaluation builds only those.
+#[derive(Debug)]
+pub struct Subset {
+    rules: Vec<usize>,
+    reads: view::Reads,
+}
+
+impl Subset {
+    /// The rules for which `keep` holds of what they read to decide whether they fire and how
+    /// severely (`when`, `score`, the lets those need: not their texts or evidence, which
+    /// [`fired`] does not render), and only that is built.
+    pub fn of(catalogue: &Catalogue, keep: &dyn Fn(&view::Reads) -> bool) -> Subset {
+        // A rule's names that are the snapshot's are those the catalogue reads at the top.
+        let is_root = |name: &str| catalogue.reads.field(name).is_some();
+        let mut rules = Vec::new();
+        let mut reads = view::Reads::default();
+        for (i, rule) in catalogue.rules.iter().enumerate() {
+            let mut own = view::Reads::default();
+            for (k, (_, expr)) in rule.lets.iter().enumerate() {
+                let needed = rule
+                    .groups
+                    .iter()
+                    .any(|g| g.shared_for_when[k] || g.shared_for_score[k]);
+                if needed {
+                    own.record(&expr.program, &is_root);
+                }
+            }
+            for g in &rule.groups {
+                for expr in g.lets.iter().map(|(_, e)| e).chain([&g.when, &g.score]) {
+                    own.record(&expr.program, &is_root);
+                }
+            }
+            if keep(&own) {
+                rules.push(i);
+                reads.merge(own);
+            }
+        }
+        Subset { rules, reads }
+    }
+
+    /// The ids of the rules kept.
+    pub fn ids<'c>(&self, catalogue: &'c Catalogue) -> impl Iterator<Item = &'c str> {
+        self.rules.iter().map(|&i| catalogue.rules[i].id.as_str())
+    }
+
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.rules.is_empty()
+    }
+}
+
+/// The rules of `subset` that fire on `snapshot`, with their severity; no ranking, no figures.
+#[must_use]
+pub fn fired(
+    catalogue: &Catalogue,
+    subset: &Subset,
+    snapshot: &Snapshot,
+) -> Vec<(String, crate::engine::Severity)> {
+    let mut ctx = Context::with_env(Arc::clone(&catalogue.env));
+    functions::register(&mut ctx);
+    let Ok(vars) = view::variables(snapshot, &subset.reads) else {
+        return Vec::new();
+    };
+    for (k, v) in vars {
+        ctx.add_variable_as_val(k, v);
+    }
+    let statuses: HashMap<&str, (Status, Option<&str>)> = snapshot
+        .collectors()
+        .into_iter()
+        .map(|c| (c.name, (c.status, c.message)))
+        .collect();
+    subset
+        .rules
+        .iter()
+        .filter_map(|&i| {
+            let rule = &catalogue.rules[i];
+            severity_only(rule, &ctx, &statuses).map(|s| (rule.id.clone(), s))
+        })
+        .collect()
+}
+
+/// Whether `rule` fires and how severely, as [`evaluate`] decides it, without its texts and
+/// evidence: only the lets a held group's `when` and `score` need are bound. A watch evaluates
+/// its rules on a hundred windows; the texts are most of a firing rule's cost.
+fn severity_only(
+    rule: &Rule,
+    root: &Context<'_, '_>,
+    statuses: &HashMap<&str, (Status, Option<&str>)>,
+) -> Option<crate::engine::Severity> {
+    let mut shared = root.new_inner_scope();
+    let mut slots: Vec<Slot> = rule.lets.iter().map(|_| Slot::Pending).collect();
+    let mut held: Vec<(usize, Bound<'_>)> = Vec::new();
+    for (i, group) in rule.groups.iter().enumerate() {
+        if let Decided::Held(bound) = decide(rule, group, &mut shared, &mut slots, statuses) {
+            held.push((i, bound));
+        }
+    }
+    for i in 0..rule.lets.len() {
+        if held
+            .iter()
+            .any(|(g, _)| rule.groups[*g].shared_for_score[i])
+        {
+            bind_shared(rule, i, &mut shared, &mut slots);
+        }
+    }
+    let mut best: Option<f64> = None;
+    for (i, bound) in held {
+        let mut ctx = Context::Child {
+            parent: &shared,
+            variables: bound,
+            resolver: None,
+        };
+        if let Ok(s) = score(&rule.groups[i], &mut ctx, &slots) {
+            best = Some(best.map_or(s, |b| b.max(s)));
+        }
+    }
+    best.map(|s| rule.severity(s))
+}
+
 enum Outcome {
     Fired(Box<Finding>),
     /// No group fired; `checked` were evaluated, `unchecked` could not be.

@@ -66,6 +66,32 @@ impl Reads {
         }
     }
 
+    /// Whether anything at `path` or under it is read (a value read whole above it counts):
+    /// a rule reading `tcp.counters` whole sees `tcp.counters.TcpRetransSegs` change.
+    #[must_use]
+    pub fn touches(&self, path: &[&str]) -> bool {
+        if self.whole {
+            return true;
+        }
+        match path.split_first() {
+            None => !self.fields.is_empty(),
+            Some((first, rest)) => self.fields.get(*first).is_some_and(|r| r.touches(rest)),
+        }
+    }
+
+    /// Whether the value at `path` is read whole (itself, or a value above it): building it
+    /// builds everything under it.
+    #[must_use]
+    pub fn whole_at(&self, path: &[&str]) -> bool {
+        if self.whole {
+            return true;
+        }
+        match path.split_first() {
+            None => false,
+            Some((first, rest)) => self.fields.get(*first).is_some_and(|r| r.whole_at(rest)),
+        }
+    }
+
     /// The top-level names read.
     #[cfg(test)]
     pub fn names(&self) -> impl Iterator<Item = &str> {

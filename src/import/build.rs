@@ -124,6 +124,7 @@ pub fn snapshot(inputs: &[Input<'_>], scanner: &Scanner) -> Snapshot {
         mysql: mysql.map_or_else(|| Section::skipped(NOT_IN_TEXT), |m| m.section),
         mysql_server: Section::skipped(NOT_IN_TEXT),
         load_test: Section::skipped(NOT_IN_TEXT),
+        series: None,
         imported: Some(Imported {
             inputs: found.inputs,
             samples,

@@ -33,6 +33,10 @@ pub struct Report {
     /// line ranges not understood (as in the snapshot).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub imported: Option<Imported>,
+    /// A `doctor watch` recording's run: when each finding held, the load plateau, the key
+    /// series. Absent for a snapshot without a `series`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub run: Option<crate::watch::timeline::Run>,
 }
 
 /// One collector's status, as recorded in the snapshot.
@@ -54,7 +58,9 @@ impl Report {
     #[must_use]
     pub fn new(snapshot: &Snapshot, catalogue: &Catalogue) -> Self {
         let analysis = engine::analyze(catalogue, snapshot);
+        let fired: Vec<String> = analysis.findings.iter().map(|f| f.id.clone()).collect();
         Report {
+            run: crate::watch::timeline::analyze(catalogue, snapshot, &fired),
             doctor_version: env!("CARGO_PKG_VERSION").to_owned(),
             host: snapshot.host.clone(),
             window: snapshot.window.clone(),

@@ -36,6 +36,17 @@ pub fn render(report: &Report, out: &mut dyn Write) -> std::io::Result<()> {
         )?;
     }
     writeln!(out)?;
+    if let Some(run) = &report.run {
+        // Sparklines and the aligned timeline need a fixed-width font.
+        writeln!(out, "#### The run")?;
+        writeln!(out)?;
+        writeln!(out, "```text")?;
+        for line in super::run::lines(run) {
+            writeln!(out, "{line}")?;
+        }
+        writeln!(out, "```")?;
+        writeln!(out)?;
+    }
     if report.findings.is_empty() {
         writeln!(out, "**{}**", cell(&report.healthy_line()))?;
     } else {

@@ -7,6 +7,8 @@ mod imported;
 mod json;
 mod markdown;
 mod rules;
+mod run;
+mod sparkline;
 mod table;
 mod text;
 

@@ -62,6 +62,12 @@ pub fn render(
 ) -> std::io::Result<()> {
     header(report, out)?;
     writeln!(out)?;
+    if let Some(run) = &report.run {
+        for line in super::run::lines(run) {
+            writeln!(out, "{line}")?;
+        }
+        writeln!(out)?;
+    }
 
     if report.findings.is_empty() {
         writeln!(out, "{}", heading(&report.healthy_line(), color))?;

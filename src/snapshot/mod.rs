@@ -17,6 +17,7 @@ mod mysql_trx;
 mod net;
 mod open_files;
 mod section;
+mod series;
 mod system;
 mod top;
 
@@ -44,6 +45,7 @@ pub use net::{
 };
 pub use open_files::{OpenFiles, OpenFilesProcess};
 pub use section::{Provenance, Section, Status, round_ms};
+pub use series::{Series, SeriesBound, WatchedCommand};
 pub use system::{
     Cpu, Memory, Pressure, PressureLine, PressureResource, ProcessCpu, Processes, ThreadCpu,
 };

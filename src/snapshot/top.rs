@@ -3,7 +3,7 @@
 
 use super::{
     Containers, Cpu, Disks, Imported, Listeners, LoadTest, Logs, Memory, Mysql, MysqlServer,
-    Pressure, Processes, Provenance, Section, Status, Tcp,
+    Pressure, Processes, Provenance, Section, Series, Status, Tcp,
 };
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
@@ -14,9 +14,8 @@ pub const SCHEMA_VERSION: u32 = 1;
 
 /// One host observed over one sampling window.
 ///
-/// Room for what comes later: a `series` of per-second samples (the `watch` command) and
-/// several hosts in one file (a bundle of snapshots) are additions beside these fields, not
-/// changes to them.
+/// `doctor watch` adds a `series` of samples over the run beside these fields (old readers
+/// ignore it); several hosts in one file (a bundle of snapshots) would be another addition.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct Snapshot {
     /// Format version, currently 1.
@@ -58,6 +57,10 @@ pub struct Snapshot {
     /// it did not understand.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub imported: Option<Imported>,
+    /// What `doctor watch` sampled at every tick of the run; absent from `check` and
+    /// `snapshot`, whose window has only its two readings.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub series: Option<Series>,
 }
 
 impl Snapshot {

@@ -1,0 +1,86 @@
+//! `doctor watch`'s samples: the key figures read at every tick of a run by long-lived
+//! readers (kept `/proc` files, one `sock_diag` socket, one MySQL connection on its own thread,
+//! the containers' cgroup counters, the `--log` files' appended lines), never a fresh snapshot
+//! per sample. What a sample reads is listed in docs/snapshot.md (`series`).
+
+mod cgroups;
+mod host;
+mod kept;
+mod logs;
+mod mysql;
+
+use super::options::Options;
+use std::time::{Duration, Instant};
+
+/// The readers of one run and when they last read.
+pub struct Sampler {
+    host: host::Host,
+    mysql: Option<mysql::Follower>,
+    containers: Option<cgroups::Cgroups>,
+    logs: Option<logs::Tails>,
+    last: Instant,
+}
+
+impl Sampler {
+    /// Opens every reader and takes the first reading (rates start from it).
+    pub fn start(opts: &Options, every: Duration) -> Sampler {
+        let containers = opts
+            .docker
+            .then(|| cgroups::Cgroups::start(Duration::from_secs(2)))
+            .flatten();
+        let logs = opts
+            .logs
+            .scanner
+            .clone()
+            .and_then(|s| logs::Tails::start(s, &opts.logs.paths));
+        Sampler {
+            host: host::Host::start(),
+            mysql: mysql::Follower::start(&opts.mysql, every),
+            containers,
+            logs,
+            last: Instant::now(),
+        }
+    }
+
+    /// One sample: every figure read now, by column name (rates over the time since the last
+    /// sample). MySQL's are its thread's newest reading, absent when none came since.
+    pub fn sample(&mut self) -> Vec<(String, f64)> {
+        let now = Instant::now();
+        let seconds = now.duration_since(self.last).as_secs_f64();
+        self.last = now;
+        let mut out = Vec::with_capacity(64);
+        self.host.sample(seconds, &mut out);
+        if let Some(c) = &mut self.containers {
+            c.sample(seconds, &mut out);
+        }
+        if let Some(l) = &mut self.logs {
+            l.sample(seconds, &mut out);
+        }
+        if let Some(m) = &mut self.mysql
+            && let Some(values) = m.latest()
+        {
+            out.extend(values);
+        }
+        out
+    }
+
+    /// What could not be sampled, for the series' notes.
+    pub fn notes(&self) -> Vec<String> {
+        let mut notes = self.host.notes.clone();
+        if let Some(c) = &self.containers {
+            notes.extend(c.notes.iter().cloned());
+        }
+        if let Some(l) = &self.logs {
+            notes.extend(l.notes.iter().cloned());
+        }
+        if let Some(m) = &self.mysql
+            && let Some(e) = &m.last_error
+        {
+            notes.push(format!(
+                "MySQL: {} sample(s) failed, the last with: {e}",
+                m.failures
+            ));
+        }
+        notes
+    }
+}
