@@ -65,8 +65,10 @@ fn ratio(l: &LoadChange) -> String {
     l.ratio.map_or_else(String::new, |r| format!("×{r}"))
 }
 
+/// A configuration value, or `absent` when that snapshot does not hold it (a container not
+/// running there, a variable the server lacks).
 fn value(v: Option<&String>) -> &str {
-    v.map_or("not known", String::as_str)
+    v.map_or("absent", String::as_str)
 }
 
 fn equal_line(d: &Diff) -> String {
@@ -139,7 +141,7 @@ pub fn table(d: &Diff, out: &mut impl Write) -> io::Result<()> {
             if f.holds != Holds::Both {
                 writeln!(out, "      fix:")?;
                 for line in f.fix.lines() {
-                    writeln!(out, "        {line}")?;
+                    writeln!(out, "{}", format!("        {line}").trim_end())?;
                 }
             }
         }
