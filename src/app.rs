@@ -108,6 +108,8 @@ pub fn run(cli: Cli) -> Result<u8> {
         Some(Command::Schema(args)) => {
             let schema = if args.report {
                 report::json_schema()
+            } else if args.diff {
+                crate::diff::json_schema()
             } else {
                 snapshot::json_schema()
             };
@@ -220,9 +222,15 @@ fn diff(args: &DiffArgs) -> Result<u8> {
             "only one side of `doctor diff` can be - (standard input); name the other file"
         ));
     }
-    let rules = catalogue(&args.rules)?;
-    let a = read_snapshot(&args.a)?;
-    let b = read_snapshot(&args.b)?;
+    // As in `analyze`: the rules compile on a second thread while both snapshots are read.
+    let (rules, a, b) = std::thread::scope(|scope| {
+        let rules = scope.spawn(|| catalogue(&args.rules));
+        let a = read_snapshot(&args.a);
+        let b = read_snapshot(&args.b);
+        (rules.join(), a, b)
+    });
+    let rules = rules.map_err(|_| anyhow::anyhow!("loading the rules panicked"))??;
+    let (a, b) = (a?, b?);
     let name = |p: &Path| {
         if p == Path::new("-") {
             "<stdin>".to_owned()

@@ -367,6 +367,9 @@ pub struct SchemaArgs {
     /// Print the schema of the report (`--format json`) instead of the snapshot's.
     #[arg(long)]
     pub report: bool,
+    /// Print the schema of `doctor diff --format json` instead of the snapshot's.
+    #[arg(long, conflicts_with = "report")]
+    pub diff: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

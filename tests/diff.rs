@@ -207,3 +207,57 @@ fn the_table_and_markdown_of_one_pair() {
         String::from_utf8(md).unwrap()
     );
 }
+
+/// The diary's own paste (one `netstat -s` sample: totals since boot, no rate) against a
+/// recorded window: the overflows are shown as a total on the diary's side and never divided
+/// into, or set against, the other side's rate.
+#[test]
+fn the_diary_import_against_a_recorded_window_keeps_its_totals_as_totals() {
+    let dir = tempfile::tempdir().unwrap();
+    let diary = dir.path().join("diary.json");
+    doctor()
+        .args(["import", "--fail-on", "never", "--out"])
+        .arg(&diary)
+        .arg(
+            PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+                .join("tests/import/samples/diary-mokakbab-issue.md"),
+        )
+        .assert()
+        .code(0);
+    let out = doctor()
+        .args(["diff", "--json"])
+        .arg(&diary)
+        .arg(path("accept-queue-overflow"))
+        .output()
+        .unwrap();
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let overflows = v["load"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|l| l["name"] == "tcp TcpExtListenOverflows")
+        .expect("the overflows are compared");
+    // The diary's "3008 times the listen queue of a socket overflowed"; the fixture's
+    // jq '.tcp.counters.TcpExtListenOverflows.per_s' is 38.4.
+    assert_eq!(overflows["a"]["state"], "total_only");
+    assert_eq!(overflows["a"]["total"], 3008);
+    assert_eq!(overflows["b"]["value"], 38.4);
+    assert!(overflows.get("ratio").is_none());
+    // The pool errors are the diary's alone, and the fixture could not check them (no log).
+    let pool = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["id"] == "db-pool-exhausted")
+        .expect("the pool finding is listed");
+    assert_eq!(pool["holds"], "only_a");
+    assert!(pool["other_side_not_checked"].is_string());
+}
+
+#[test]
+fn the_schema_of_the_json_is_printed() {
+    let out = doctor().args(["schema", "--diff"]).output().unwrap();
+    assert!(out.status.success());
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["title"], "Diff");
+}
