@@ -252,6 +252,21 @@ fn the_diary_import_against_a_recorded_window_keeps_its_totals_as_totals() {
         .expect("the pool finding is listed");
     assert_eq!(pool["holds"], "only_a");
     assert!(pool["other_side_not_checked"].is_string());
+    // On both sides with its score change: `doctor analyze --json` gives 34 for the diary's
+    // totals and 95 for the fixture's rate.
+    let overflow = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["id"] == "tcp-accept-queue-overflow")
+        .expect("the overflow finding is listed");
+    assert_eq!(overflow["holds"], "both");
+    assert_eq!(
+        (overflow["score_a"].as_f64(), overflow["score_b"].as_f64()),
+        (Some(34.0), Some(95.0))
+    );
+    // A one-sided finding ranks before a changed score.
+    assert_eq!(v["findings"][0]["id"], "db-pool-exhausted");
 }
 
 #[test]
