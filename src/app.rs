@@ -1,8 +1,8 @@
 //! Runs the commands. Errors are turned into one line on stderr and an exit code here, at the edge.
 
 use crate::cli::{
-    AnalyzeArgs, CheckArgs, Cli, Command, Format, ImportArgs, OutputArgs, RulesArgs, RulesCommand,
-    RulesSub, SnapshotArgs, SourceArgs, TestArgs, TestFormat, WatchArgs, WindowArgs,
+    AnalyzeArgs, CheckArgs, Cli, Command, DiffArgs, Format, ImportArgs, OutputArgs, RulesArgs,
+    RulesCommand, RulesSub, SnapshotArgs, SourceArgs, TestArgs, TestFormat, WatchArgs, WindowArgs,
 };
 use crate::collect;
 use crate::engine::{self, Catalogue};
@@ -104,10 +104,13 @@ pub fn run(cli: Cli) -> Result<u8> {
         Some(Command::Watch(args)) => watch(&args),
         Some(Command::Analyze(args)) => analyze(&args),
         Some(Command::Import(args)) => import(&args),
+        Some(Command::Diff(args)) => diff(&args),
         Some(Command::Rules(args)) => rules_cmd(&args),
         Some(Command::Schema(args)) => {
             let schema = if args.report {
                 report::json_schema()
+            } else if args.diff {
+                crate::diff::json_schema()
             } else {
                 snapshot::json_schema()
             };
@@ -247,6 +250,47 @@ fn analyze(args: &AnalyzeArgs) -> Result<u8> {
     let rules = rules.map_err(|_| anyhow::anyhow!("loading the rules panicked"))??;
     let snap = snap?;
     render(&snap, &rules, &args.output)
+}
+
+/// `doctor diff A B`: both snapshots analysed with the same rules and compared. Exit 1 when a
+/// finding holds on one side only, so a CI job comparing a run with its baseline can gate on it.
+fn diff(args: &DiffArgs) -> Result<u8> {
+    if args.a == Path::new("-") && args.b == Path::new("-") {
+        return Err(anyhow::anyhow!(
+            "only one side of `doctor diff` can be - (standard input); name the other file"
+        ));
+    }
+    // As in `analyze`: the rules compile on a second thread while both snapshots are read.
+    let (rules, a, b) = std::thread::scope(|scope| {
+        let rules = scope.spawn(|| catalogue(&args.rules));
+        let a = read_snapshot(&args.a);
+        let b = read_snapshot(&args.b);
+        (rules.join(), a, b)
+    });
+    let rules = rules.map_err(|_| anyhow::anyhow!("loading the rules panicked"))??;
+    let (a, b) = (a?, b?);
+    let name = |p: &Path| {
+        if p == Path::new("-") {
+            "<stdin>".to_owned()
+        } else {
+            p.display().to_string()
+        }
+    };
+    let d = crate::diff::Diff::new((&name(&args.a), &a), (&name(&args.b), &b), &rules, args.all);
+    let mut out = std::io::BufWriter::with_capacity(64 * 1024, std::io::stdout().lock());
+    let format = if args.json { Format::Json } else { args.format };
+    match format {
+        Format::Json => crate::diff::json(&d, &mut out),
+        Format::Markdown => crate::diff::markdown(&d, &mut out),
+        Format::Table => crate::diff::table(&d, &mut out),
+    }
+    .context("cannot write the comparison")?;
+    out.flush().context("cannot write the comparison")?;
+    Ok(if d.findings_differ() {
+        exit::FINDINGS
+    } else {
+        exit::OK
+    })
 }
 
 /// `doctor import`: the inputs read whole (a file that cannot be read is a usage error naming

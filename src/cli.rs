@@ -40,6 +40,12 @@ pub enum Command {
     /// Build a snapshot from pasted command outputs (netstat -s, nstat, sysctl, SHOW GLOBAL
     /// STATUS, log lines, ...) and print the report for it.
     Import(ImportArgs),
+    /// Compare two snapshots: the findings that hold in one and not the other (with their fix),
+    /// the configuration that differs, and load compared rate for rate.
+    ///
+    /// Exit 0 when the same findings hold on both sides, 1 when a finding holds on one side
+    /// only, 2 when a file cannot be read.
+    Diff(DiffArgs),
     /// Print the JSON Schema of the snapshot format (or of the report, with `--report`).
     Schema(SchemaArgs),
     /// List the rules, explain one, or run their tests.
@@ -315,6 +321,29 @@ pub struct AnalyzeArgs {
     pub rules: RulesArgs,
 }
 
+#[derive(Debug, Args)]
+pub struct DiffArgs {
+    /// The first snapshot (`doctor snapshot`, `check --out`, `import --out`); `-` reads
+    /// standard input.
+    #[arg(value_name = "A")]
+    pub a: PathBuf,
+    /// The second snapshot; `-` reads standard input (on one side only).
+    #[arg(value_name = "B")]
+    pub b: PathBuf,
+    /// How to print the comparison.
+    #[arg(long, short = 'f', value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+    /// Shorthand for `--format json`.
+    #[arg(long, conflicts_with = "format")]
+    pub json: bool,
+    /// Also list what is equal on both sides (findings with the same score, configuration,
+    /// load figures within the noise floor).
+    #[arg(long)]
+    pub all: bool,
+    #[command(flatten)]
+    pub rules: RulesArgs,
+}
+
 #[derive(Debug, Clone, Args)]
 pub struct ImportArgs {
     /// Text files holding pasted outputs (an issue body, a terminal log, Markdown welcome);
@@ -382,6 +411,9 @@ pub struct SchemaArgs {
     /// Print the schema of the report (`--format json`) instead of the snapshot's.
     #[arg(long)]
     pub report: bool,
+    /// Print the schema of `doctor diff --format json` instead of the snapshot's.
+    #[arg(long, conflicts_with = "report")]
+    pub diff: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -11,6 +11,7 @@
 pub mod app;
 pub mod cli;
 pub mod collect;
+pub mod diff;
 pub mod engine;
 pub mod import;
 pub mod report;
