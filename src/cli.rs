@@ -447,15 +447,21 @@ pub fn parse_bytes(s: &str) -> Result<u64, String> {
     }
 }
 
+/// A bare number of seconds, or a humantime duration (`5s`, `1500ms`, `10m`); `hint` shows the
+/// user two that work for the flag at hand.
+fn seconds_or_human(s: &str, hint: &str) -> Result<Duration, String> {
+    match s.parse::<f64>() {
+        Ok(secs) if secs.is_finite() && secs >= 0.0 => Ok(Duration::from_secs_f64(secs)),
+        Ok(_) => Err(format!("`{s}` is not a duration")),
+        Err(_) => humantime::parse_duration(s)
+            .map_err(|e| format!("`{s}` is not a duration ({e}); try {hint}")),
+    }
+}
+
 /// Parses `10m`, `1h`, `0s`; a bare number is seconds. At most a day: the engine sends every
 /// line since then, and only the tail is kept.
 pub fn parse_look_back(s: &str) -> Result<Duration, String> {
-    let d = match s.parse::<f64>() {
-        Ok(secs) if secs.is_finite() && secs >= 0.0 => Duration::from_secs_f64(secs),
-        Ok(_) => return Err(format!("`{s}` is not a duration")),
-        Err(_) => humantime::parse_duration(s)
-            .map_err(|e| format!("`{s}` is not a duration ({e}); try 10m or 1h"))?,
-    };
+    let d = seconds_or_human(s, "10m or 1h")?;
     if d > Duration::from_secs(86_400) {
         return Err(format!("the look-back must be at most 24h, not {s}"));
     }
@@ -464,12 +470,7 @@ pub fn parse_look_back(s: &str) -> Result<Duration, String> {
 
 /// Parses `5s`, `1500ms`, `1m`; a bare number is seconds. The window must be 100 ms to 1 hour.
 pub fn parse_interval(s: &str) -> Result<Duration, String> {
-    let d = match s.parse::<f64>() {
-        Ok(secs) if secs.is_finite() && secs >= 0.0 => Duration::from_secs_f64(secs),
-        Ok(_) => return Err(format!("`{s}` is not a duration")),
-        Err(_) => humantime::parse_duration(s)
-            .map_err(|e| format!("`{s}` is not a duration ({e}); try 5s or 1500ms"))?,
-    };
+    let d = seconds_or_human(s, "5s or 1500ms")?;
     if d < Duration::from_millis(100) || d > Duration::from_secs(3600) {
         return Err(format!("the window must be between 100ms and 1h, not {s}"));
     }
@@ -487,12 +488,7 @@ pub fn parse_every(s: &str) -> Result<Duration, String> {
 
 /// Parses a watch's `--duration`: 1 s to 24 hours.
 pub fn parse_duration(s: &str) -> Result<Duration, String> {
-    let d = match s.parse::<f64>() {
-        Ok(secs) if secs.is_finite() && secs >= 0.0 => Duration::from_secs_f64(secs),
-        Ok(_) => return Err(format!("`{s}` is not a duration")),
-        Err(_) => humantime::parse_duration(s)
-            .map_err(|e| format!("`{s}` is not a duration ({e}); try 10m or 1h"))?,
-    };
+    let d = seconds_or_human(s, "10m or 1h")?;
     if d < Duration::from_secs(1) || d > Duration::from_secs(86_400) {
         return Err(format!("--duration must be between 1s and 24h, not {s}"));
     }
@@ -501,12 +497,7 @@ pub fn parse_duration(s: &str) -> Result<Duration, String> {
 
 /// Parses a timeout such as `3s`, `500ms`, `1m`; a bare number is seconds. 10 ms to 10 minutes.
 pub fn parse_timeout(s: &str) -> Result<Duration, String> {
-    let d = match s.parse::<f64>() {
-        Ok(secs) if secs.is_finite() && secs >= 0.0 => Duration::from_secs_f64(secs),
-        Ok(_) => return Err(format!("`{s}` is not a duration")),
-        Err(_) => humantime::parse_duration(s)
-            .map_err(|e| format!("`{s}` is not a duration ({e}); try 3s or 500ms"))?,
-    };
+    let d = seconds_or_human(s, "3s or 500ms")?;
     if d < Duration::from_millis(10) || d > Duration::from_secs(600) {
         return Err(format!("a timeout must be between 10ms and 10m, not {s}"));
     }

@@ -51,23 +51,6 @@ fn require_tools() {
     );
 }
 
-fn pool_app_dir() -> PathBuf {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/scenarios/pool-app");
-    if !dir.join("node_modules/mysql2").exists() {
-        let out = Command::new("npm")
-            .args(["ci", "--no-audit", "--no-fund", "--silent"])
-            .current_dir(&dir)
-            .output()
-            .expect("npm runs (apt-get install npm)");
-        assert!(
-            out.status.success(),
-            "npm ci failed: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-    }
-    dir
-}
-
 impl PoolApp {
     fn start(port: u16, db_port: u16) -> PoolApp {
         require_tools();
@@ -82,7 +65,7 @@ impl PoolApp {
         let file = std::fs::File::create(&log).unwrap();
         let app = Command::new("node")
             .arg("server.js")
-            .current_dir(pool_app_dir())
+            .current_dir(support::pool_app())
             .env("PORT", port.to_string())
             .env("DB_PORT", db_port.to_string())
             // The app ends by itself even if this test process dies.

@@ -835,7 +835,7 @@ fn container_output_count(name: &str, needle: &str) -> u64 {
 /// published port as the ordinary account, no `--log`.
 fn diary_in_containers(port: u16, db_port: u16) -> Running {
     let mut run = Running::new("diary-in-containers");
-    let app_dir = pool_app();
+    let app_dir = crate::support::pool_app();
     let net = crate::support::docker::Network::create("lab-diary");
     let db = MariaDbContainer::start(
         "lab-diary",
@@ -934,25 +934,6 @@ fn diary_in_containers(port: u16, db_port: u16) -> Running {
 // ---------------------------------------------------------------------------------------------
 // pool-queue-limit
 
-/// The pool app's folder, with mysql2 installed from its lock file on first use.
-fn pool_app() -> PathBuf {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/scenarios/pool-app");
-    if !dir.join("node_modules/mysql2").exists() {
-        let out = Command::new("npm")
-            .args(["ci", "--no-audit", "--no-fund", "--silent"])
-            .current_dir(&dir)
-            .output()
-            .expect("npm runs (apt-get install nodejs npm)");
-        assert!(
-            out.status.success(),
-            "npm ci in {} failed: {}",
-            dir.display(),
-            String::from_utf8_lossy(&out.stderr)
-        );
-    }
-    dir
-}
-
 /// Lines of `path` containing `needle`, as `grep -c` counts them.
 fn grep_count(path: &Path, needle: &str) -> u64 {
     let out = Command::new("grep")
@@ -971,7 +952,7 @@ fn grep_count(path: &Path, needle: &str) -> u64 {
 /// serve. The app logs mysql2's "Queue limit reached." to its log, which doctor reads (`--log`).
 fn pool_queue_limit(port: u16, db_port: u16) -> Running {
     let mut run = Running::new("pool-queue-limit");
-    let app_dir = pool_app();
+    let app_dir = crate::support::pool_app();
     let db = crate::mariadb::MariaDb::start(db_port, &[]);
     db.create_user("doctor", "doctor", DOCTOR_GRANTS);
     let logs = disk_tempdir();

@@ -96,3 +96,22 @@ pub fn disk_by_util_linux(path: &Path) -> (String, bool) {
     };
     (disk, field("ROTA") == "1")
 }
+
+/// The pool app's folder, with mysql2 installed from its lock file on first use.
+pub fn pool_app() -> std::path::PathBuf {
+    let dir = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/scenarios/pool-app");
+    if !dir.join("node_modules/mysql2").exists() {
+        let out = Command::new("npm")
+            .args(["ci", "--no-audit", "--no-fund", "--silent"])
+            .current_dir(&dir)
+            .output()
+            .expect("npm runs (apt-get install nodejs npm)");
+        assert!(
+            out.status.success(),
+            "npm ci in {} failed: {}",
+            dir.display(),
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    dir
+}
