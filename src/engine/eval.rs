@@ -69,6 +69,7 @@ pub fn analyze(catalogue: &Catalogue, snapshot: &Snapshot) -> Analysis {
                 } else {
                     partly_checked.push(PartlyChecked {
                         id: rule.id.clone(),
+                        host: None,
                         title: rule.title.clone(),
                         layer: rule.layer,
                         checked,
@@ -78,6 +79,7 @@ pub fn analyze(catalogue: &Catalogue, snapshot: &Snapshot) -> Analysis {
             }
             Outcome::NotChecked(reason) => not_checked.push(NotChecked {
                 id: rule.id.clone(),
+                host: None,
                 title: rule.title.clone(),
                 layer: rule.layer,
                 reason,
@@ -336,6 +338,7 @@ fn evaluate(
     };
     Outcome::Fired(Box::new(Finding {
         rank: 0,
+        host: None,
         id: rule.id.clone(),
         title: rule.title.clone(),
         layer: rule.layer,
@@ -356,6 +359,7 @@ fn evaluate(
 /// One evidence value; one that cannot be evaluated shows why.
 fn shown(e: &EvidenceDef, ctx: &Context<'_, '_>, from: Option<&str>) -> Evidence {
     Evidence {
+        host: None,
         label: e.label.clone(),
         value: match run(&e.expr, ctx) {
             Ok(v) => display(&v),

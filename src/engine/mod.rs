@@ -19,6 +19,7 @@ pub mod figures;
 #[cfg(test)]
 mod group_tests;
 mod headline;
+pub mod hosts;
 mod imported;
 mod outcome;
 pub mod rank;

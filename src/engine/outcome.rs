@@ -42,6 +42,9 @@ pub struct Finding {
     /// 1 is the most likely cause.
     pub rank: u32,
     pub id: String,
+    /// The host it was found on, in a report of several hosts (`doctor analyze a.json b.json`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub host: Option<String>,
     pub title: String,
     pub layer: Layer,
     pub kind: Kind,
@@ -53,9 +56,11 @@ pub struct Finding {
     pub evidence: Vec<Evidence>,
     /// What to do, with this machine's values filled in.
     pub fix: String,
-    /// Ids of the firing symptoms this root cause explains; they follow it in `findings`.
+    /// Ids of the firing symptoms this root cause explains; they follow it in `findings`. In a
+    /// report of several hosts each is `id@host`.
     pub explains: Vec<String>,
-    /// The root cause this symptom is shown under, if one fired.
+    /// The root cause this symptom is shown under, if one fired (`id@host` in a report of
+    /// several hosts).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub explained_by: Option<String>,
     /// How each of the rule's evidence groups (`[[from]]`) came out, in the order written;
@@ -67,6 +72,9 @@ pub struct Finding {
 /// A value the rule looked at.
 #[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
 pub struct Evidence {
+    /// The host the value was read on, in a report of several hosts (`doctor analyze a.json b.json`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub host: Option<String>,
     pub label: String,
     /// The value in this snapshot, or `n/a (why)` when it could not be read.
     pub value: String,
@@ -84,6 +92,10 @@ pub struct Evidence {
 #[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
 pub struct NotChecked {
     pub id: String,
+    /// The host it could not be checked on, in a report of several hosts (`doctor analyze a.json b.json`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub host: Option<String>,
+
     pub title: String,
     pub layer: Layer,
     /// Why; for a rule with evidence groups, each group's reason (`from <name>: ...; ...`).
@@ -94,6 +106,10 @@ pub struct NotChecked {
 #[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
 pub struct PartlyChecked {
     pub id: String,
+    /// The host it was checked in part on, in a report of several hosts (`doctor analyze a.json b.json`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub host: Option<String>,
+
     pub title: String,
     pub layer: Layer,
     /// The groups evaluated, which found nothing.

@@ -118,6 +118,7 @@ mod tests {
     fn f(id: &str, kind: Kind, score: f64) -> Finding {
         Finding {
             rank: 0,
+            host: None,
             id: id.into(),
             title: id.into(),
             layer: Layer::Cpu,

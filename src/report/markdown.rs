@@ -2,6 +2,7 @@
 //! finding's evidence in a collapsible block, the fix as text.
 
 use super::contents::Report;
+use super::table::Unfired;
 use crate::engine::eval::fmt_number;
 use std::io::Write;
 
@@ -17,6 +18,21 @@ pub fn render(report: &Report, out: &mut dyn Write) -> std::io::Result<()> {
         cell(report.host.hostname.as_deref().unwrap_or("host unknown"))
     )?;
     writeln!(out)?;
+    intro(report, out)?;
+    findings_part(
+        &Unfired {
+            findings: &report.findings,
+            not_checked: &report.not_checked,
+            partly_checked: &report.partly_checked,
+            healthy: &report.healthy_line(),
+        },
+        out,
+    )?;
+    host_part(report, out)
+}
+
+/// The host's kernel, CPUs and window (or an import's inputs), and a watch's run.
+pub(super) fn intro(report: &Report, out: &mut dyn Write) -> std::io::Result<()> {
     imported_line(report, out)?;
     let kernel = cell(report.host.kernel.as_deref().unwrap_or("unknown"));
     let cpus = report
@@ -47,16 +63,30 @@ pub fn render(report: &Report, out: &mut dyn Write) -> std::io::Result<()> {
         writeln!(out, "```")?;
         writeln!(out)?;
     }
-    if report.findings.is_empty() {
-        writeln!(out, "**{}**", cell(&report.healthy_line()))?;
+    Ok(())
+}
+
+/// The ranked table, each finding's evidence and fix, what was not checked.
+pub(super) fn findings_part(part: &Unfired<'_>, out: &mut dyn Write) -> std::io::Result<()> {
+    let on = |host: &Option<String>| {
+        host.as_ref()
+            .map(|h| format!(" on {}", cell(h)))
+            .unwrap_or_default()
+    };
+    if part.findings.is_empty() {
+        writeln!(out, "**{}**", cell(part.healthy))?;
     } else {
         writeln!(out, "| # | severity | cause | score | key evidence |")?;
         writeln!(out, "| --- | --- | --- | --- | --- |")?;
-        for f in &report.findings {
+        for f in part.findings {
+            let id = match &f.host {
+                Some(h) => format!("`{}` ({})", f.id, cell(h)),
+                None => format!("`{}`", f.id),
+            };
             let cause = if f.explained_by.is_some() {
-                format!("↳ `{}`", f.id)
+                format!("↳ {id}")
             } else {
-                format!("`{}`", f.id)
+                id
             };
             writeln!(
                 out,
@@ -67,27 +97,38 @@ pub fn render(report: &Report, out: &mut dyn Write) -> std::io::Result<()> {
                 cell(&f.summary)
             )?;
         }
-        for f in &report.findings {
+        for f in part.findings {
             writeln!(out)?;
             finding(f, out)?;
         }
     }
-    if !report.not_checked.is_empty() {
+    if !part.not_checked.is_empty() {
         writeln!(out)?;
         writeln!(out, "#### Not checked")?;
         writeln!(out)?;
-        for n in &report.not_checked {
-            writeln!(out, "- `{}`: {}", n.id, cell(&n.reason))?;
+        for n in part.not_checked {
+            writeln!(out, "- `{}`{}: {}", n.id, on(&n.host), cell(&n.reason))?;
         }
     }
-    if !report.partly_checked.is_empty() {
+    if !part.partly_checked.is_empty() {
         writeln!(out)?;
         writeln!(out, "#### Checked in part")?;
         writeln!(out)?;
-        for p in &report.partly_checked {
-            writeln!(out, "- `{}`: {}", p.id, cell(&super::text::partly_line(p)))?;
+        for p in part.partly_checked {
+            writeln!(
+                out,
+                "- `{}`{}: {}",
+                p.id,
+                on(&p.host),
+                cell(&super::text::partly_line(p))
+            )?;
         }
     }
+    Ok(())
+}
+
+/// One host's own part: its figures, its collectors, what an import read.
+pub(super) fn host_part(report: &Report, out: &mut dyn Write) -> std::io::Result<()> {
     writeln!(out)?;
     writeln!(out, "<details><summary>Figures</summary>")?;
     writeln!(out)?;
@@ -181,7 +222,17 @@ fn imported_part(report: &Report, out: &mut dyn Write) -> std::io::Result<()> {
 }
 
 fn finding(f: &crate::engine::Finding, out: &mut dyn Write) -> std::io::Result<()> {
-    writeln!(out, "#### {}. `{}`: {}", f.rank, f.id, f.title)?;
+    match &f.host {
+        Some(h) => writeln!(
+            out,
+            "#### {}. `{}` on {}: {}",
+            f.rank,
+            f.id,
+            cell(h),
+            f.title
+        )?,
+        None => writeln!(out, "#### {}. `{}`: {}", f.rank, f.id, f.title)?,
+    }
     writeln!(out)?;
     write!(
         out,
@@ -225,10 +276,13 @@ fn finding(f: &crate::engine::Finding, out: &mut dyn Write) -> std::io::Result<(
     writeln!(out, "| evidence | value | threshold |")?;
     writeln!(out, "| --- | --- | --- |")?;
     for e in &f.evidence {
-        let label = match &e.from {
+        let mut label = match &e.from {
             Some(from) => format!("{} (from {from})", e.label),
             None => e.label.clone(),
         };
+        if let Some(h) = &e.host {
+            label = format!("{label} ({h})");
+        }
         writeln!(
             out,
             "| {} | {} | {} |",

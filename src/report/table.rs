@@ -25,7 +25,7 @@ fn severity(s: Severity, color: Color) -> String {
     }
 }
 
-fn heading(text: &str, color: Color) -> String {
+pub(super) fn heading(text: &str, color: Color) -> String {
     match color {
         Color::Never => text.to_owned(),
         Color::Always => text.bold().to_string(),
@@ -69,16 +69,50 @@ pub fn render(
         writeln!(out)?;
     }
 
-    if report.findings.is_empty() {
-        writeln!(out, "{}", heading(&report.healthy_line(), color))?;
+    findings_part(
+        &Unfired {
+            findings: &report.findings,
+            not_checked: &report.not_checked,
+            partly_checked: &report.partly_checked,
+            healthy: &report.healthy_line(),
+        },
+        color,
+        width,
+        out,
+    )?;
+    host_part(report, color, width, out)
+}
+
+/// The findings and the rules that did not fire, of one host or several.
+pub(super) struct Unfired<'a> {
+    pub findings: &'a [Finding],
+    pub not_checked: &'a [crate::engine::NotChecked],
+    pub partly_checked: &'a [crate::engine::PartlyChecked],
+    /// The line said when nothing fired.
+    pub healthy: &'a str,
+}
+
+/// The ranked table, each finding's evidence and fix, what was not checked.
+pub(super) fn findings_part(
+    part: &Unfired<'_>,
+    color: Color,
+    width: Option<u16>,
+    out: &mut dyn Write,
+) -> std::io::Result<()> {
+    if part.findings.is_empty() {
+        writeln!(out, "{}", heading(part.healthy, color))?;
     } else {
         let mut t = table(width);
         t.set_header(["#", "severity", "cause", "score", "key evidence"]);
-        for f in &report.findings {
+        for f in part.findings {
+            let id = match &f.host {
+                Some(h) => format!("{} ({h})", f.id),
+                None => f.id.clone(),
+            };
             let cause = if f.explained_by.is_some() {
-                format!("↳ {}", f.id)
+                format!("↳ {id}")
             } else {
-                f.id.clone()
+                id
             };
             t.add_row([
                 f.rank.to_string(),
@@ -89,28 +123,46 @@ pub fn render(
             ]);
         }
         writeln!(out, "{t}")?;
-        for f in &report.findings {
+        for f in part.findings {
             writeln!(out)?;
             finding(f, color, out)?;
         }
     }
-
-    if !report.not_checked.is_empty() {
+    let on = |host: &Option<String>| {
+        host.as_ref()
+            .map(|h| format!(" on {h}"))
+            .unwrap_or_default()
+    };
+    if !part.not_checked.is_empty() {
         writeln!(out)?;
         writeln!(out, "{}", heading("not checked:", color))?;
-        for n in &report.not_checked {
-            writeln!(out, "  {}: {}", n.id, n.reason)?;
+        for n in part.not_checked {
+            writeln!(out, "  {}{}: {}", n.id, on(&n.host), n.reason)?;
         }
     }
-
-    if !report.partly_checked.is_empty() {
+    if !part.partly_checked.is_empty() {
         writeln!(out)?;
         writeln!(out, "{}", heading("checked in part:", color))?;
-        for p in &report.partly_checked {
-            writeln!(out, "  {}: {}", p.id, super::text::partly_line(p))?;
+        for p in part.partly_checked {
+            writeln!(
+                out,
+                "  {}{}: {}",
+                p.id,
+                on(&p.host),
+                super::text::partly_line(p)
+            )?;
         }
     }
+    Ok(())
+}
 
+/// One host's own part: its headline figures, its collectors, what an import read.
+pub(super) fn host_part(
+    report: &Report,
+    color: Color,
+    width: Option<u16>,
+    out: &mut dyn Write,
+) -> std::io::Result<()> {
     if !report.headline.is_empty() {
         writeln!(out)?;
         writeln!(out, "{}", heading("figures:", color))?;
@@ -151,7 +203,7 @@ pub fn render(
 }
 
 /// The first line: the host and the window, or for an import, the inputs and the readings.
-fn header(report: &Report, out: &mut dyn Write) -> std::io::Result<()> {
+pub(super) fn header(report: &Report, out: &mut dyn Write) -> std::io::Result<()> {
     let host = report.host.hostname.as_deref().unwrap_or("host unknown");
     let kernel = report.host.kernel.as_deref().unwrap_or("kernel unknown");
     if let Some(i) = &report.imported {
@@ -202,7 +254,13 @@ fn finding(f: &Finding, color: Color, out: &mut dyn Write) -> std::io::Result<()
         "{}. {} {} — score {}, {} {}",
         f.rank,
         severity(f.severity, color),
-        heading(&f.id, color),
+        heading(
+            &match &f.host {
+                Some(h) => format!("{} on {h}", f.id),
+                None => f.id.clone(),
+            },
+            color
+        ),
         crate::engine::eval::fmt_number(f.score),
         f.layer.as_str(),
         f.kind.as_str()
@@ -222,7 +280,10 @@ fn finding(f: &Finding, color: Color, out: &mut dyn Write) -> std::io::Result<()
     }
     writeln!(out, "   evidence:")?;
     for e in &f.evidence {
-        write!(out, "     - {}: {}", e.label, e.value)?;
+        match &e.host {
+            Some(h) => write!(out, "     - {} ({h}): {}", e.label, e.value)?,
+            None => write!(out, "     - {}: {}", e.label, e.value)?,
+        }
         if let Some(t) = &e.threshold {
             write!(out, "  [{t}]")?;
         }

@@ -1,7 +1,15 @@
 //! Reading a saved snapshot back, with errors a user can act on.
 
+use super::bundle::{BUNDLE_VERSION, Bundle};
 use super::top::{SCHEMA_VERSION, Snapshot};
 use std::path::{Path, PathBuf};
+
+/// What a file holds: one host's snapshot, or a bundle of several hosts' (schema 2).
+#[derive(Debug, Clone, PartialEq)]
+pub enum Loaded {
+    One(Box<Snapshot>),
+    Bundle(Bundle),
+}
 
 /// Why a snapshot file could not be read. Each variant names the file and what is wrong.
 #[derive(Debug, thiserror::Error)]
@@ -23,10 +31,15 @@ pub enum LoadError {
     #[error("{path}: not a doctor snapshot: the top level must be an object with a `schema` field")]
     NotASnapshot { path: PathBuf },
     #[error(
-        "{path}: snapshot schema version {found} is not supported (this doctor reads version {SCHEMA_VERSION}); \
-         re-record it with this doctor or use the doctor that wrote it"
+        "{path}: snapshot schema version {found} is not supported (this doctor reads version {SCHEMA_VERSION}, \
+         and {BUNDLE_VERSION} for several hosts in one file); re-record it with this doctor or use the doctor that wrote it"
     )]
     Version { path: PathBuf, found: String },
+    #[error(
+        "{path} holds {hosts} hosts (a bundle, schema {BUNDLE_VERSION}); this command reads one host's snapshot: \
+         take one out with `jq '.hosts[0].snapshot'`, or use `doctor analyze`, which reads bundles"
+    )]
+    Bundle { path: PathBuf, hosts: usize },
     #[error("{path}: at `{field}`: {problem}")]
     Invalid {
         path: PathBuf,
@@ -44,8 +57,35 @@ pub fn load(path: &Path) -> Result<Snapshot, LoadError> {
     from_json(&text, path)
 }
 
-/// Parses snapshot JSON; `path` is only used in error messages.
+/// Parses snapshot JSON; `path` is only used in error messages. A bundle of several hosts is
+/// refused with a message saying so (see [`any_from_json`]).
 pub fn from_json(text: &[u8], path: &Path) -> Result<Snapshot, LoadError> {
+    match any_from_json(text, path)? {
+        Loaded::One(s) => Ok(*s),
+        Loaded::Bundle(b) => {
+            let hosts = b.hosts.len();
+            match (b.hosts.into_iter().next(), hosts) {
+                (Some(one), 1) => Ok(one.snapshot),
+                _ => Err(LoadError::Bundle {
+                    path: path.to_owned(),
+                    hosts,
+                }),
+            }
+        }
+    }
+}
+
+/// Reads a file holding a snapshot or a bundle of them.
+pub fn load_any(path: &Path) -> Result<Loaded, LoadError> {
+    let text = std::fs::read(path).map_err(|source| LoadError::Io {
+        path: path.to_owned(),
+        source,
+    })?;
+    any_from_json(&text, path)
+}
+
+/// Parses a snapshot or a bundle; `path` is only used in error messages.
+pub fn any_from_json(text: &[u8], path: &Path) -> Result<Loaded, LoadError> {
     let path = path.to_owned();
     if text.iter().all(u8::is_ascii_whitespace) {
         return Err(LoadError::Empty { path });
@@ -56,14 +96,14 @@ pub fn from_json(text: &[u8], path: &Path) -> Result<Snapshot, LoadError> {
     // pass refuses but they accept (a key given twice: the last one counts), so what loads
     // is what loaded before.
     if let Some(snapshot) = one_pass(text) {
-        return Ok(snapshot);
+        return Ok(Loaded::One(Box::new(snapshot)));
     }
     two_steps(text, path)
 }
 
 /// Syntax first (`serde_json` reports line and column), then the structure (reported as a field
 /// path), so a truncated file and a wrong field both say exactly where.
-fn two_steps(text: &[u8], path: PathBuf) -> Result<Snapshot, LoadError> {
+fn two_steps(text: &[u8], path: PathBuf) -> Result<Loaded, LoadError> {
     let value: serde_json::Value = serde_json::from_slice(text).map_err(|e| LoadError::Syntax {
         path: path.clone(),
         line: e.line(),
@@ -73,17 +113,54 @@ fn two_steps(text: &[u8], path: PathBuf) -> Result<Snapshot, LoadError> {
     let Some(schema) = value.as_object().and_then(|o| o.get("schema")) else {
         return Err(LoadError::NotASnapshot { path });
     };
-    if schema.as_u64() != Some(u64::from(SCHEMA_VERSION)) {
-        return Err(LoadError::Version {
+    let invalid = |path: PathBuf| {
+        move |e: serde_path_to_error::Error<serde_json::Error>| LoadError::Invalid {
+            path,
+            field: e.path().to_string(),
+            problem: e.into_inner().to_string(),
+        }
+    };
+    match schema.as_u64() {
+        Some(v) if v == u64::from(SCHEMA_VERSION) => serde_path_to_error::deserialize(value)
+            .map(|s| Loaded::One(Box::new(s)))
+            .map_err(invalid(path)),
+        Some(v) if v == u64::from(BUNDLE_VERSION) => {
+            let bundle: Bundle =
+                serde_path_to_error::deserialize(value).map_err(invalid(path.clone()))?;
+            bundle_checked(bundle, path)
+        }
+        _ => Err(LoadError::Version {
             path,
             found: schema.to_string(),
+        }),
+    }
+}
+
+/// A bundle's hosts are snapshots this doctor reads, and there is at least one.
+fn bundle_checked(bundle: Bundle, path: PathBuf) -> Result<Loaded, LoadError> {
+    if bundle.hosts.is_empty() {
+        return Err(LoadError::Invalid {
+            path,
+            field: "hosts".to_owned(),
+            problem: "a bundle holds at least one host".to_owned(),
         });
     }
-    serde_path_to_error::deserialize(value).map_err(|e| LoadError::Invalid {
-        path,
-        field: e.path().to_string(),
-        problem: e.into_inner().to_string(),
-    })
+    if let Some((i, h)) = bundle
+        .hosts
+        .iter()
+        .enumerate()
+        .find(|(_, h)| h.snapshot.schema != SCHEMA_VERSION)
+    {
+        return Err(LoadError::Invalid {
+            path,
+            field: format!("hosts[{i}].snapshot.schema"),
+            problem: format!(
+                "version {} is not supported (a bundle's hosts are version {SCHEMA_VERSION})",
+                h.snapshot.schema
+            ),
+        });
+    }
+    Ok(Loaded::Bundle(bundle))
 }
 
 /// The snapshot, when `text` is one of the supported version that deserializes in one pass.
@@ -121,12 +198,8 @@ mod tests {
     fn same(text: &[u8]) -> Option<Snapshot> {
         let fast = one_pass(text);
         if let Some(s) = &fast {
-            assert_eq!(
-                Ok(s),
-                two_steps(text, "t.json".into())
-                    .as_ref()
-                    .map_err(ToString::to_string)
-            );
+            let slow = two_steps(text, "t.json".into()).map_err(|e| e.to_string());
+            assert_eq!(Ok(Loaded::One(Box::new(s.clone()))), slow);
         }
         fast
     }
@@ -255,5 +328,51 @@ mod tests {
             assert_ne!(case, text);
             assert!(same(case.as_bytes()).is_some(), "{}", &case[..80]);
         }
+    }
+
+    #[test]
+    fn a_bundle_loads_and_a_one_host_reader_names_it() {
+        let healthy: serde_json::Value = serde_json::from_slice(&fixture("healthy.json")).unwrap();
+        let host = |name: &str| serde_json::json!({"name": name, "snapshot": healthy.clone()});
+        let two = serde_json::json!({"schema": 2, "doctor_version": "x", "hosts": [host("a"), host("b")]});
+        let text = serde_json::to_vec(&two).unwrap();
+        let Ok(Loaded::Bundle(b)) = any_from_json(&text, Path::new("b.json")) else {
+            panic!("a bundle")
+        };
+        assert_eq!(b.hosts.len(), 2);
+        assert_eq!(b.hosts[1].name, "b");
+        let e = from_json(&text, Path::new("b.json"))
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("b.json holds 2 hosts"), "{e}");
+        // One host in a bundle is that host's snapshot.
+        let one = serde_json::json!({"schema": 2, "doctor_version": "x", "hosts": [host("a")]});
+        assert!(from_json(&serde_json::to_vec(&one).unwrap(), Path::new("o.json")).is_ok());
+    }
+
+    #[test]
+    fn a_bad_host_in_a_bundle_is_named_by_its_place() {
+        let mut healthy: serde_json::Value =
+            serde_json::from_slice(&fixture("healthy.json")).unwrap();
+        let good = healthy.clone();
+        healthy["cpu"]["busy_pct"] = "x".into();
+        let bundle = serde_json::json!({"schema": 2, "doctor_version": "x", "hosts": [
+            {"name": "a", "snapshot": good.clone()}, {"name": "b", "snapshot": healthy}]});
+        let e = any_from_json(&serde_json::to_vec(&bundle).unwrap(), Path::new("b.json"))
+            .unwrap_err()
+            .to_string();
+        assert!(e.starts_with("b.json: at `hosts[1].snapshot.cpu"), "{e}");
+        let mut old = good.clone();
+        old["schema"] = 7.into();
+        let bundle = serde_json::json!({"schema": 2, "doctor_version": "x", "hosts": [{"name": "a", "snapshot": old}]});
+        let e = any_from_json(&serde_json::to_vec(&bundle).unwrap(), Path::new("b.json"))
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("hosts[0].snapshot.schema"), "{e}");
+        let empty = serde_json::json!({"schema": 2, "doctor_version": "x", "hosts": []});
+        let e = any_from_json(&serde_json::to_vec(&empty).unwrap(), Path::new("b.json"))
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("at least one host"), "{e}");
     }
 }

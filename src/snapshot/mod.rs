@@ -4,6 +4,7 @@
 //! the names rules use and users see in `--json`, so renaming one is a breaking change that needs
 //! a new [`SCHEMA_VERSION`]. The format is documented in `docs/snapshot.md`.
 
+mod bundle;
 mod containers;
 mod counter;
 mod disk;
@@ -21,13 +22,14 @@ mod series;
 mod system;
 mod top;
 
+pub use bundle::{BUNDLE_VERSION, Bundle, NamedSnapshot, names as host_names};
 pub use containers::{
     Container, ContainerCgroup, ContainerListener, ContainerNet, Containers, Engine, StatsSource,
 };
 pub use counter::{Counter, pct, rate, round2};
 pub use disk::{Disk, Disks};
 pub use imported::{Imported, ImportedInput, ImportedOutput, LineRange};
-pub use load::{LoadError, from_json, load};
+pub use load::{LoadError, Loaded, any_from_json, from_json, load, load_any};
 pub use load_test::{LoadTarget, LoadTest};
 pub use logs::{CategoryTotal, LogSource, Logs, PatternMatch, PatternTotal, SourceKind};
 pub use mysql::{
