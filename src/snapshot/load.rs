@@ -229,7 +229,7 @@ mod tests {
             // a top-level key given twice: the two steps keep the last one
             text.replacen('{', "{\"schema\": 7,", 1),
             // another version, trailing text
-            text.replacen("\"schema\": 1", "\"schema\": 2", 1),
+            text.replacen("\"schema\": 1", "\"schema\": 3", 1),
             format!("{text} x"),
         ];
         for (i, case) in cases.iter().enumerate() {
