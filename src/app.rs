@@ -111,6 +111,10 @@ pub fn run(cli: Cli) -> Result<u8> {
                 report::json_schema()
             } else if args.diff {
                 crate::diff::json_schema()
+            } else if args.report_hosts {
+                report::hosts_json_schema()
+            } else if args.bundle {
+                schemars::schema_for!(snapshot::Bundle)
             } else {
                 snapshot::json_schema()
             };
@@ -240,16 +244,82 @@ fn watch(args: &WatchArgs) -> Result<u8> {
 }
 
 fn analyze(args: &AnalyzeArgs) -> Result<u8> {
-    // The rules are compiled on a second thread while the snapshot is read: the two take about
-    // the same time and need nothing from each other (benches/analyze.sh).
-    let (rules, snap) = std::thread::scope(|scope| {
+    // The rules are compiled on a second thread while the snapshots are read: the two take
+    // about the same time and need nothing from each other (benches/analyze.sh).
+    let (rules, hosts) = std::thread::scope(|scope| {
         let rules = scope.spawn(|| catalogue(&args.rules));
-        let snap = read_snapshot(&args.file);
-        (rules.join(), snap)
+        let hosts = read_hosts(&args.files);
+        (rules.join(), hosts)
     });
     let rules = rules.map_err(|_| anyhow::anyhow!("loading the rules panicked"))??;
-    let snap = snap?;
-    render(&snap, &rules, &args.output)
+    let mut hosts = hosts?;
+    if let Some(out) = &args.out {
+        let bundle = snapshot::Bundle::new(hosts.clone());
+        write_json(&bundle, out, "the bundle")?;
+    }
+    if hosts.len() == 1 {
+        let one = hosts.pop().map(|h| h.snapshot).expect("one host");
+        return render(&one, &rules, &args.output);
+    }
+    render_hosts(&report::HostsReport::new(&hosts, &rules), &args.output)
+}
+
+/// The hosts of every file: a snapshot is one host, named by its hostname (or its file when
+/// that is unknown or shared); a bundle brings its hosts with their names.
+fn read_hosts(files: &[std::path::PathBuf]) -> Result<Vec<snapshot::NamedSnapshot>> {
+    if files.iter().filter(|f| *f == Path::new("-")).count() > 1 {
+        return Err(anyhow::anyhow!(
+            "standard input (-) can be read only once; name the other files"
+        ));
+    }
+    let mut loaded = Vec::with_capacity(files.len());
+    for file in files {
+        let what = if file == Path::new("-") {
+            let mut buf = Vec::new();
+            std::io::stdin()
+                .read_to_end(&mut buf)
+                .context("cannot read the snapshot from standard input")?;
+            snapshot::any_from_json(&buf, Path::new("<stdin>")).map_err(InputError::from)?
+        } else {
+            snapshot::load_any(file).map_err(InputError::from)?
+        };
+        loaded.push((file.display().to_string(), what));
+    }
+    let singles: Vec<(&Snapshot, &str)> = loaded
+        .iter()
+        .filter_map(|(f, l)| match l {
+            snapshot::Loaded::One(s) => Some((s.as_ref(), f.as_str())),
+            snapshot::Loaded::Bundle(_) => None,
+        })
+        .collect();
+    let mut names = snapshot::host_names(&singles).into_iter();
+    let mut hosts = Vec::new();
+    for (_, l) in loaded {
+        match l {
+            snapshot::Loaded::One(s) => hosts.push(snapshot::NamedSnapshot {
+                name: names.next().unwrap_or_default(),
+                snapshot: *s,
+            }),
+            snapshot::Loaded::Bundle(b) => hosts.extend(b.hosts),
+        }
+    }
+    // Names stay unique across files (two bundles may both hold a `db1`).
+    for i in 0..hosts.len() {
+        let mut n = 2;
+        let base = hosts[i].name.clone();
+        while hosts[..i].iter().any(|h| h.name == hosts[i].name) {
+            hosts[i].name = format!("{base}#{n}");
+            n += 1;
+        }
+    }
+    Ok(hosts)
+}
+
+fn write_json(value: &impl serde::Serialize, path: &Path, what: &str) -> Result<()> {
+    let mut text =
+        serde_json::to_vec_pretty(value).with_context(|| format!("cannot serialise {what}"))?;
+    text.push(b'\n');
+    std::fs::write(path, text).with_context(|| format!("cannot write {what} to {}", path.display()))
 }
 
 /// `doctor diff A B`: both snapshots analysed with the same rules and compared. Exit 1 when a
@@ -358,6 +428,35 @@ fn write_snapshot(snap: &Snapshot, path: Option<&Path>) -> Result<()> {
             .write_all(&text)
             .context("cannot write the snapshot to standard output"),
     }
+}
+
+/// The report of several hosts, and the exit status of `--fail-on`.
+fn render_hosts(report: &report::HostsReport, output: &OutputArgs) -> Result<u8> {
+    let stdout = std::io::stdout();
+    let tty = stdout.is_terminal();
+    let mut out = std::io::BufWriter::with_capacity(64 * 1024, stdout.lock());
+    match output.format() {
+        Format::Json => serde_json::to_writer_pretty(&mut out, report)
+            .map_err(std::io::Error::from)
+            .and_then(|()| writeln!(out)),
+        Format::Markdown => report::render_hosts_markdown(report, &mut out),
+        Format::Table => {
+            let color = if tty && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()) {
+                Color::Always
+            } else {
+                Color::Never
+            };
+            let width = if tty { terminal_width() } else { None };
+            report::render_hosts_table(report, color, width, &mut out)
+        }
+    }
+    .context("cannot write the report")?;
+    out.flush().context("cannot write the report")?;
+    let failed = output
+        .fail_on
+        .threshold()
+        .is_some_and(|t| report.worst().is_some_and(|w| w >= t));
+    Ok(if failed { exit::FINDINGS } else { exit::OK })
 }
 
 fn render(snap: &Snapshot, rules: &Catalogue, output: &OutputArgs) -> Result<u8> {

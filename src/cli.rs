@@ -313,8 +313,16 @@ pub struct WatchArgs {
 
 #[derive(Debug, Clone, Args)]
 pub struct AnalyzeArgs {
-    /// A snapshot written by `doctor snapshot` (or `check --out`); `-` reads standard input.
-    pub file: PathBuf,
+    /// Snapshots written by `doctor snapshot` (or `check --out`, `import --out`), or bundles
+    /// of several hosts; `-` reads standard input. Several files (say the app host's and the
+    /// database host's) are analysed together: one ranking, each finding naming its host, a
+    /// cause on the database's host explaining the app host's wait on it.
+    #[arg(required = true, value_name = "FILE")]
+    pub files: Vec<PathBuf>,
+    /// With several hosts: also save them as one bundle file (schema 2), which `analyze`
+    /// reads back as they were.
+    #[arg(long, value_name = "BUNDLE.json")]
+    pub out: Option<PathBuf>,
     #[command(flatten)]
     pub output: OutputArgs,
     #[command(flatten)]
@@ -414,6 +422,13 @@ pub struct SchemaArgs {
     /// Print the schema of `doctor diff --format json` instead of the snapshot's.
     #[arg(long, conflicts_with = "report")]
     pub diff: bool,
+    /// Print the schema of the report of several hosts (`doctor analyze a.json b.json
+    /// --format json`).
+    #[arg(long, conflicts_with_all = ["report", "diff", "bundle"])]
+    pub report_hosts: bool,
+    /// Print the schema of a bundle of several hosts' snapshots (schema version 2).
+    #[arg(long, conflicts_with_all = ["report", "diff"])]
+    pub bundle: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -57,7 +57,12 @@ pub struct Collector {
 impl Report {
     #[must_use]
     pub fn new(snapshot: &Snapshot, catalogue: &Catalogue) -> Self {
-        let analysis = engine::analyze(catalogue, snapshot);
+        Report::of(snapshot, catalogue, engine::analyze(catalogue, snapshot))
+    }
+
+    /// The report of `snapshot` given the engine's `analysis` of it.
+    #[must_use]
+    pub fn of(snapshot: &Snapshot, catalogue: &Catalogue, analysis: engine::Analysis) -> Self {
         let fired: Vec<String> = analysis.findings.iter().map(|f| f.id.clone()).collect();
         Report {
             run: crate::watch::timeline::analyze(catalogue, snapshot, &fired),

@@ -280,7 +280,7 @@ fn finding(f: &crate::engine::Finding, out: &mut dyn Write) -> std::io::Result<(
             Some(from) => format!("{} (from {from})", e.label),
             None => e.label.clone(),
         };
-        if let Some(h) = &e.host {
+        if let Some(h) = e.host.as_ref().filter(|_| e.host != f.host) {
             label = format!("{label} ({h})");
         }
         writeln!(

@@ -3,6 +3,7 @@
 //! as a table, JSON or Markdown.
 
 mod contents;
+mod hosts;
 mod imported;
 mod json;
 mod markdown;
@@ -14,6 +15,10 @@ mod text;
 
 pub use crate::engine::Figure;
 pub use contents::{Collector, Report, json_schema};
+pub use hosts::{
+    HostPart, HostsReport, json_schema as hosts_json_schema,
+    render_markdown as render_hosts_markdown, render_table as render_hosts_table,
+};
 pub use json::render as render_json;
 pub use markdown::render as render_markdown;
 pub use rules::{explain as render_rule, list as render_rules};

@@ -280,9 +280,11 @@ fn finding(f: &Finding, color: Color, out: &mut dyn Write) -> std::io::Result<()
     }
     writeln!(out, "   evidence:")?;
     for e in &f.evidence {
+        // Evidence read on another host than the finding's names it; the JSON names the
+        // host of every piece.
         match &e.host {
-            Some(h) => write!(out, "     - {} ({h}): {}", e.label, e.value)?,
-            None => write!(out, "     - {}: {}", e.label, e.value)?,
+            Some(h) if e.host != f.host => write!(out, "     - {} ({h}): {}", e.label, e.value)?,
+            _ => write!(out, "     - {}: {}", e.label, e.value)?,
         }
         if let Some(t) = &e.threshold {
             write!(out, "  [{t}]")?;
