@@ -414,6 +414,9 @@ impl OutputArgs {
     }
 }
 
+/// One flag per schema, mutually exclusive (clap says so); a bool per flag is how clap spells
+/// a switch.
+#[allow(clippy::struct_excessive_bools)]
 #[derive(Debug, Clone, Args)]
 pub struct SchemaArgs {
     /// Print the schema of the report (`--format json`) instead of the snapshot's.
