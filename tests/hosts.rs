@@ -1,0 +1,210 @@
+//! `doctor analyze a.json b.json`: several hosts in one report, on the recorded fixtures. Each
+//! host's findings are those `doctor analyze` finds on its file alone (checked by running it on
+//! each file), ranked together and named by host; a bundle saved with `--out` reads back as
+//! the same report; a one-host command refuses a bundle saying what it is.
+
+use assert_cmd::Command;
+use predicates::prelude::*;
+use serde_json::Value;
+use std::collections::BTreeSet;
+use std::path::PathBuf;
+
+fn path(name: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("fixtures")
+        .join(format!("{name}.json"))
+}
+
+fn doctor() -> Command {
+    Command::cargo_bin("doctor").unwrap()
+}
+
+fn json(args: &[&str]) -> Value {
+    let out = doctor()
+        .args(["analyze", "--format", "json"])
+        .args(args)
+        .output()
+        .unwrap();
+    // 1: a critical finding (the default --fail-on).
+    assert!(
+        matches!(out.status.code(), Some(0 | 1)),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+fn p(name: &str) -> String {
+    path(name).display().to_string()
+}
+
+/// (id, score) of a one-host report's findings.
+fn alone(name: &str) -> BTreeSet<(String, String)> {
+    json(&[&p(name)])["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| (f["id"].as_str().unwrap().to_owned(), f["score"].to_string()))
+        .collect()
+}
+
+#[test]
+fn each_hosts_findings_are_its_own_ranked_together_and_named() {
+    let r = json(&[&p("pool-queue-limit"), &p("mysql-slow-disk")]);
+    let names: Vec<&str> = r["hosts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| h["name"].as_str().unwrap())
+        .collect();
+    // Both recorded on the machine called `vm`: the file names tell them apart.
+    assert_eq!(names, ["vm (pool-queue-limit)", "vm (mysql-slow-disk)"]);
+    let findings = r["findings"].as_array().unwrap();
+    for (name, host) in [("pool-queue-limit", names[0]), ("mysql-slow-disk", names[1])] {
+        let here: BTreeSet<(String, String)> = findings
+            .iter()
+            .filter(|f| f["host"] == host)
+            .map(|f| (f["id"].as_str().unwrap().to_owned(), f["score"].to_string()))
+            .collect();
+        assert_eq!(here, alone(name), "{host}");
+    }
+    for f in findings {
+        for e in f["evidence"].as_array().unwrap() {
+            assert_eq!(e["host"], f["host"], "{}", f["id"]);
+        }
+    }
+    let scores: Vec<f64> = findings
+        .iter()
+        .filter(|f| f["explained_by"].is_null())
+        .map(|f| f["score"].as_f64().unwrap())
+        .collect();
+    assert!(scores.windows(2).all(|w| w[0] >= w[1]), "{scores:?}");
+    // Within a host, explanations as before, now qualified by the host.
+    let storage = findings
+        .iter()
+        .find(|f| f["id"] == "mysql-slow-storage")
+        .unwrap();
+    assert_eq!(
+        storage["explained_by"],
+        "disk-io-saturation@vm (mysql-slow-disk)"
+    );
+    // The pool app ran against its own server: nothing links it to the other host's.
+    assert_eq!(r["databases"], serde_json::json!([]));
+    let pool = findings
+        .iter()
+        .find(|f| f["id"] == "db-pool-exhausted")
+        .unwrap();
+    assert!(pool["explained_by"].is_null());
+    // Recorded apart: windows from 11:01:51.984 and 11:03:09.749, 5.003 s long, so 72.8 s
+    // between the end of one and the start of the other. Said.
+    let gap = r["clocks"][0]["gap_s"].as_f64().unwrap();
+    assert!((72.0..73.5).contains(&gap), "{gap}");
+    assert!(r["clocks"][0]["skew_s"].is_null());
+}
+
+/// The app host's view of the pool scenario: the recorded fixture with its MySQL sections
+/// switched off, as `--no-mysql` on an app host without database access would have left them
+/// (hand-derived here; the live proof is tests/hosts_live.rs).
+fn app_host_view(dir: &std::path::Path) -> PathBuf {
+    let mut v: Value =
+        serde_json::from_slice(&std::fs::read(path("pool-queue-limit")).unwrap()).unwrap();
+    for s in ["mysql", "mysql_server"] {
+        v[s] = serde_json::json!({"status": "skipped", "message": "switched off with --no-mysql", "elapsed_ms": 0.0});
+    }
+    v["host"]["hostname"] = "app1".into();
+    let out = dir.join("app1.json");
+    std::fs::write(&out, serde_json::to_vec(&v).unwrap()).unwrap();
+    out
+}
+
+#[test]
+fn the_database_hosts_slow_disk_explains_the_app_hosts_pool() {
+    let dir = tempfile::tempdir().unwrap();
+    let app = app_host_view(dir.path());
+    let r = json(&[app.to_str().unwrap(), &p("mysql-slow-disk")]);
+    assert_eq!(r["databases"][0]["app"], "app1");
+    assert_eq!(r["databases"][0]["database"], "vm");
+    let ids: Vec<(String, String, Value)> = r["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            (
+                f["id"].as_str().unwrap().to_owned(),
+                f["host"].as_str().unwrap().to_owned(),
+                f["explained_by"].clone(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        ids[..2],
+        [
+            ("disk-io-saturation".into(), "vm".into(), Value::Null),
+            (
+                "db-pool-exhausted".into(),
+                "app1".into(),
+                "disk-io-saturation@vm".into()
+            ),
+        ]
+    );
+    let table = doctor()
+        .args(["analyze", app.to_str().unwrap(), &p("mysql-slow-disk")])
+        .output()
+        .unwrap();
+    let text = String::from_utf8(table.stdout).unwrap();
+    assert!(text.contains("app1 uses the database on vm"), "{text}");
+    assert!(text.contains("↳ db-pool-exhausted (app1)"), "{text}");
+    assert!(text.contains("explained by disk-io-saturation@vm"), "{text}");
+}
+
+#[test]
+fn a_bundle_saved_with_out_reads_back_as_the_same_report() {
+    let dir = tempfile::tempdir().unwrap();
+    let bundle = dir.path().join("both.json");
+    let first = json(&[
+        &p("pool-queue-limit"),
+        &p("mysql-slow-disk"),
+        "--out",
+        bundle.to_str().unwrap(),
+    ]);
+    let saved: Value = serde_json::from_slice(&std::fs::read(&bundle).unwrap()).unwrap();
+    assert_eq!(saved["schema"], 2);
+    assert_eq!(saved["hosts"].as_array().unwrap().len(), 2);
+    assert_eq!(saved["hosts"][0]["snapshot"]["schema"], 1);
+    let again = json(&[bundle.to_str().unwrap()]);
+    assert_eq!(first["findings"], again["findings"]);
+    assert_eq!(first["hosts"], again["hosts"]);
+    // A one-host command names what the file is.
+    doctor()
+        .args(["diff", bundle.to_str().unwrap(), &p("healthy")])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("holds 2 hosts (a bundle, schema 2)"));
+}
+
+#[test]
+fn standard_input_is_read_once() {
+    doctor()
+        .args(["analyze", "-", "-"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("can be read only once"));
+}
+
+#[test]
+fn the_markdown_report_names_each_host() {
+    let out = doctor()
+        .args([
+            "analyze",
+            "--format",
+            "markdown",
+            &p("pool-queue-limit"),
+            &p("mysql-slow-disk"),
+        ])
+        .output()
+        .unwrap();
+    let md = String::from_utf8(out.stdout).unwrap();
+    assert!(md.starts_with("### doctor report: vm (pool-queue-limit), vm (mysql-slow-disk)"));
+    assert!(md.contains("`db-pool-exhausted` (vm (pool-queue-limit))"), "{md}");
+    assert!(md.contains("### vm (mysql-slow-disk)"), "{md}");
+}
