@@ -330,15 +330,15 @@ fn diff(args: &DiffArgs) -> Result<u8> {
             "only one side of `doctor diff` can be - (standard input); name the other file"
         ));
     }
-    // As in `analyze`: the rules compile on a second thread while both snapshots are read.
+    // As in `analyze`: the rules compile on a second thread while both sides are read.
     let (rules, a, b) = std::thread::scope(|scope| {
         let rules = scope.spawn(|| catalogue(&args.rules));
-        let a = read_snapshot(&args.a);
-        let b = read_snapshot(&args.b);
+        let a = read_hosts(std::slice::from_ref(&args.a));
+        let b = read_hosts(std::slice::from_ref(&args.b));
         (rules.join(), a, b)
     });
     let rules = rules.map_err(|_| anyhow::anyhow!("loading the rules panicked"))??;
-    let (a, b) = (a?, b?);
+    let (mut a, mut b) = (a?, b?);
     let name = |p: &Path| {
         if p == Path::new("-") {
             "<stdin>".to_owned()
@@ -346,9 +346,34 @@ fn diff(args: &DiffArgs) -> Result<u8> {
             p.display().to_string()
         }
     };
+    let format = if args.json { Format::Json } else { args.format };
+    if a.len() > 1 || b.len() > 1 {
+        let d = crate::diff::HostsDiff::new(
+            (&name(&args.a), &a),
+            (&name(&args.b), &b),
+            &rules,
+            args.all,
+        );
+        let mut out = std::io::BufWriter::with_capacity(64 * 1024, std::io::stdout().lock());
+        match format {
+            Format::Json => crate::diff::hosts_json(&d, &mut out),
+            Format::Markdown => crate::diff::hosts_markdown(&d, &mut out),
+            Format::Table => crate::diff::hosts_table(&d, &mut out),
+        }
+        .context("cannot write the comparison")?;
+        out.flush().context("cannot write the comparison")?;
+        return Ok(if d.findings_differ() {
+            exit::FINDINGS
+        } else {
+            exit::OK
+        });
+    }
+    let (Some(a), Some(b)) = (a.pop(), b.pop()) else {
+        return Err(anyhow::anyhow!("a side of the comparison holds no host"));
+    };
+    let (a, b) = (a.snapshot, b.snapshot);
     let d = crate::diff::Diff::new((&name(&args.a), &a), (&name(&args.b), &b), &rules, args.all);
     let mut out = std::io::BufWriter::with_capacity(64 * 1024, std::io::stdout().lock());
-    let format = if args.json { Format::Json } else { args.format };
     match format {
         Format::Json => crate::diff::json(&d, &mut out),
         Format::Markdown => crate::diff::markdown(&d, &mut out),
@@ -403,18 +428,6 @@ fn import(args: &ImportArgs) -> Result<u8> {
         write_snapshot(&snap, Some(path))?;
     }
     render(&snap, &rules, &args.output)
-}
-
-fn read_snapshot(file: &Path) -> Result<Snapshot> {
-    Ok(if file == Path::new("-") {
-        let mut buf = Vec::new();
-        std::io::stdin()
-            .read_to_end(&mut buf)
-            .context("cannot read the snapshot from standard input")?;
-        snapshot::from_json(&buf, Path::new("<stdin>")).map_err(InputError::from)?
-    } else {
-        snapshot::load(file).map_err(InputError::from)?
-    })
 }
 
 fn write_snapshot(snap: &Snapshot, path: Option<&Path>) -> Result<()> {

@@ -60,7 +60,10 @@ fn each_hosts_findings_are_its_own_ranked_together_and_named() {
     // Both recorded on the machine called `vm`: the file names tell them apart.
     assert_eq!(names, ["vm (pool-queue-limit)", "vm (mysql-slow-disk)"]);
     let findings = r["findings"].as_array().unwrap();
-    for (name, host) in [("pool-queue-limit", names[0]), ("mysql-slow-disk", names[1])] {
+    for (name, host) in [
+        ("pool-queue-limit", names[0]),
+        ("mysql-slow-disk", names[1]),
+    ] {
         let here: BTreeSet<(String, String)> = findings
             .iter()
             .filter(|f| f["host"] == host)
@@ -104,7 +107,7 @@ fn each_hosts_findings_are_its_own_ranked_together_and_named() {
 
 /// The app host's view of the pool scenario: the recorded fixture with its MySQL sections
 /// switched off, as `--no-mysql` on an app host without database access would have left them
-/// (hand-derived here; the live proof is tests/hosts_live.rs).
+/// (hand-derived here; `tests/scenarios` records the two views of one machine for real).
 fn app_host_view(dir: &std::path::Path) -> PathBuf {
     let mut v: Value =
         serde_json::from_slice(&std::fs::read(path("pool-queue-limit")).unwrap()).unwrap();
@@ -154,7 +157,10 @@ fn the_database_hosts_slow_disk_explains_the_app_hosts_pool() {
     let text = String::from_utf8(table.stdout).unwrap();
     assert!(text.contains("app1 uses the database on vm"), "{text}");
     assert!(text.contains("↳ db-pool-exhausted (app1)"), "{text}");
-    assert!(text.contains("explained by disk-io-saturation@vm"), "{text}");
+    assert!(
+        text.contains("explained by disk-io-saturation@vm"),
+        "{text}"
+    );
 }
 
 #[test]
@@ -174,12 +180,38 @@ fn a_bundle_saved_with_out_reads_back_as_the_same_report() {
     let again = json(&[bundle.to_str().unwrap()]);
     assert_eq!(first["findings"], again["findings"]);
     assert_eq!(first["hosts"], again["hosts"]);
-    // A one-host command names what the file is.
+    // Compared with itself, host by host: paired by name, nothing differs.
+    let out = doctor()
+        .args([
+            "diff",
+            "--format",
+            "json",
+            bundle.to_str().unwrap(),
+            bundle.to_str().unwrap(),
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let d: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let pairs = d["pairs"].as_array().unwrap();
+    assert_eq!(pairs.len(), 2);
+    for p in pairs {
+        assert_eq!(p["a"], p["b"]);
+        assert_eq!(p["paired_by"], "name");
+        assert_eq!(p["diff"]["findings"], serde_json::json!([]), "{}", p["a"]);
+    }
+    // Against one host named otherwise: never compared with a stranger; said, exit 1.
     doctor()
         .args(["diff", bundle.to_str().unwrap(), &p("healthy")])
         .assert()
-        .code(2)
-        .stderr(predicate::str::contains("holds 2 hosts (a bundle, schema 2)"));
+        .code(1)
+        .stdout(predicate::str::contains("only in A: vm (pool-queue-limit)"))
+        .stdout(predicate::str::contains("only in B: vm"));
 }
 
 #[test]
@@ -205,6 +237,9 @@ fn the_markdown_report_names_each_host() {
         .unwrap();
     let md = String::from_utf8(out.stdout).unwrap();
     assert!(md.starts_with("### doctor report: vm (pool-queue-limit), vm (mysql-slow-disk)"));
-    assert!(md.contains("`db-pool-exhausted` (vm (pool-queue-limit))"), "{md}");
+    assert!(
+        md.contains("`db-pool-exhausted` (vm (pool-queue-limit))"),
+        "{md}"
+    );
     assert!(md.contains("### vm (mysql-slow-disk)"), "{md}");
 }

@@ -19,7 +19,7 @@ declare -A provides=(
   [node]=nodejs [npm]=npm [mariadb]=mariadb-client
   [nsenter]=util-linux [setpriv]=util-linux [ip]=iproute2 [prlimit]=util-linux [conntrack]=conntrack [modprobe]=kmod
   [mariadb]=mariadb-client [openssl]=openssl [lsblk]=util-linux [findmnt]=util-linux
-  [losetup]=mount [mount]=mount [umount]=mount [mkfs.ext4]=e2fsprogs [python3]=python3 [tar]=tar
+  [faketime]=faketime [losetup]=mount [mount]=mount [umount]=mount [mkfs.ext4]=e2fsprogs [python3]=python3 [tar]=tar
 )
 missing=()
 for cmd in "${!provides[@]}"; do

@@ -7,12 +7,17 @@
 
 mod config;
 mod findings;
+mod hosts;
 mod load;
 mod model;
 mod render;
 
 pub use config::ConfigChange;
 pub use findings::{FindingChange, Holds};
+pub use hosts::{
+    HostsDiff, Pair, json as hosts_json, json_schema as hosts_json_schema,
+    markdown as hosts_markdown, table as hosts_table,
+};
 pub use load::{LoadChange, Measure, Reading};
 pub use model::{Diff, Equal, Side, json_schema};
 pub use render::{json, markdown, table};
