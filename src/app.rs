@@ -193,7 +193,7 @@ fn check(args: &CheckArgs) -> Result<u8> {
     if let Some(path) = &args.out {
         write_snapshot(&snap, Some(path))?;
     }
-    render(&snap, &rules, &args.output)
+    render(&snap, &rules, &args.output, None)
 }
 
 fn snapshot_cmd(args: &SnapshotArgs) -> Result<u8> {
@@ -217,6 +217,16 @@ fn watch(args: &WatchArgs) -> Result<u8> {
         .sources
         .options(&window, crate::scan::Scanner::new(patterns))
         .map_err(anyhow::Error::msg)?;
+    if let Some(chart) = &args.chart {
+        // Before the run, not after an hour of it.
+        let dir = chart.parent().filter(|d| !d.as_os_str().is_empty());
+        if dir.is_some_and(|d| !d.is_dir()) {
+            return Err(anyhow::anyhow!(
+                "cannot write the chart to {}: its directory does not exist; create it or name another",
+                chart.display()
+            ));
+        }
+    }
     let plan = crate::watch::record::Plan {
         every: args.every,
         duration: args.duration,
@@ -231,7 +241,12 @@ fn watch(args: &WatchArgs) -> Result<u8> {
     if let Some(path) = &args.out {
         write_snapshot(&recording.snapshot, Some(path))?;
     }
-    let doctor = render(&recording.snapshot, &rules, &args.output)?;
+    let doctor = render(
+        &recording.snapshot,
+        &rules,
+        &args.output,
+        args.chart.as_deref(),
+    )?;
     Ok(crate::watch::exit::status(
         recording.signal,
         recording.command_status,
@@ -249,7 +264,14 @@ fn analyze(args: &AnalyzeArgs) -> Result<u8> {
     });
     let rules = rules.map_err(|_| anyhow::anyhow!("loading the rules panicked"))??;
     let snap = snap?;
-    render(&snap, &rules, &args.output)
+    if let (Some(chart), None) = (&args.chart, &snap.series) {
+        return Err(anyhow::anyhow!(
+            "{} has no series: --chart needs a recording from doctor watch (made with --out), so {} was not written",
+            args.file.display(),
+            chart.display()
+        ));
+    }
+    render(&snap, &rules, &args.output, args.chart.as_deref())
 }
 
 /// `doctor diff A B`: both snapshots analysed with the same rules and compared. Exit 1 when a
@@ -332,7 +354,7 @@ fn import(args: &ImportArgs) -> Result<u8> {
     if let Some(path) = &args.out {
         write_snapshot(&snap, Some(path))?;
     }
-    render(&snap, &rules, &args.output)
+    render(&snap, &rules, &args.output, None)
 }
 
 fn read_snapshot(file: &Path) -> Result<Snapshot> {
@@ -360,7 +382,14 @@ fn write_snapshot(snap: &Snapshot, path: Option<&Path>) -> Result<()> {
     }
 }
 
-fn render(snap: &Snapshot, rules: &Catalogue, output: &OutputArgs) -> Result<u8> {
+/// Prints the report of `snap`; with `chart`, then draws its run there (a snapshot with a
+/// series): the report of a long watch is out even when the chart cannot be written.
+fn render(
+    snap: &Snapshot,
+    rules: &Catalogue,
+    output: &OutputArgs,
+    chart: Option<&Path>,
+) -> Result<u8> {
     let report = Report::new(snap, rules);
     let stdout = std::io::stdout();
     let tty = stdout.is_terminal();
@@ -382,6 +411,13 @@ fn render(snap: &Snapshot, rules: &Catalogue, output: &OutputArgs) -> Result<u8>
     }
     .context("cannot write the report")?;
     out.flush().context("cannot write the report")?;
+    if let Some(path) = chart {
+        let run = report
+            .run
+            .as_ref()
+            .ok_or(crate::watch::chart::ChartError::NoSeries)?;
+        crate::watch::chart::write(path, &crate::watch::chart::svg(snap, run)?)?;
+    }
     let failed = output
         .fail_on
         .threshold()

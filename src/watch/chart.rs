@@ -61,10 +61,10 @@ pub enum ChartError {
     NoSeries,
     #[error("cannot draw the chart: {0}")]
     Draw(String),
-    #[error("cannot write the chart to {}: {source}; check that its directory exists and is writable", path.display())]
+    #[error("cannot write the chart to {}: {error}; check that its directory exists and is writable", path.display())]
     Write {
         path: PathBuf,
-        source: std::io::Error,
+        error: std::io::Error,
     },
 }
 
@@ -127,9 +127,9 @@ pub fn svg(snap: &Snapshot, run: &Run) -> Result<String, ChartError> {
 /// Writes `svg` to `path` through a temporary file in the same directory, so a reader never
 /// sees half a chart.
 pub fn write(path: &Path, svg: &str) -> Result<(), ChartError> {
-    let err = |source| ChartError::Write {
+    let err = |error| ChartError::Write {
         path: path.to_owned(),
-        source,
+        error,
     };
     let dir = match path.parent() {
         Some(p) if !p.as_os_str().is_empty() => p,
