@@ -458,14 +458,15 @@ fn unit(name: &str) -> Option<&'static str> {
     }
 }
 
-/// The y-range of a panel: from 0 when the values are not far above it (so a line's height
-/// reads as its size), else from the lowest value (so a gauge high above 0 still shows its
-/// movement); a flat series gets a range around it.
+/// The y-range of a panel: from 0 (so a line's height reads as its size), unless the values
+/// move within less than a quarter of their highest (a gauge far above 0, as 4016–4076
+/// established sockets: from 0 it would be flat) or go below 0; a flat series gets a range
+/// around it.
 fn y_range(min: f64, max: f64) -> (f64, f64) {
-    let lo = if min >= 0.0 && min <= max * 0.5 {
-        0.0
-    } else {
+    let lo = if min < 0.0 || max - min < max * 0.25 {
         min
+    } else {
+        0.0
     };
     let span = max - lo;
     if span <= f64::EPSILON * max.abs().max(1.0) {

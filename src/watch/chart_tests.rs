@@ -44,8 +44,10 @@ fn reduce_keeps_at_most_max_points() {
 }
 
 #[test]
-fn y_ranges_start_at_zero_unless_far_above_it() {
+fn y_ranges_start_at_zero_unless_the_values_move_little_above_it() {
     assert_eq!(y_range(3.0, 21.0), (0.0, 21.0 + 21.0 * 0.08));
+    // Threads_connected 4–6: a third of its highest, drawn from 0.
+    assert_eq!(y_range(4.0, 6.0), (0.0, 6.0 + 6.0 * 0.08));
     let (lo, hi) = y_range(4016.0, 4076.0);
     assert_eq!(lo, 4016.0);
     assert!((hi - (4076.0 + 60.0 * 0.08)).abs() < 1e-9);
