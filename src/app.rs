@@ -197,7 +197,7 @@ fn check(args: &CheckArgs) -> Result<u8> {
     if let Some(path) = &args.out {
         write_snapshot(&snap, Some(path))?;
     }
-    render(&snap, &rules, &args.output)
+    render(&snap, &rules, &args.output, None)
 }
 
 fn snapshot_cmd(args: &SnapshotArgs) -> Result<u8> {
@@ -221,6 +221,16 @@ fn watch(args: &WatchArgs) -> Result<u8> {
         .sources
         .options(&window, crate::scan::Scanner::new(patterns))
         .map_err(anyhow::Error::msg)?;
+    if let Some(chart) = &args.chart {
+        // Before the run, not after an hour of it.
+        let dir = chart.parent().filter(|d| !d.as_os_str().is_empty());
+        if dir.is_some_and(|d| !d.is_dir()) {
+            return Err(anyhow::anyhow!(
+                "cannot write the chart to {}: its directory does not exist; create it or name another",
+                chart.display()
+            ));
+        }
+    }
     let plan = crate::watch::record::Plan {
         every: args.every,
         duration: args.duration,
@@ -235,7 +245,12 @@ fn watch(args: &WatchArgs) -> Result<u8> {
     if let Some(path) = &args.out {
         write_snapshot(&recording.snapshot, Some(path))?;
     }
-    let doctor = render(&recording.snapshot, &rules, &args.output)?;
+    let doctor = render(
+        &recording.snapshot,
+        &rules,
+        &args.output,
+        args.chart.as_deref(),
+    )?;
     Ok(crate::watch::exit::status(
         recording.signal,
         recording.command_status,
@@ -259,7 +274,22 @@ fn analyze(args: &AnalyzeArgs) -> Result<u8> {
     }
     if hosts.len() == 1 {
         let one = hosts.pop().map(|h| h.snapshot).expect("one host");
-        return render(&one, &rules, &args.output);
+        if let (Some(chart), None) = (&args.chart, &one.series) {
+            return Err(anyhow::anyhow!(
+                "{} has no series: --chart needs a recording from doctor watch (made with --out), so {} was not written",
+                args.files[0].display(),
+                chart.display()
+            ));
+        }
+        return render(&one, &rules, &args.output, args.chart.as_deref());
+    }
+    if let Some(chart) = &args.chart {
+        return Err(anyhow::anyhow!(
+            "--chart draws one recording; {} hosts were given, so {} was not written: chart each \
+             host's recording on its own",
+            hosts.len(),
+            chart.display()
+        ));
     }
     render_hosts(&report::HostsReport::new(&hosts, &rules), &args.output)
 }
@@ -427,7 +457,7 @@ fn import(args: &ImportArgs) -> Result<u8> {
     if let Some(path) = &args.out {
         write_snapshot(&snap, Some(path))?;
     }
-    render(&snap, &rules, &args.output)
+    render(&snap, &rules, &args.output, None)
 }
 
 fn write_snapshot(snap: &Snapshot, path: Option<&Path>) -> Result<()> {
@@ -472,7 +502,14 @@ fn render_hosts(report: &report::HostsReport, output: &OutputArgs) -> Result<u8>
     Ok(if failed { exit::FINDINGS } else { exit::OK })
 }
 
-fn render(snap: &Snapshot, rules: &Catalogue, output: &OutputArgs) -> Result<u8> {
+/// Prints the report of `snap`; with `chart`, then draws its run there (a snapshot with a
+/// series): the report of a long watch is out even when the chart cannot be written.
+fn render(
+    snap: &Snapshot,
+    rules: &Catalogue,
+    output: &OutputArgs,
+    chart: Option<&Path>,
+) -> Result<u8> {
     let report = Report::new(snap, rules);
     let stdout = std::io::stdout();
     let tty = stdout.is_terminal();
@@ -494,6 +531,13 @@ fn render(snap: &Snapshot, rules: &Catalogue, output: &OutputArgs) -> Result<u8>
     }
     .context("cannot write the report")?;
     out.flush().context("cannot write the report")?;
+    if let Some(path) = chart {
+        let run = report
+            .run
+            .as_ref()
+            .ok_or(crate::watch::chart::ChartError::NoSeries)?;
+        crate::watch::chart::write(path, &crate::watch::chart::svg(snap, run)?)?;
+    }
     let failed = output
         .fail_on
         .threshold()

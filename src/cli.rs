@@ -306,6 +306,10 @@ pub struct WatchArgs {
     /// analyze`.
     #[arg(long, value_name = "SNAPSHOT.json")]
     pub out: Option<PathBuf>,
+    /// Also draw the run to this SVG file: the key series on one time axis, the load plateau
+    /// shaded, a band for each finding over the time it held.
+    #[arg(long, value_name = "FILE.svg")]
+    pub chart: Option<PathBuf>,
     /// The command to run and watch, after `--` (e.g. `-- k6 run script.js`).
     #[arg(last = true, value_name = "COMMAND")]
     pub command: Vec<String>,
@@ -327,6 +331,10 @@ pub struct AnalyzeArgs {
     pub output: OutputArgs,
     #[command(flatten)]
     pub rules: RulesArgs,
+    /// Also draw the run of a recording (`doctor watch --out`) to this SVG file, as `doctor
+    /// watch --chart` does.
+    #[arg(long, value_name = "FILE.svg")]
+    pub chart: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]

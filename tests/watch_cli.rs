@@ -85,3 +85,44 @@ fn sigterm_prints_the_partial_report_and_exits_143() {
     assert!(text.contains("PARTIAL: interrupted"), "{text}");
     assert!(text.contains("ended by a signal"), "{text}");
 }
+
+#[test]
+fn chart_draws_the_run_beside_the_report() {
+    let dir = tempfile::tempdir().unwrap();
+    let chart = dir.path().join("run.svg");
+    let out = doctor()
+        .args(["--fail-on", "never", "--chart"])
+        .arg(&chart)
+        .args(["--", "sleep", "1.2"])
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let svg = std::fs::read_to_string(&chart).unwrap();
+    assert!(svg.starts_with("<svg"), "{svg}");
+    assert!(svg.contains("seconds from the start of the run"), "{svg}");
+    // Only the chart: the temporary file it was written through is gone.
+    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
+}
+
+#[test]
+fn a_chart_into_a_missing_directory_fails_before_the_command_runs() {
+    let dir = tempfile::tempdir().unwrap();
+    let marker = dir.path().join("ran");
+    let out = doctor()
+        .arg("--chart")
+        .arg(dir.path().join("no/such/run.svg"))
+        .args(["--", "touch"])
+        .arg(&marker)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("cannot write the chart to"), "{err}");
+    assert!(err.contains("no/such/run.svg"), "{err}");
+    assert!(!marker.exists(), "the command ran");
+}

@@ -121,27 +121,20 @@ impl Subset {
         let mut rules = Vec::new();
         let mut reads = view::Reads::default();
         for (i, rule) in catalogue.rules.iter().enumerate() {
-            let mut own = view::Reads::default();
-            for (k, (_, expr)) in rule.lets.iter().enumerate() {
-                let needed = rule
-                    .groups
-                    .iter()
-                    .any(|g| g.shared_for_when[k] || g.shared_for_score[k]);
-                if needed {
-                    own.record(&expr.program, &is_root);
-                }
-            }
-            for g in &rule.groups {
-                for expr in g.lets.iter().map(|(_, e)| e).chain([&g.when, &g.score]) {
-                    own.record(&expr.program, &is_root);
-                }
-            }
+            let own = decides(rule, &is_root);
             if keep(&own) {
                 rules.push(i);
                 reads.merge(own);
             }
         }
         Subset { rules, reads }
+    }
+
+    /// What the rule `id` reads to decide, as [`Subset::of`] sees it; `None` for an unknown id.
+    pub fn reads_of(catalogue: &Catalogue, id: &str) -> Option<view::Reads> {
+        let is_root = |name: &str| catalogue.reads.field(name).is_some();
+        let rule = catalogue.rules.iter().find(|r| r.id == id)?;
+        Some(decides(rule, &is_root))
     }
 
     /// The ids of the rules kept.
@@ -153,6 +146,27 @@ impl Subset {
     pub fn is_empty(&self) -> bool {
         self.rules.is_empty()
     }
+}
+
+/// What `rule` reads to decide whether it fires and how severely: `when`, `score` and the
+/// lets those need.
+fn decides(rule: &Rule, is_root: &dyn Fn(&str) -> bool) -> view::Reads {
+    let mut own = view::Reads::default();
+    for (k, (_, expr)) in rule.lets.iter().enumerate() {
+        let needed = rule
+            .groups
+            .iter()
+            .any(|g| g.shared_for_when[k] || g.shared_for_score[k]);
+        if needed {
+            own.record(&expr.program, is_root);
+        }
+    }
+    for g in &rule.groups {
+        for expr in g.lets.iter().map(|(_, e)| e).chain([&g.when, &g.score]) {
+            own.record(&expr.program, is_root);
+        }
+    }
+    own
 }
 
 /// The rules of `subset` that fire on `snapshot`, with their severity; no ranking, no figures.

@@ -3,8 +3,10 @@
 //! [`record`] takes one snapshot over the run with a series sampled every `--every` beside it
 //! ([`series`] bounds it), running the command ([`child`]) and catching Ctrl-C ([`signals`]);
 //! [`timeline`] reads the recording back (when each finding held, the load [`plateau`]) with
-//! the rules evaluated per window on [`view`]s of it; [`exit`] is the exit status rule.
+//! the rules evaluated per window on [`view`]s of it; [`chart`] draws it (`--chart`); [`exit`]
+//! is the exit status rule.
 
+pub mod chart;
 pub mod child;
 pub mod exit;
 pub mod plateau;

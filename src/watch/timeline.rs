@@ -167,12 +167,24 @@ pub fn analyze(catalogue: &Catalogue, snap: &Snapshot, fired_on_run: &[String]) 
         .cloned()
         .collect();
 
+    // What each finding of the timeline read to decide and when it held, earliest finding
+    // first: the series it saw move are drawn right after the load's.
+    let read_by: Vec<(Reads, (f64, f64))> = timeline
+        .iter()
+        .filter_map(|h| {
+            Some((
+                eval::Subset::reads_of(catalogue, &h.id)?,
+                (h.from_s, h.to_s),
+            ))
+        })
+        .collect();
     let plateau = plateau::of(series).map(|p| PlateauSpan {
         series: p.series.to_owned(),
         from_s: start_s(p.from),
         to_s: t_s(p.to),
         level: p.level,
     });
+    let load_span = plateau.as_ref().map(|p| (p.from_s, p.to_s));
     Some(Run {
         samples: n,
         samples_taken: series.bound.taken,
@@ -186,7 +198,7 @@ pub fn analyze(catalogue: &Catalogue, snap: &Snapshot, fired_on_run: &[String]) 
         rules_per_window: per_window_ids,
         timeline,
         whole_run_only,
-        series: sparks(series),
+        series: sparks(series, &read_by, load_span),
         notes: series.notes.clone(),
     })
 }
@@ -267,13 +279,22 @@ fn strip(spans: &[(f64, f64)], slots: &[(f64, f64)]) -> String {
         .collect()
 }
 
-/// The series worth drawing, in a fixed order of interest: the load series, CPU, TCP,
-/// listeners, disks, MySQL, containers, logs; a series that stayed at 0 is left out.
-fn sparks(series: &Series) -> Vec<Spark> {
-    let order = |name: &str| -> usize {
-        if plateau::LOAD_SERIES.contains(&name) {
-            return 0;
-        }
+/// A series counts as moving with a span when the difference of its means inside and outside
+/// the span is at least this part of its whole range.
+const MOVED: f64 = 0.25;
+
+/// The series worth drawing, in order of interest: the load series; then those a finding of
+/// the timeline read to decide and that moved with it (`read_by`: what each read and when it
+/// held, earliest finding first; most moved first); then the others, those that moved most
+/// with the load plateau first, else by area: CPU, TCP, listeners, disks, MySQL, containers,
+/// logs. So a chart capped to the first few shows the load and what the findings saw. A series
+/// that stayed at 0 is left out.
+fn sparks(
+    series: &Series,
+    read_by: &[(Reads, (f64, f64))],
+    plateau: Option<(f64, f64)>,
+) -> Vec<Spark> {
+    let area = |name: &str| -> usize {
         [
             "cpu.",
             "tcp.",
@@ -285,7 +306,25 @@ fn sparks(series: &Series) -> Vec<Spark> {
         ]
         .iter()
         .position(|p| name.starts_with(p))
-        .map_or(9, |i| i + 1)
+        .unwrap_or(7)
+    };
+    // Moved parts in hundredths, most first: a total order on integers.
+    let rank = |m: f64| 100 - (m * 100.0).round() as i64;
+    let order = |name: &str| -> (usize, usize, i64, usize) {
+        if let Some(i) = plateau::LOAD_SERIES.iter().position(|l| *l == name) {
+            return (0, i, 0, 0);
+        }
+        let path = view::path(name);
+        let values = &series.columns[name];
+        let finding = read_by.iter().enumerate().find_map(|(i, (reads, span))| {
+            let m = moved(series, values, *span);
+            (reads.touches(&path) && m >= MOVED).then_some((i, m))
+        });
+        if let Some((i, m)) = finding {
+            return (1, i, rank(m), area(name));
+        }
+        let m = plateau.map_or(0.0, |span| moved(series, values, span));
+        (2, 0, rank(m), area(name))
     };
     let mut names: Vec<&String> = series
         .columns
@@ -314,6 +353,33 @@ fn sparks(series: &Series) -> Vec<Spark> {
             })
         })
         .collect()
+}
+
+/// How much `values` moved with the time span `from_s..to_s`: the difference of its means over
+/// the samples inside the span and those outside, as a part of its range (0 when it has no
+/// range, or no sample inside or outside).
+fn moved(series: &Series, values: &[Option<f64>], (from_s, to_s): (f64, f64)) -> f64 {
+    let t_s = |i: usize| series.t_ms.get(i).map_or(0.0, |t| *t as f64 / 1000.0);
+    let (mut inside, mut outside) = ((0.0, 0.0), (0.0, 0.0));
+    let (mut lo, mut hi) = (f64::INFINITY, f64::NEG_INFINITY);
+    for (i, v) in values.iter().enumerate() {
+        let Some(v) = *v else { continue };
+        let start = if i == 0 { 0.0 } else { t_s(i - 1) };
+        // A sample inside the span covers time inside it only (the span's ends are sample ends).
+        let side = if start >= from_s - 1e-6 && t_s(i) <= to_s + 1e-6 {
+            &mut inside
+        } else {
+            &mut outside
+        };
+        side.0 += v;
+        side.1 += 1.0;
+        lo = lo.min(v);
+        hi = hi.max(v);
+    }
+    if inside.1 == 0.0 || outside.1 == 0.0 || hi <= lo {
+        return 0.0;
+    }
+    ((inside.0 / inside.1 - outside.0 / outside.1).abs() / (hi - lo)).min(1.0)
 }
 
 /// At most `points` values: means of consecutive runs of samples.
@@ -351,6 +417,23 @@ mod tests {
         assert!(changes(&[Some(0.0), None, Some(1.0)]));
         assert!(!changes(&[Some(2.0), None, Some(2.0)]));
         assert!(!changes(&[None, None]));
+    }
+
+    #[test]
+    fn a_series_moves_with_a_span_when_its_means_differ() {
+        let series = Series {
+            t_ms: (1..=6).map(|i| i * 1000).collect(),
+            ..Series::default()
+        };
+        let v = |xs: [f64; 6]| xs.map(Some).to_vec();
+        // 0 outside, 10 inside 2–4 s: moved by its whole range.
+        let step = v([0.0, 0.0, 10.0, 10.0, 0.0, 0.0]);
+        assert!((moved(&series, &step, (2.0, 4.0)) - 1.0).abs() < 1e-12);
+        // A spike outside the span: moved against it by a quarter.
+        let spike = v([0.0, 0.0, 0.0, 0.0, 0.0, 8.0]);
+        assert!((moved(&series, &spike, (2.0, 4.0)) - 0.25).abs() < 1e-12);
+        assert_eq!(moved(&series, &v([3.0; 6]), (2.0, 4.0)), 0.0);
+        assert_eq!(moved(&series, &step, (0.0, 6.0)), 0.0);
     }
 
     #[test]
