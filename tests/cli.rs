@@ -102,7 +102,8 @@ fn bad_snapshot_files_give_one_clear_line_and_exit_2() {
     let dir = tempfile::tempdir().unwrap();
     let good = std::fs::read_to_string(real_snapshot(dir.path())).unwrap();
     let truncated = &good[..good.len() / 2];
-    let wrong_version = good.replacen("\"schema\": 1", "\"schema\": 2", 1);
+    let wrong_version = good.replacen("\"schema\": 1", "\"schema\": 3", 1);
+    let bundle_version = good.replacen("\"schema\": 1", "\"schema\": 2", 1);
     let wrong_type = good.replacen("\"busy_pct\":", "\"busy_pct\": \"high\", \"x\":", 1);
     let mut no_cores: serde_json::Value = serde_json::from_str(&good).unwrap();
     no_cores["cpu"].as_object_mut().unwrap().remove("cores");
@@ -121,7 +122,12 @@ fn bad_snapshot_files_give_one_clear_line_and_exit_2() {
         (
             "version.json",
             wrong_version,
-            "schema version 2 is not supported",
+            "schema version 3 is not supported",
+        ),
+        (
+            "bundle.json",
+            bundle_version,
+            "schema 2 is a bundle of several hosts' snapshots and needs `hosts`",
         ),
         ("array.json", "[1, 2]".into(), "not a doctor snapshot"),
         (

@@ -124,6 +124,16 @@ fn two_steps(text: &[u8], path: PathBuf) -> Result<Loaded, LoadError> {
         Some(v) if v == u64::from(SCHEMA_VERSION) => serde_path_to_error::deserialize(value)
             .map(|s| Loaded::One(Box::new(s)))
             .map_err(invalid(path)),
+        Some(v) if v == u64::from(BUNDLE_VERSION) && value.get("hosts").is_none() => {
+            Err(LoadError::Invalid {
+                path,
+                field: "hosts".to_owned(),
+                problem: format!(
+                    "schema {BUNDLE_VERSION} is a bundle of several hosts' snapshots and needs \
+                     `hosts`; a one-host snapshot is schema {SCHEMA_VERSION}"
+                ),
+            })
+        }
         Some(v) if v == u64::from(BUNDLE_VERSION) => {
             let bundle: Bundle =
                 serde_path_to_error::deserialize(value).map_err(invalid(path.clone()))?;
