@@ -428,36 +428,96 @@ fn import(args: &ImportArgs) -> Result<u8> {
         &engine::compile::LogNames::of_patterns(&patterns),
     )?;
     let scanner = crate::scan::Scanner::new(patterns);
-    let mut texts = Vec::with_capacity(args.files.len());
-    for file in &args.files {
-        let (name, bytes) = if file == Path::new("-") {
-            let mut buf = Vec::new();
-            std::io::stdin()
-                .read_to_end(&mut buf)
-                .context("cannot read the text to import from standard input")?;
-            ("<stdin>".to_owned(), buf)
-        } else {
-            let bytes = std::fs::read(file).with_context(|| {
-                format!(
-                    "cannot read {}; name a text file holding pasted command output, or - for \
-                     standard input",
-                    file.display()
-                )
-            })?;
-            (file.display().to_string(), bytes)
-        };
-        // Any bytes are a text: what is not UTF-8 is replaced and then not understood.
-        texts.push((name, String::from_utf8_lossy(&bytes).into_owned()));
+    let groups = import_hosts(&args.files)?;
+    let mut hosts = Vec::with_capacity(groups.len());
+    for (host, files) in &groups {
+        let mut texts = Vec::with_capacity(files.len());
+        for file in files {
+            texts.push(import_text(file)?);
+        }
+        let inputs: Vec<crate::import::build::Input<'_>> = texts
+            .iter()
+            .map(|(name, text)| crate::import::build::Input { name, text })
+            .collect();
+        let snap = crate::import::build::snapshot(&inputs, &scanner);
+        hosts.push(snapshot::NamedSnapshot {
+            name: host.clone().unwrap_or_default(),
+            snapshot: snap,
+        });
     }
-    let inputs: Vec<crate::import::build::Input<'_>> = texts
-        .iter()
-        .map(|(name, text)| crate::import::build::Input { name, text })
-        .collect();
-    let snap = crate::import::build::snapshot(&inputs, &scanner);
+    if hosts.len() == 1 {
+        let snap = hosts.pop().map(|h| h.snapshot).expect("one host");
+        if let Some(path) = &args.out {
+            write_snapshot(&snap, Some(path))?;
+        }
+        return render(&snap, &rules, &args.output, None);
+    }
     if let Some(path) = &args.out {
-        write_snapshot(&snap, Some(path))?;
+        write_json(&snapshot::Bundle::new(hosts.clone()), path, "the bundle")?;
     }
-    render(&snap, &rules, &args.output, None)
+    render_hosts(&report::HostsReport::new(&hosts, &rules), &args.output)
+}
+
+/// `doctor import`'s inputs by host: `NAME=FILE` puts FILE's outputs on host NAME (one
+/// snapshot per name, several files per name allowed); plain FILEs make one host. Mixing the
+/// two is refused: which host would a plain file belong to?
+fn import_hosts(
+    files: &[std::path::PathBuf],
+) -> Result<Vec<(Option<String>, Vec<std::path::PathBuf>)>> {
+    let named = |f: &std::path::PathBuf| -> Option<(String, std::path::PathBuf)> {
+        let text = f.to_str()?;
+        let (name, path) = text.split_once('=')?;
+        let ok = !name.is_empty()
+            && name
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || "._-".contains(c))
+            && !path.is_empty()
+            && !f.exists();
+        ok.then(|| (name.to_owned(), std::path::PathBuf::from(path)))
+    };
+    let parsed: Vec<Option<(String, std::path::PathBuf)>> = files.iter().map(named).collect();
+    if parsed.iter().all(Option::is_none) {
+        return Ok(vec![(None, files.to_vec())]);
+    }
+    if let Some(plain) = files.iter().zip(&parsed).find(|(_, p)| p.is_none()) {
+        return Err(anyhow::anyhow!(
+            "{} has no host name while other inputs do: name every input (NAME=FILE) or none",
+            plain.0.display()
+        ));
+    }
+    let mut groups: Vec<(Option<String>, Vec<std::path::PathBuf>)> = Vec::new();
+    for (name, path) in parsed.into_iter().flatten() {
+        match groups
+            .iter_mut()
+            .find(|g| g.0.as_deref() == Some(name.as_str()))
+        {
+            Some(g) => g.1.push(path),
+            None => groups.push((Some(name), vec![path])),
+        }
+    }
+    Ok(groups)
+}
+
+/// One input of `doctor import`, read whole: its name and its text.
+fn import_text(file: &Path) -> Result<(String, String)> {
+    let (name, bytes) = if file == Path::new("-") {
+        let mut buf = Vec::new();
+        std::io::stdin()
+            .read_to_end(&mut buf)
+            .context("cannot read the text to import from standard input")?;
+        ("<stdin>".to_owned(), buf)
+    } else {
+        let bytes = std::fs::read(file).with_context(|| {
+            format!(
+                "cannot read {}; name a text file holding pasted command output, or - for \
+                 standard input",
+                file.display()
+            )
+        })?;
+        (file.display().to_string(), bytes)
+    };
+    // Any bytes are a text: what is not UTF-8 is replaced and then not understood.
+    Ok((name, String::from_utf8_lossy(&bytes).into_owned()))
 }
 
 fn write_snapshot(snap: &Snapshot, path: Option<&Path>) -> Result<()> {

@@ -363,7 +363,9 @@ pub struct DiffArgs {
 #[derive(Debug, Clone, Args)]
 pub struct ImportArgs {
     /// Text files holding pasted outputs (an issue body, a terminal log, Markdown welcome);
-    /// `-` reads standard input. Several files combine into one snapshot.
+    /// `-` reads standard input. Several files combine into one snapshot; `NAME=FILE` puts
+    /// FILE on host NAME instead (`app1=app.txt db1=db.txt`: two hosts, analysed together,
+    /// `--out` saves a bundle).
     #[arg(required = true, value_name = "FILE")]
     pub files: Vec<PathBuf>,
     /// Also save the snapshot built from the text to this file, for `doctor analyze`.

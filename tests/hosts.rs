@@ -243,3 +243,74 @@ fn the_markdown_report_names_each_host() {
     );
     assert!(md.contains("### vm (mysql-slow-disk)"), "{md}");
 }
+
+/// `doctor import NAME=FILE…`: pasted outputs of two hosts, analysed together. The samples are
+/// real outputs (tests/import/samples/VERSIONS.txt says from which tools).
+#[test]
+fn import_puts_named_inputs_on_their_hosts() {
+    let sample = |f: &str| {
+        PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/import/samples")
+            .join(f)
+            .display()
+            .to_string()
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let bundle = dir.path().join("pasted.json");
+    let out = doctor()
+        .args(["import", "--format", "json", "--fail-on", "never", "--out"])
+        .arg(&bundle)
+        .arg(format!("app1={}", sample("netstat-s.txt")))
+        .arg(format!("db1={}", sample("mariadb-status-tab.txt")))
+        .arg(format!("db1={}", sample("mariadb-variables-tab.txt")))
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let r: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let hosts: Vec<&str> = r["hosts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| h["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(hosts, ["app1", "db1"]);
+    let collectors = |i: usize, name: &str| {
+        r["hosts"][i]["collectors"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["name"] == name)
+            .unwrap()["status"]
+            .clone()
+    };
+    assert_eq!(collectors(0, "tcp"), "ok");
+    assert_eq!(collectors(0, "mysql"), "skipped");
+    assert_eq!(collectors(1, "mysql"), "ok");
+    assert_eq!(r["databases"][0]["app"], "app1");
+    assert_eq!(r["databases"][0]["database"], "db1");
+    assert!(
+        r["clocks"][0]["text"]
+            .as_str()
+            .unwrap()
+            .contains("imported from pasted text"),
+        "{}",
+        r["clocks"][0]
+    );
+    let saved: Value = serde_json::from_slice(&std::fs::read(&bundle).unwrap()).unwrap();
+    assert_eq!(saved["schema"], 2);
+    assert_eq!(saved["hosts"][1]["name"], "db1");
+
+    // A plain file beside named ones belongs to no host: refused, naming it.
+    doctor()
+        .arg("import")
+        .arg(format!("app1={}", sample("netstat-s.txt")))
+        .arg(sample("ss-s.txt"))
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("ss-s.txt has no host name"));
+}

@@ -216,8 +216,11 @@ fn mysql_read(s: &Snapshot) -> Option<&Mysql> {
 }
 
 /// Whether the host runs the MySQL server it read (doctor found its process or its pid file).
+/// A server's status pasted into `doctor import` is taken as that host's own: the paste is
+/// the database host's view.
 fn serves_database(s: &Snapshot) -> bool {
-    mysql_read(s).is_some_and(|m| m.server_pid.is_some()) || s.mysql_server.status == Status::Ok
+    mysql_read(s).is_some_and(|m| m.server_pid.is_some() || s.imported.is_some())
+        || s.mysql_server.status == Status::Ok
 }
 
 /// Which host's application uses which host's database.
@@ -280,6 +283,18 @@ fn clocks(hosts: &[Host<'_>]) -> Vec<ClockNote> {
 }
 
 fn clock_pair(a: &Host<'_>, b: &Host<'_>) -> ClockNote {
+    if let Some(h) = [a, b].into_iter().find(|h| h.snapshot.imported.is_some()) {
+        return ClockNote {
+            hosts: [a.name.to_owned(), b.name.to_owned()],
+            skew_s: None,
+            gap_s: 0.0,
+            text: format!(
+                "{} was imported from pasted text, which does not say when it was taken: \
+                 whether {} and {} describe one moment is not known",
+                h.name, a.name, b.name
+            ),
+        };
+    }
     let skew_s = match (server_start(a.snapshot), server_start(b.snapshot)) {
         (Some((ia, sa)), Some((ib, sb))) if ia == ib && (sa - sb).abs() / 1000.0 < SAME_START_S => {
             Some(((sa - sb) / 1000.0).round())
