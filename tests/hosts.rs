@@ -105,28 +105,16 @@ fn each_hosts_findings_are_its_own_ranked_together_and_named() {
     assert!(r["clocks"][0]["skew_s"].is_null());
 }
 
-/// The app host's view of the pool scenario: the recorded fixture with its MySQL sections
-/// switched off, as `--no-mysql` on an app host without database access would have left them
-/// (hand-derived here; `tests/scenarios` records the two views of one machine for real).
-fn app_host_view(dir: &std::path::Path) -> PathBuf {
-    let mut v: Value =
-        serde_json::from_slice(&std::fs::read(path("pool-queue-limit")).unwrap()).unwrap();
-    for s in ["mysql", "mysql_server"] {
-        v[s] = serde_json::json!({"status": "skipped", "message": "switched off with --no-mysql", "elapsed_ms": 0.0});
-    }
-    v["host"]["hostname"] = "app1".into();
-    let out = dir.join("app1.json");
-    std::fs::write(&out, serde_json::to_vec(&v).unwrap()).unwrap();
-    out
-}
-
+/// The two views of one incident, recorded by `tests/hosts_live.rs` (`DOCTOR_RECORD_HOSTS=1`):
+/// the app host's doctor without database access (`--no-mysql`, the app's log) and the
+/// database host's (logged in as the monitoring account) while the app's mysql2 pool refused
+/// requests, its four connections waiting on a row lock an idle transaction held.
 #[test]
-fn the_database_hosts_slow_disk_explains_the_app_hosts_pool() {
-    let dir = tempfile::tempdir().unwrap();
-    let app = app_host_view(dir.path());
-    let r = json(&[app.to_str().unwrap(), &p("mysql-slow-disk")]);
-    assert_eq!(r["databases"][0]["app"], "app1");
-    assert_eq!(r["databases"][0]["database"], "vm");
+fn the_database_hosts_lock_explains_the_app_hosts_pool() {
+    let r = json(&[&p("hosts-lock-wait-app"), &p("hosts-lock-wait-db")]);
+    let (app, db) = ("vm (hosts-lock-wait-app)", "vm (hosts-lock-wait-db)");
+    assert_eq!(r["databases"][0]["app"], app);
+    assert_eq!(r["databases"][0]["database"], db);
     let ids: Vec<(String, String, Value)> = r["findings"]
         .as_array()
         .unwrap()
@@ -142,23 +130,46 @@ fn the_database_hosts_slow_disk_explains_the_app_hosts_pool() {
     assert_eq!(
         ids[..2],
         [
-            ("disk-io-saturation".into(), "vm".into(), Value::Null),
+            ("mysql-lock-contention".into(), db.into(), Value::Null),
             (
                 "db-pool-exhausted".into(),
-                "app1".into(),
-                "disk-io-saturation@vm".into()
+                app.into(),
+                format!("mysql-lock-contention@{db}").into()
             ),
         ]
     );
+    // Alone, neither file connects the two: the app's file cannot see the lock, the
+    // database's has no pool errors.
+    assert!(
+        alone("hosts-lock-wait-app")
+            .iter()
+            .all(|(id, _)| id != "mysql-lock-contention")
+    );
+    assert!(
+        alone("hosts-lock-wait-db")
+            .iter()
+            .all(|(id, _)| id != "db-pool-exhausted")
+    );
+    assert_eq!(r["clocks"][0]["gap_s"], 0.0, "taken side by side");
     let table = doctor()
-        .args(["analyze", app.to_str().unwrap(), &p("mysql-slow-disk")])
+        .args([
+            "analyze",
+            &p("hosts-lock-wait-app"),
+            &p("hosts-lock-wait-db"),
+        ])
         .output()
         .unwrap();
     let text = String::from_utf8(table.stdout).unwrap();
-    assert!(text.contains("app1 uses the database on vm"), "{text}");
-    assert!(text.contains("↳ db-pool-exhausted (app1)"), "{text}");
     assert!(
-        text.contains("explained by disk-io-saturation@vm"),
+        text.contains(&format!("{app} uses the database on {db}")),
+        "{text}"
+    );
+    assert!(
+        text.contains(&format!("↳ db-pool-exhausted ({app})")),
+        "{text}"
+    );
+    assert!(
+        text.contains(&format!("explained by mysql-lock-contention@{db}")),
         "{text}"
     );
 }

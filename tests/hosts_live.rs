@@ -1,5 +1,12 @@
-//! Two hosts' clocks compared through the MySQL server both read, with a real private MariaDB
-//! and the real binary, both runs as the ordinary monitoring account.
+//! Several hosts, live: the app host's view and the database host's view of one real incident
+//! (an application's pool exhausted while its queries wait for a row lock), and two hosts'
+//! clocks compared through the MySQL server both read. A real private MariaDB, the real mysql2
+//! pool app, the real binary, doctor logging in as the ordinary monitoring account.
+//!
+//! The two views are taken on one machine, as the operators of two hosts would take them: the
+//! app host's doctor cannot log in to the database (`--no-mysql`) and reads the app's log; the
+//! database host's doctor logs in and reads no app log. `DOCTOR_RECORD_HOSTS=1` also writes
+//! them to `fixtures/hosts-lock-wait-{app,db}.json` (how those fixtures were recorded).
 //!
 //! One host's clock is wrong by 30 s: `faketime` (libfaketime, preloaded into that doctor only)
 //! makes it so. This is the one fake here, and it is a fault no test can make for real on one
@@ -7,18 +14,21 @@
 //! the other doctor keep the true time. The skew is checked against what `faketime` really did
 //! (the two clocks read side by side with `date`), not against doctor's own figure.
 //!
-//! Port 33140.
+//! Ports: MariaDB 33140-33141, the pool app 34060.
 
 #[path = "support/mariadb.rs"]
 mod mariadb;
 
-#[path = "support/doctor_mysql.rs"]
-mod run;
+mod support;
 
 use mariadb::MariaDb;
 use serde_json::Value;
+use std::io::{Read, Write};
 use std::path::Path;
 use std::process::{Command, Stdio};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
 
 const SKEW: &str = "+30s";
 
@@ -51,6 +61,11 @@ fn clocks_apart() -> i64 {
 
 /// `doctor snapshot` of the server, optionally under `faketime`, started now (not waited for).
 fn snapshot(home: &Path, url: &str, out: &Path, fake: bool) -> std::process::Child {
+    doctor_snapshot(home, &["--mysql", url], out, fake)
+}
+
+/// `doctor snapshot --quiet --no-docker --interval 2s ARGS --out OUT`, not waited for.
+fn doctor_snapshot(home: &Path, args: &[&str], out: &Path, fake: bool) -> std::process::Child {
     let doctor = env!("CARGO_BIN_EXE_doctor");
     let mut cmd = if fake {
         let mut c = Command::new("faketime");
@@ -71,16 +86,9 @@ fn snapshot(home: &Path, url: &str, out: &Path, fake: bool) -> std::process::Chi
         cmd.env_remove(v);
     }
     cmd.env("HOME", home)
-        .args([
-            "snapshot",
-            "--quiet",
-            "--no-docker",
-            "--interval",
-            "2s",
-            "--mysql",
-            url,
-            "--out",
-        ])
+        .args(["snapshot", "--quiet", "--no-docker", "--interval", "2s"])
+        .args(args)
+        .arg("--out")
         .arg(out)
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
@@ -105,6 +113,32 @@ fn finish(mut child: std::process::Child, what: &str) {
         "{what}: {}",
         String::from_utf8_lossy(&out.stderr)
     );
+}
+
+/// Waits until `cond` holds (checked with the standard tools), failing with its last word.
+fn wait_until(what: &str, limit: Duration, mut cond: impl FnMut() -> Result<(), String>) {
+    let deadline = Instant::now() + limit;
+    loop {
+        match cond() {
+            Ok(()) => return,
+            Err(e) if Instant::now() > deadline => panic!("{what} did not hold in {limit:?}: {e}"),
+            Err(_) => std::thread::sleep(Duration::from_millis(200)),
+        }
+    }
+}
+
+/// One HTTP request to the app; whatever it answers (200 or 503) or a timeout.
+fn request(port: u16) {
+    if let Ok(mut s) = std::net::TcpStream::connect(("127.0.0.1", port)) {
+        let _ = s.set_read_timeout(Some(Duration::from_secs(5)));
+        let _ = s.write_all(b"GET / HTTP/1.0\r\nHost: x\r\n\r\n");
+        let mut buf = Vec::new();
+        let _ = s.read_to_end(&mut buf);
+    }
+}
+
+fn count(path: &Path, needle: &str) -> usize {
+    std::fs::read_to_string(path).map_or(0, |t| t.matches(needle).count())
 }
 
 fn analyze(a: &Path, b: &Path) -> Value {
@@ -181,4 +215,194 @@ fn a_host_whose_clock_is_30_s_ahead_is_said_to_be() {
             .contains("agree on the time"),
         "{clock}"
     );
+}
+
+/// Kills the pool app and stops the load, whatever the test's outcome.
+struct Teardown {
+    app: std::process::Child,
+    stop: Arc<AtomicBool>,
+    load: Vec<std::thread::JoinHandle<()>>,
+}
+
+impl Drop for Teardown {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+        let _ = self.app.kill();
+        let _ = self.app.wait();
+        for t in self.load.drain(..) {
+            let _ = t.join();
+        }
+    }
+}
+
+#[test]
+fn the_database_hosts_lock_explains_the_app_hosts_pool() {
+    support::require("node", "nodejs");
+    let app_dir = support::pool_app();
+    // Long enough that the waits outlast doctor's 2 s window (the default is 50 s).
+    let db = MariaDb::start(33141, &[("innodb_lock_wait_timeout", "15")]);
+    db.sql(
+        "CREATE DATABASE shop; \
+         CREATE TABLE shop.stock (id INT PRIMARY KEY, qty INT NOT NULL) ENGINE=InnoDB; \
+         INSERT INTO shop.stock SELECT seq, 100 FROM shop.seq_1_to_10",
+    );
+    db.create_user("app", "app", &["SELECT, UPDATE ON shop.*"]);
+    db.create_user(
+        "doctor",
+        "doctor",
+        &["PROCESS ON *.*", "SELECT ON performance_schema.*"],
+    );
+    // A session that updated the row and went idle without committing.
+    let mut blocker = db.connect("app", Some("app")).expect("app connects");
+    mysql::prelude::Queryable::query_drop(&mut blocker, "BEGIN").unwrap();
+    mysql::prelude::Queryable::query_drop(
+        &mut blocker,
+        "UPDATE shop.stock SET qty = qty - 1 WHERE id = 1",
+    )
+    .unwrap();
+
+    let logs = tempfile::tempdir().unwrap();
+    let log_path = logs.path().join("app.log");
+    let log = std::fs::File::create(&log_path).unwrap();
+    let port = 34060;
+    let app = Command::new("node")
+        .arg("server.js")
+        .current_dir(&app_dir)
+        .env("PORT", port.to_string())
+        .env("DB_PORT", "33141")
+        .env("DB_USER", "app")
+        .env("DB_PASSWORD", "app")
+        .env("QUERY", "UPDATE shop.stock SET qty = qty - 1 WHERE id = 1")
+        .env("MAX_LIFE_S", "90")
+        .stdout(log.try_clone().unwrap())
+        .stderr(log)
+        .spawn()
+        .expect("node runs");
+    let stop = Arc::new(AtomicBool::new(false));
+    let mut guard = Teardown {
+        app,
+        stop: Arc::clone(&stop),
+        load: Vec::new(),
+    };
+    wait_until("the pool app listening", Duration::from_secs(20), || {
+        std::net::TcpStream::connect(("127.0.0.1", port))
+            .map(drop)
+            .map_err(|e| e.to_string())
+    });
+    // Bounded load: 20 clients (more than the pool's 4 connections and 8 queue places), one
+    // request each every 100 ms at most, for 60 s at most.
+    let deadline = Instant::now() + Duration::from_secs(60);
+    for _ in 0..20 {
+        let stop = Arc::clone(&stop);
+        guard.load.push(std::thread::spawn(move || {
+            while !stop.load(Ordering::Relaxed) && Instant::now() < deadline {
+                request(port);
+                std::thread::sleep(Duration::from_millis(100));
+            }
+        }));
+    }
+    wait_until(
+        "the pool refusing while its connections wait for the row lock",
+        Duration::from_secs(30),
+        || {
+            let refused = count(&log_path, "Queue limit reached.");
+            // Sessions waiting 6 s or more: past the rule's 5 s, and 9 s short of the timeout.
+            let waiting: u32 = db
+                .sql(
+                    "SELECT COUNT(*) FROM information_schema.INNODB_TRX WHERE trx_state = \
+                     'LOCK WAIT' AND TIMESTAMPDIFF(SECOND, trx_wait_started, NOW()) >= 6",
+                )
+                .trim()
+                .parse()
+                .unwrap_or(0);
+            let waits = db.global_status_quiet("Innodb_row_lock_waits");
+            if refused >= 10 && waiting >= 3 && waits >= 3 {
+                Ok(())
+            } else {
+                Err(format!(
+                    "grep -c 'Queue limit reached.' app.log: {refused}; INNODB_TRX in LOCK WAIT \
+                     for 6 s or more: {waiting}; Innodb_row_lock_waits {waits}"
+                ))
+            }
+        },
+    );
+
+    let home = tempfile::tempdir().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let (app_view, db_view) = (dir.path().join("app.json"), dir.path().join("db.json"));
+    let log_arg = log_path.display().to_string();
+    let a = doctor_snapshot(
+        home.path(),
+        &["--no-mysql", "--log", &log_arg],
+        &app_view,
+        false,
+    );
+    let d = doctor_snapshot(
+        home.path(),
+        &["--mysql", "mysql://doctor:doctor@127.0.0.1:33141"],
+        &db_view,
+        false,
+    );
+    finish(a, "the app host's doctor");
+    finish(d, "the database host's doctor");
+    drop(guard);
+    drop(blocker);
+
+    let r = analyze(&app_view, &db_view);
+    let summary = || {
+        let ids: Vec<String> = r["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| {
+                format!(
+                    "{} on {} ({}): {}",
+                    f["id"], f["host"], f["score"], f["summary"]
+                )
+            })
+            .collect();
+        format!(
+            "findings: {ids:#?}\nnot checked: {}\npartly: {}\npassed: {}",
+            r["not_checked"], r["partly_checked"], r["passed"]
+        )
+    };
+    assert_eq!(
+        r["databases"][0]["app"],
+        format!("{} (app)", hostname()),
+        "{}",
+        r["databases"]
+    );
+    let db_name = format!("{} (db)", hostname());
+    let pool = r["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["id"] == "db-pool-exhausted")
+        .unwrap_or_else(|| panic!("no pool finding: {}", summary()));
+    assert_eq!(
+        pool["explained_by"],
+        format!("mysql-lock-contention@{db_name}"),
+        "{}",
+        summary()
+    );
+    assert_eq!(
+        r["findings"][0]["id"],
+        "mysql-lock-contention",
+        "{}",
+        summary()
+    );
+    assert_eq!(r["findings"][0]["host"], db_name.as_str());
+
+    if std::env::var_os("DOCTOR_RECORD_HOSTS").is_some() {
+        let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures");
+        std::fs::copy(&app_view, fixtures.join("hosts-lock-wait-app.json")).unwrap();
+        std::fs::copy(&db_view, fixtures.join("hosts-lock-wait-db.json")).unwrap();
+    }
+}
+
+fn hostname() -> String {
+    std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .unwrap()
+        .trim()
+        .to_owned()
 }

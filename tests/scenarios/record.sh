@@ -19,6 +19,8 @@
 # notes); after re-recording mysql-slow-disk, derive it again: python3 tests/scenarios/not-visible.py
 # fixtures/conntrack-table-full.json is derived from healthy.json the same way: after re-recording
 # healthy, python3 tests/scenarios/conntrack-full.py
+# fixtures/hosts-lock-wait-{app,db}.json (two hosts' views of one incident) are recorded by
+# tests/hosts_live.rs: DOCTOR_RECORD_HOSTS=1 cargo test --test hosts_live lock
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 name="${1:?usage: record.sh <scenario>|all}"

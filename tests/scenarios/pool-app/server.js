@@ -7,7 +7,8 @@
 // On the host (pool-queue-limit) it talks to 127.0.0.1 as root; in a container
 // (diary-in-containers, the diary's backend_prod) DB_HOST names the database's container on
 // their Docker network, DB_USER/DB_PASSWORD an ordinary account, and LISTEN_HOST 0.0.0.0 lets the
-// published port reach it.
+// published port reach it. QUERY replaces the 200 ms sleep (tests/hosts_live.rs: an UPDATE of a
+// row another session holds locked, so each request waits for the lock instead).
 'use strict';
 const http = require('http');
 const mysql = require('mysql2');
@@ -25,7 +26,7 @@ const pool = mysql.createPool({
 
 http
   .createServer((req, res) => {
-    pool.query('SELECT SLEEP(0.2) AS slept', (err) => {
+    pool.query(process.env.QUERY || 'SELECT SLEEP(0.2) AS slept', (err) => {
       if (err) {
         console.error(`${new Date().toISOString()} ERROR [ExceptionsHandler] ${err.message}`);
         console.error(`Error: ${err.message}\n    at Pool.getConnection`);
