@@ -238,7 +238,6 @@ impl Drop for Teardown {
 #[test]
 fn the_database_hosts_lock_explains_the_app_hosts_pool() {
     support::require("node", "nodejs");
-    let app_dir = support::pool_app();
     // Long enough that the waits outlast doctor's 2 s window (the default is 50 s).
     let db = MariaDb::start(33141, &[("innodb_lock_wait_timeout", "15")]);
     db.sql(
@@ -263,69 +262,8 @@ fn the_database_hosts_lock_explains_the_app_hosts_pool() {
 
     let logs = tempfile::tempdir().unwrap();
     let log_path = logs.path().join("app.log");
-    let log = std::fs::File::create(&log_path).unwrap();
-    let port = 34060;
-    let app = Command::new("node")
-        .arg("server.js")
-        .current_dir(&app_dir)
-        .env("PORT", port.to_string())
-        .env("DB_PORT", "33141")
-        .env("DB_USER", "app")
-        .env("DB_PASSWORD", "app")
-        .env("QUERY", "UPDATE shop.stock SET qty = qty - 1 WHERE id = 1")
-        .env("MAX_LIFE_S", "90")
-        .stdout(log.try_clone().unwrap())
-        .stderr(log)
-        .spawn()
-        .expect("node runs");
-    let stop = Arc::new(AtomicBool::new(false));
-    let mut guard = Teardown {
-        app,
-        stop: Arc::clone(&stop),
-        load: Vec::new(),
-    };
-    wait_until("the pool app listening", Duration::from_secs(20), || {
-        std::net::TcpStream::connect(("127.0.0.1", port))
-            .map(drop)
-            .map_err(|e| e.to_string())
-    });
-    // Bounded load: 20 clients (more than the pool's 4 connections and 8 queue places), one
-    // request each every 100 ms at most, for 60 s at most.
-    let deadline = Instant::now() + Duration::from_secs(60);
-    for _ in 0..20 {
-        let stop = Arc::clone(&stop);
-        guard.load.push(std::thread::spawn(move || {
-            while !stop.load(Ordering::Relaxed) && Instant::now() < deadline {
-                request(port);
-                std::thread::sleep(Duration::from_millis(100));
-            }
-        }));
-    }
-    wait_until(
-        "the pool refusing while its connections wait for the row lock",
-        Duration::from_secs(30),
-        || {
-            let refused = count(&log_path, "Queue limit reached.");
-            // Sessions waiting 6 s or more: past the rule's 5 s, and 9 s short of the timeout.
-            let waiting: u32 = db
-                .sql(
-                    "SELECT COUNT(*) FROM information_schema.INNODB_TRX WHERE trx_state = \
-                     'LOCK WAIT' AND TIMESTAMPDIFF(SECOND, trx_wait_started, NOW()) >= 6",
-                )
-                .trim()
-                .parse()
-                .unwrap_or(0);
-            let waits = db.global_status_quiet("Innodb_row_lock_waits");
-            if refused >= 10 && waiting >= 3 && waits >= 3 {
-                Ok(())
-            } else {
-                Err(format!(
-                    "grep -c 'Queue limit reached.' app.log: {refused}; INNODB_TRX in LOCK WAIT \
-                     for 6 s or more: {waiting}; Innodb_row_lock_waits {waits}"
-                ))
-            }
-        },
-    );
+    let guard = pool_app_on_the_locked_row(&log_path);
+    incident_holds(&db, &log_path);
 
     let home = tempfile::tempdir().unwrap();
     let dir = tempfile::tempdir().unwrap();
@@ -398,6 +336,80 @@ fn the_database_hosts_lock_explains_the_app_hosts_pool() {
         std::fs::copy(&app_view, fixtures.join("hosts-lock-wait-app.json")).unwrap();
         std::fs::copy(&db_view, fixtures.join("hosts-lock-wait-db.json")).unwrap();
     }
+}
+
+/// The pool app (mysql2, 4 connections, 8 queue places) updating the row the blocker holds,
+/// its output in `log_path`, under a bounded load; stopped when the guard drops.
+fn pool_app_on_the_locked_row(log_path: &Path) -> Teardown {
+    let log = std::fs::File::create(log_path).unwrap();
+    let port = 34060;
+    let app = Command::new("node")
+        .arg("server.js")
+        .current_dir(support::pool_app())
+        .env("PORT", port.to_string())
+        .env("DB_PORT", "33141")
+        .env("DB_USER", "app")
+        .env("DB_PASSWORD", "app")
+        .env("QUERY", "UPDATE shop.stock SET qty = qty - 1 WHERE id = 1")
+        .env("MAX_LIFE_S", "90")
+        .stdout(log.try_clone().unwrap())
+        .stderr(log)
+        .spawn()
+        .expect("node runs");
+    let stop = Arc::new(AtomicBool::new(false));
+    let mut guard = Teardown {
+        app,
+        stop: Arc::clone(&stop),
+        load: Vec::new(),
+    };
+    wait_until("the pool app listening", Duration::from_secs(20), || {
+        std::net::TcpStream::connect(("127.0.0.1", port))
+            .map(drop)
+            .map_err(|e| e.to_string())
+    });
+    // Bounded load: 20 clients (more than the pool's 4 connections and 8 queue places), one
+    // request each every 100 ms at most, for 60 s at most.
+    let deadline = Instant::now() + Duration::from_secs(60);
+    for _ in 0..20 {
+        let stop = Arc::clone(&stop);
+        guard.load.push(std::thread::spawn(move || {
+            while !stop.load(Ordering::Relaxed) && Instant::now() < deadline {
+                request(port);
+                std::thread::sleep(Duration::from_millis(100));
+            }
+        }));
+    }
+    guard
+}
+
+/// Waits until the pool refuses requests while its connections wait on the row lock, each
+/// checked with the standard tools (the app's log, `INNODB_TRX`, the server's counters).
+fn incident_holds(db: &MariaDb, log_path: &Path) {
+    wait_until(
+        "the pool refusing while its connections wait for the row lock",
+        Duration::from_secs(30),
+        || {
+            let refused = count(log_path, "Queue limit reached.");
+            // Sessions waiting 6 s or more: past the rule's 5 s, and 9 s short of the timeout.
+            let waiting: u32 = db
+                .sql(
+                    "SELECT COUNT(*) FROM information_schema.INNODB_TRX WHERE trx_state = \
+                     'LOCK WAIT' AND TIMESTAMPDIFF(SECOND, trx_wait_started, NOW()) >= 6",
+                )
+                .trim()
+                .parse()
+                .unwrap_or(0);
+            let waits = db.global_status_quiet("Innodb_row_lock_waits");
+            if refused >= 10 && waiting >= 3 && waits >= 3 {
+                Ok(())
+            } else {
+                Err(format!(
+                    "grep -c 'Queue limit reached.' app.log: {refused}; INNODB_TRX in LOCK WAIT \
+                     for 6 s or more: {waiting}; Innodb_row_lock_waits {waits}"
+                ))
+            }
+        },
+    );
 }
 
 fn hostname() -> String {
