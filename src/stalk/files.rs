@@ -30,10 +30,14 @@ pub fn free_stem(dir: &Path, when: SystemTime) -> String {
     if !taken(&base) {
         return base;
     }
-    (2..)
-        .map(|n| format!("{base}-{n}"))
-        .find(|s| !taken(s))
-        .expect("some suffix is free")
+    let mut n = 2u32;
+    loop {
+        let next = format!("{base}-{n}");
+        if !taken(&next) {
+            return next;
+        }
+        n += 1;
+    }
 }
 
 /// Whether `name` is a recording's snapshot (what `--max-recordings` counts).

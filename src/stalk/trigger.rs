@@ -90,8 +90,11 @@ impl Trigger {
             (t, format!("rule `{when}`"))
         } else {
             let own = compile(when, logs)?;
-            let subset = eval::Subset::rule(&own, EXPRESSION_ID)
-                .expect("the expression's catalogue holds its rule");
+            let Some(subset) = eval::Subset::rule(&own, EXPRESSION_ID) else {
+                return Err(TriggerError::Expression(format!(
+                    "`{when}` compiled to no rule (a bug: please report it)"
+                )));
+            };
             let t = Trigger {
                 label: format!("`{when}`"),
                 own: Some(own),
