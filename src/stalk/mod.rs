@@ -71,7 +71,7 @@ pub fn run(
     signals: &Signals,
 ) -> std::io::Result<End> {
     let mut made = 0;
-    log(&format!(
+    let mut announce = Some(format!(
         "checking {} every {} ({} in a row to trigger; then {} recorded into {}, at most {} \
          recordings there)",
         trigger.label,
@@ -82,7 +82,8 @@ pub fn run(
         plan.limits.max_recordings,
     ));
     loop {
-        let Some((sample, held)) = wait_for(opts, plan, trigger, catalogue, signals) else {
+        let checking = wait_for(opts, plan, trigger, catalogue, signals, announce.take());
+        let Some((sample, held)) = checking else {
             return Ok(stopped(signals));
         };
         let folder = bounds::read(&plan.dir)?;
@@ -108,7 +109,8 @@ pub fn run(
         made += 1;
         if let Some(sig) = recording.signal {
             log(&format!(
-                "stopped by signal {sig}; the recording {stem} is partial"
+                "stopped by {}; the recording {stem} is partial",
+                signal_name(sig)
             ));
             return Ok(End::Signal(sig));
         }
@@ -125,17 +127,22 @@ pub fn run(
 }
 
 /// Checks every `plan.every` until the trigger held `plan.cycles` checks in a row; returns the
-/// last sample and the checks it held. `None`: a signal came.
+/// last sample and the checks it held. `None`: a signal came. `announce` is logged once the
+/// baseline is read and the readers are open: from then on a condition is seen.
 fn wait_for(
     opts: &Options,
     plan: &Plan,
     trigger: &Trigger,
     catalogue: &Catalogue,
     signals: &Signals,
+    announce: Option<String>,
 ) -> Option<(Vec<(String, f64)>, u32)> {
     let mut view = baseline(opts);
     let mut read_at = Instant::now();
     let mut sampler = Sampler::start(opts, plan.every);
+    if let Some(line) = announce {
+        log(&line);
+    }
     let mut cycles = Cycles::new(plan.cycles);
     let mut last = Instant::now();
     let mut next = last + plan.every;
@@ -197,8 +204,14 @@ fn pause(deadline: Instant, signals: &Signals) -> bool {
 
 fn stopped(signals: &Signals) -> End {
     let sig = signals.received().map_or(15, |s| s as i32);
-    log(&format!("stopped by signal {sig}"));
+    log(&format!("stopped by {}", signal_name(sig)));
     End::Signal(sig)
+}
+
+/// `SIGTERM`, or the number of a signal nix does not name.
+fn signal_name(sig: i32) -> String {
+    nix::sys::signal::Signal::try_from(sig)
+        .map_or_else(|_| format!("signal {sig}"), |s| s.to_string())
 }
 
 /// One line on stderr, with its time (nohup's log has no other).
