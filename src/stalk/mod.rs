@@ -144,6 +144,7 @@ fn wait_for(
         log(&line);
     }
     let mut cycles = Cycles::new(plan.cycles);
+    let mut first = true;
     let mut last = Instant::now();
     let mut next = last + plan.every;
     loop {
@@ -160,6 +161,15 @@ fn wait_for(
             .iter()
             .filter_map(|(c, v)| Stats::of(&[Some(*v)]).map(|s| (c.as_str(), s)));
         view::set_window(&mut view, stats, seconds);
+        if first {
+            first = false;
+            if let Some(why) = trigger.not_checked(catalogue, &view) {
+                log(&format!(
+                    "warning: {} cannot be evaluated, so it cannot hold until that changes: {why}",
+                    trigger.label
+                ));
+            }
+        }
         if cycles.check(trigger.holds(catalogue, &view)) {
             return Some((values, cycles.held()));
         }

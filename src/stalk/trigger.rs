@@ -119,6 +119,21 @@ impl Trigger {
         !eval::fired(catalogue, &self.subset, view).is_empty()
     }
 
+    /// Why the trigger cannot be evaluated on `view`, if it cannot (a section it needs was not
+    /// collected, an expression that is not a condition): said once at the start, since such a
+    /// trigger never holds. Runs the full evaluation, with texts: not for every check.
+    pub fn not_checked(&self, catalogue: &Catalogue, view: &Snapshot) -> Option<String> {
+        let (catalogue, id) = match &self.own {
+            Some(own) => (own, EXPRESSION_ID),
+            None => (catalogue, self.label.as_str()),
+        };
+        eval::analyze(catalogue, view)
+            .not_checked
+            .into_iter()
+            .find(|n| n.id == id)
+            .map(|n| n.reason)
+    }
+
     /// The sampled values the trigger reads, for the log line: `name value`, at most `max`.
     pub fn values(&self, sample: &[(String, f64)], max: usize) -> String {
         let reads = self.subset.reads();
