@@ -630,6 +630,56 @@ mod tests {
     }
 
     #[test]
+    fn stalk_flags_and_their_bounds() {
+        use crate::stalk::bounds::MinFree;
+        let stalk = |args: &[&str]| {
+            let mut argv = vec!["doctor", "stalk", "--when", "tcp-accept-queue-overflow"];
+            argv.extend_from_slice(args);
+            match Cli::try_parse_from(argv)?.command {
+                Some(Command::Stalk(s)) => Ok::<_, clap::Error>(s),
+                _ => panic!("stalk"),
+            }
+        };
+        let s = stalk(&[]).unwrap();
+        assert_eq!(s.cycles, 3);
+        assert_eq!(s.every, Duration::from_secs(1));
+        assert_eq!(s.record, Duration::from_secs(30));
+        assert_eq!(s.iterations, None);
+        assert_eq!(s.max_recordings, 10);
+        assert_eq!(s.min_free, MinFree::Percent(5.0));
+        assert_eq!(s.cooldown, Duration::from_secs(300));
+        assert_eq!(s.dir, PathBuf::from("doctor-stalk"));
+        let s = stalk(&[
+            "--min-free",
+            "1GiB",
+            "--cooldown",
+            "0s",
+            "--iterations",
+            "1",
+        ])
+        .unwrap();
+        assert_eq!(s.min_free, MinFree::Bytes(1 << 30));
+        assert_eq!(s.cooldown, Duration::ZERO);
+        assert_eq!(s.iterations, Some(1));
+        for bad in [
+            &["--cooldown", "25h"][..],
+            &["--min-free", "100%"],
+            &["--min-free", "lots"],
+            &["--cycles", "0"],
+            &["--iterations", "0"],
+            &["--max-recordings", "0"],
+            &["--record", "0s"],
+            &["--every", "2m"],
+        ] {
+            assert!(stalk(bad).is_err(), "{bad:?}");
+        }
+        assert!(
+            Cli::try_parse_from(["doctor", "stalk"]).is_err(),
+            "--when is required"
+        );
+    }
+
+    #[test]
     fn sizes() {
         assert_eq!(parse_bytes("65536"), Ok(65536));
         assert_eq!(parse_bytes("64MiB"), Ok(64 << 20));
