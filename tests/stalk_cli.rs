@@ -208,3 +208,70 @@ fn sigterm_while_checking_ends_it_with_0() {
     assert!(err.contains("stopped by SIGTERM"), "{err}");
     assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
 }
+
+#[test]
+fn sigterm_while_recording_writes_the_partial_recording() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_doctor"))
+        .args(["stalk", "--no-docker", "--no-mysql", "--dir"])
+        .arg(dir.path())
+        .args([
+            "--when",
+            "cpu.busy_pct >= 0.0",
+            "--cycles",
+            "1",
+            "--every",
+            "200ms",
+            "--record",
+            "1m",
+        ])
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stderr = child.stderr.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        use std::io::BufRead;
+        for line in std::io::BufReader::new(stderr)
+            .lines()
+            .map_while(Result::ok)
+        {
+            let _ = tx.send(line);
+        }
+    });
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let line = rx
+            .recv_timeout(deadline.saturating_duration_since(Instant::now()))
+            .expect("a trigger line");
+        if line.contains("held") {
+            break;
+        }
+    }
+    std::thread::sleep(Duration::from_secs(2));
+    nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(child.id() as i32),
+        nix::sys::signal::Signal::SIGTERM,
+    )
+    .unwrap();
+    let t = Instant::now();
+    let status = child.wait().unwrap();
+    assert!(t.elapsed() < Duration::from_secs(15), "{:?}", t.elapsed());
+    let rest: Vec<String> = rx.try_iter().collect();
+    assert_eq!(status.code(), Some(0), "{rest:?}");
+    assert!(
+        rest.iter().any(
+            |l| l.contains("stopped by SIGTERM; the recording doctor-stalk-")
+                && l.ends_with(" is partial")
+        ),
+        "{rest:?}"
+    );
+    let json = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.extension().is_some_and(|e| e == "json"))
+        .expect("the partial recording");
+    let snap: serde_json::Value = serde_json::from_slice(&std::fs::read(json).unwrap()).unwrap();
+    assert_eq!(snap["series"]["ended_by"], "signal");
+    assert!(snap["series"]["t_ms"].as_array().unwrap().len() >= 3);
+}
