@@ -224,8 +224,10 @@ fn signal_name(sig: i32) -> String {
         .map_or_else(|_| format!("signal {sig}"), |s| s.to_string())
 }
 
-/// One line on stderr, with its time (nohup's log has no other).
+/// One line on stderr, with its time (nohup's log has no other). A stderr that is closed or
+/// full does not stop the stalk (`eprintln!` would panic).
 fn log(line: &str) {
+    use std::io::Write;
     let now = humantime::format_rfc3339_seconds(SystemTime::now());
-    eprintln!("{now} doctor stalk: {line}");
+    let _ = writeln!(std::io::stderr().lock(), "{now} doctor stalk: {line}");
 }
