@@ -177,7 +177,7 @@ fn max_recordings_counts_the_folder_and_stops_with_1() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(1), "{err}");
     assert!(
-        err.contains("but no recording: ")
+        err.contains("held 1 check, but no recording in ")
             && err.contains("holds 2 recordings, --max-recordings is 2"),
         "{err}"
     );

@@ -44,9 +44,7 @@ pub struct Folder {
 /// Why a recording may not be made.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum Stop {
-    #[error(
-        "the folder holds {held} recordings, --max-recordings is {max}: remove old ones or raise it"
-    )]
+    #[error("it holds {held} recordings, --max-recordings is {max}: remove old ones or raise it")]
     MaxRecordings { held: u32, max: u32 },
     #[error(
         "its filesystem has {} free, below the --min-free floor of {}: free some space or lower it",

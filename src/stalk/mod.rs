@@ -89,16 +89,18 @@ pub fn run(
         let folder = bounds::read(&plan.dir)?;
         if let Err(stop) = bounds::check(plan.limits, folder) {
             log(&format!(
-                "{} held {held} checks in a row, but no recording: {} {stop}; stopping",
+                "{} held {}, but no recording in {}: {stop}; stopping",
                 trigger.label,
+                in_a_row(held),
                 plan.dir.display()
             ));
             return Ok(End::Bound(stop));
         }
         let stem = files::free_stem(&plan.dir, SystemTime::now());
         log(&format!(
-            "{} held {held} checks in a row ({}): recording {} into {}",
+            "{} held {} ({}): recording {} into {}",
             trigger.label,
+            in_a_row(held),
             trigger.values(&sample, VALUES_LOGGED),
             humantime::format_duration(plan.record),
             plan.dir.join(format!("{stem}.json")).display(),
@@ -216,6 +218,15 @@ fn stopped(signals: &Signals) -> End {
     let sig = signals.received().map_or(15, |s| s as i32);
     log(&format!("stopped by {}", signal_name(sig)));
     End::Signal(sig)
+}
+
+/// `1 check`, `3 checks in a row`.
+fn in_a_row(n: u32) -> String {
+    if n == 1 {
+        "1 check".to_owned()
+    } else {
+        format!("{n} checks in a row")
+    }
 }
 
 /// `SIGTERM`, or the number of a signal nix does not name.
