@@ -2,7 +2,8 @@
 
 use crate::cli::{
     AnalyzeArgs, CheckArgs, Cli, Command, DiffArgs, Format, ImportArgs, OutputArgs, RulesArgs,
-    RulesCommand, RulesSub, SnapshotArgs, SourceArgs, TestArgs, TestFormat, WatchArgs, WindowArgs,
+    RulesCommand, RulesSub, SnapshotArgs, SourceArgs, StalkArgs, TestArgs, TestFormat, WatchArgs,
+    WindowArgs,
 };
 use crate::collect;
 use crate::engine::{self, Catalogue};
@@ -102,6 +103,7 @@ pub fn run(cli: Cli) -> Result<u8> {
         Some(Command::Check(args)) => check(&args),
         Some(Command::Snapshot(args)) => snapshot_cmd(&args),
         Some(Command::Watch(args)) => watch(&args),
+        Some(Command::Stalk(args)) => stalk(&args),
         Some(Command::Analyze(args)) => analyze(&args),
         Some(Command::Import(args)) => import(&args),
         Some(Command::Diff(args)) => diff(&args),
@@ -256,6 +258,65 @@ fn watch(args: &WatchArgs) -> Result<u8> {
         recording.command_status,
         doctor,
     ))
+}
+
+/// `doctor stalk`: `--when` and the folder checked before anything is sampled (a bad trigger or
+/// an unwritable folder is a usage error, 2), then checking until done; 0 when it ended as
+/// asked (`--iterations`, a signal), 1 when a bound stopped it.
+fn stalk(args: &StalkArgs) -> Result<u8> {
+    let patterns = log_patterns(&args.sources)?;
+    let logs = engine::compile::LogNames::of_patterns(&patterns);
+    let rules = catalogue_with(&args.rules, &logs)?;
+    let trigger = crate::stalk::trigger::Trigger::parse(&args.when, &rules, &logs)?;
+    std::fs::create_dir_all(&args.dir).with_context(|| {
+        format!(
+            "cannot create {}; name a folder doctor may write with --dir",
+            args.dir.display()
+        )
+    })?;
+    tempfile_probe(&args.dir).with_context(|| {
+        format!(
+            "cannot write in {}; name a folder doctor may write with --dir",
+            args.dir.display()
+        )
+    })?;
+    let window = WindowArgs {
+        interval: Duration::from_secs(1),
+        quiet: true,
+    };
+    let opts = args
+        .sources
+        .options(&window, crate::scan::Scanner::new(patterns))
+        .map_err(anyhow::Error::msg)?;
+    let plan = crate::stalk::Plan {
+        every: args.every,
+        cycles: args.cycles,
+        record: args.record,
+        iterations: args.iterations,
+        limits: crate::stalk::bounds::Limits {
+            max_recordings: args.max_recordings,
+            min_free: args.min_free,
+        },
+        cooldown: args.cooldown,
+        dir: args.dir.clone(),
+    };
+    // Before any other thread starts: the threads started later inherit the signal mask.
+    let signals =
+        crate::watch::signals::Signals::catch().context("cannot catch SIGINT and SIGTERM")?;
+    let end = crate::stalk::run(&opts, &plan, &trigger, &rules, &signals)
+        .with_context(|| format!("cannot write the recording in {}", args.dir.display()))?;
+    Ok(match end {
+        crate::stalk::End::Done | crate::stalk::End::Signal(_) => exit::OK,
+        crate::stalk::End::Bound(_) => exit::FINDINGS,
+    })
+}
+
+/// Writes and removes a file in `dir`: a folder doctor cannot write fails now, not at the first
+/// trigger hours later.
+fn tempfile_probe(dir: &Path) -> std::io::Result<()> {
+    let probe = dir.join(format!(".doctor-stalk-probe.{}", std::process::id()));
+    std::fs::write(&probe, b"")?;
+    std::fs::remove_file(&probe)
 }
 
 fn analyze(args: &AnalyzeArgs) -> Result<u8> {

@@ -35,6 +35,9 @@ pub enum Command {
     /// Sample the machine every second for a whole load test (`-- k6 run script.js`) and print
     /// when each cause started and ended.
     Watch(WatchArgs),
+    /// Check cheaply every --every until a condition (a rule id, or a CEL expression) holds
+    /// --cycles checks in a row, then record a watch of --record into --dir; runs unattended.
+    Stalk(StalkArgs),
     /// Print the report for a saved snapshot, without reading the live machine.
     Analyze(AnalyzeArgs),
     /// Build a snapshot from pasted command outputs (netstat -s, nstat, sysctl, SHOW GLOBAL
@@ -315,6 +318,81 @@ pub struct WatchArgs {
     pub command: Vec<String>,
 }
 
+/// `doctor stalk`: pt-stalk's idea with doctor's rules as triggers. Its exit status and bounds
+/// are spelled out in the help, for a systemd unit or a nohup line.
+#[derive(Debug, Clone, Args)]
+#[command(
+    long_about = "Wait for a condition, then record what the machine does while it holds.\n\n\
+        doctor samples the key figures every --every with long-lived readers (as `watch` does; \
+        the rest of the machine is read once at the start and every 10 minutes) and evaluates \
+        --when on the latest sample: a rule id (`doctor rules list`; the trigger is that rule \
+        firing on the last --every) or a CEL expression over the snapshot's fields, as the rules \
+        write them (`cpu.busy_pct > 90.0`). When it holds --cycles checks in a row, doctor logs \
+        one line on stderr and records a watch of --record, then writes \
+        DIR/doctor-stalk-YYYYmmddTHHMMSSZ.json (the snapshot with its series, for `doctor \
+        analyze`), .txt (the report) and .md; then it cools down and checks again. Bounded: one \
+        recording at a time, at most --max-recordings in DIR, never below --min-free, --cooldown \
+        between recordings. Needs no terminal (no progress bar, no colour): run it under systemd \
+        or nohup (docs/stalk.md). SIGINT or SIGTERM ends it; a recording under way is still \
+        written, marked partial.",
+    after_help = "Exit status: 0 when it ended as asked (--iterations recordings made, or SIGINT/\
+        SIGTERM); 1 when a bound stopped it (DIR holds --max-recordings recordings, or its \
+        filesystem is below --min-free): the line on stderr says which; 2: usage error (an \
+        unknown rule, a bad expression, a rule that cannot change between checks), or DIR \
+        cannot be written."
+)]
+pub struct StalkArgs {
+    /// The trigger: a rule id (`tcp-accept-queue-overflow`), or a CEL expression over the
+    /// snapshot's fields (`tcp.counters.TcpRetransSegs.per_s > 100.0`). It must read a figure
+    /// that is sampled every --every, or it could not change between checks.
+    #[arg(long, value_name = "RULE_ID|EXPRESSION")]
+    pub when: String,
+    /// Checks in a row the trigger must hold before recording (1 to 1000).
+    #[arg(long, value_name = "N", default_value_t = 3, value_parser = clap::value_parser!(u32).range(1..=1000))]
+    pub cycles: u32,
+    /// How often to check, and the recording's sampling interval (e.g. 1s, 500ms; 100ms to 1m).
+    #[arg(long, value_name = "DURATION", default_value = "1s", value_parser = parse_every)]
+    pub every: Duration,
+    /// How long to record once triggered (e.g. 30s, 5m; 1s to 24h).
+    #[arg(long, value_name = "DURATION", default_value = "30s", value_parser = parse_duration)]
+    pub record: Duration,
+    /// Stop after this many recordings. Without it: until a bound or a signal stops it.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    pub iterations: Option<u32>,
+    /// Never record when DIR already holds this many recordings (`doctor-stalk-*.json`, kept
+    /// across restarts): stop instead, with exit status 1 (1 to 10000).
+    #[arg(long, value_name = "N", default_value_t = 10, value_parser = clap::value_parser!(u32).range(1..=10_000))]
+    pub max_recordings: u32,
+    /// Where recordings go; created if missing.
+    #[arg(long, value_name = "DIR", default_value = "doctor-stalk")]
+    pub dir: PathBuf,
+    /// Never record when DIR's filesystem has less free than this for unprivileged users:
+    /// a size (1GiB, 500M) or a share of the filesystem (5%): stop instead, with exit status 1.
+    #[arg(long, value_name = "SIZE|PCT", default_value = "5%", value_parser = parse_min_free)]
+    pub min_free: crate::stalk::bounds::MinFree,
+    /// How long to wait after a recording before checking again (e.g. 5m, 0s; at most 24h).
+    #[arg(long, value_name = "DURATION", default_value = "5m", value_parser = parse_cooldown)]
+    pub cooldown: Duration,
+    #[command(flatten)]
+    pub sources: SourceArgs,
+    #[command(flatten)]
+    pub rules: RulesArgs,
+}
+
+/// Parses `--min-free`: a size (`1GiB`) or a percentage of the filesystem (`5%`, 0 to 99).
+pub fn parse_min_free(s: &str) -> Result<crate::stalk::bounds::MinFree, String> {
+    use crate::stalk::bounds::MinFree;
+    if let Some(pct) = s.trim().strip_suffix('%') {
+        return match pct.trim().parse::<f64>() {
+            Ok(p) if (0.0..100.0).contains(&p) => Ok(MinFree::Percent(p)),
+            _ => Err(format!(
+                "`{s}` is not a share of the filesystem; try 5% (0% to 99%)"
+            )),
+        };
+    }
+    parse_bytes(s).map(MinFree::Bytes)
+}
+
 #[derive(Debug, Clone, Args)]
 pub struct AnalyzeArgs {
     /// Snapshots written by `doctor snapshot` (or `check --out`, `import --out`), or bundles
@@ -523,6 +601,15 @@ pub fn parse_duration(s: &str) -> Result<Duration, String> {
     Ok(d)
 }
 
+/// Parses `doctor stalk --cooldown`: 0 s to 24 hours.
+pub fn parse_cooldown(s: &str) -> Result<Duration, String> {
+    let d = seconds_or_human(s, "5m or 0s")?;
+    if d > Duration::from_secs(86_400) {
+        return Err(format!("--cooldown must be at most 24h, not {s}"));
+    }
+    Ok(d)
+}
+
 /// Parses a timeout such as `3s`, `500ms`, `1m`; a bare number is seconds. 10 ms to 10 minutes.
 pub fn parse_timeout(s: &str) -> Result<Duration, String> {
     let d = seconds_or_human(s, "3s or 500ms")?;
@@ -568,6 +655,56 @@ mod tests {
         assert!(w.duration.is_none());
         assert!(Cli::try_parse_from(["doctor", "watch", "--every", "2m"]).is_err());
         assert!(Cli::try_parse_from(["doctor", "watch", "--duration", "25h"]).is_err());
+    }
+
+    #[test]
+    fn stalk_flags_and_their_bounds() {
+        use crate::stalk::bounds::MinFree;
+        let stalk = |args: &[&str]| {
+            let mut argv = vec!["doctor", "stalk", "--when", "tcp-accept-queue-overflow"];
+            argv.extend_from_slice(args);
+            match Cli::try_parse_from(argv)?.command {
+                Some(Command::Stalk(s)) => Ok::<_, clap::Error>(s),
+                _ => panic!("stalk"),
+            }
+        };
+        let s = stalk(&[]).unwrap();
+        assert_eq!(s.cycles, 3);
+        assert_eq!(s.every, Duration::from_secs(1));
+        assert_eq!(s.record, Duration::from_secs(30));
+        assert_eq!(s.iterations, None);
+        assert_eq!(s.max_recordings, 10);
+        assert_eq!(s.min_free, MinFree::Percent(5.0));
+        assert_eq!(s.cooldown, Duration::from_secs(300));
+        assert_eq!(s.dir, PathBuf::from("doctor-stalk"));
+        let s = stalk(&[
+            "--min-free",
+            "1GiB",
+            "--cooldown",
+            "0s",
+            "--iterations",
+            "1",
+        ])
+        .unwrap();
+        assert_eq!(s.min_free, MinFree::Bytes(1 << 30));
+        assert_eq!(s.cooldown, Duration::ZERO);
+        assert_eq!(s.iterations, Some(1));
+        for bad in [
+            &["--cooldown", "25h"][..],
+            &["--min-free", "100%"],
+            &["--min-free", "lots"],
+            &["--cycles", "0"],
+            &["--iterations", "0"],
+            &["--max-recordings", "0"],
+            &["--record", "0s"],
+            &["--every", "2m"],
+        ] {
+            assert!(stalk(bad).is_err(), "{bad:?}");
+        }
+        assert!(
+            Cli::try_parse_from(["doctor", "stalk"]).is_err(),
+            "--when is required"
+        );
     }
 
     #[test]

@@ -18,4 +18,5 @@ pub mod report;
 pub mod ruletest;
 pub mod scan;
 pub mod snapshot;
+pub mod stalk;
 pub mod watch;

@@ -21,7 +21,9 @@ use std::time::Duration;
 /// One scenario at a time in this binary: each loads the whole machine.
 static MACHINE: Mutex<()> = Mutex::new(());
 
-/// Ports 34000–34049 for the live tests, 34050–34099 for recording.
+/// Ports 34000–34049 for the live tests, 34050–34099 for recording. Taken by others in the
+/// first range: 34043–34044 `tests/stalk_live.rs` (in network namespaces of its own), 34046–34047
+/// `tests/watch_live.rs`.
 const LIVE_PORTS: u16 = 34000;
 const RECORD_PORTS: u16 = 34050;
 

@@ -16,6 +16,7 @@ pub use expression::{
 };
 pub use figures::{Each, FigureDef, VALUE};
 pub use paths::LogNames;
+pub(crate) use paths::nearest;
 
 use super::rules::{self, RawGroup, RawRule, RuleError, Source, Thresholds};
 use super::view::Reads;

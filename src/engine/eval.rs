@@ -15,7 +15,7 @@
 //! degrades (MySQL refusing doctor's own connection at `max_connections`); a rule that can also
 //! read the same cause off another source still speaks then.
 
-pub use super::expr::{display, fmt_number};
+pub use super::expr::{display, fmt_bytes, fmt_number};
 
 use super::compile::{Catalogue, EvidenceDef, Group, Rule, Template};
 use super::expr::{functions, let_value, number, reason, render, run, tidy, to_cel};
@@ -116,13 +116,30 @@ impl Subset {
     /// severely (`when`, `score`, the lets those need: not their texts or evidence, which
     /// [`fired`] does not render), and only that is built.
     pub fn of(catalogue: &Catalogue, keep: &dyn Fn(&view::Reads) -> bool) -> Subset {
+        Self::select(catalogue, &|_, reads| keep(reads))
+    }
+
+    /// The one rule `id`, if the catalogue has it (`doctor stalk --when RULE_ID`).
+    #[must_use]
+    pub fn rule(catalogue: &Catalogue, id: &str) -> Option<Subset> {
+        let subset = Self::select(catalogue, &|rule, _| rule.id == id);
+        (!subset.is_empty()).then_some(subset)
+    }
+
+    /// What the kept rules read to decide whether they fire.
+    #[must_use]
+    pub fn reads(&self) -> &view::Reads {
+        &self.reads
+    }
+
+    fn select(catalogue: &Catalogue, keep: &dyn Fn(&Rule, &view::Reads) -> bool) -> Subset {
         // A rule's names that are the snapshot's are those the catalogue reads at the top.
         let is_root = |name: &str| catalogue.reads.field(name).is_some();
         let mut rules = Vec::new();
         let mut reads = view::Reads::default();
         for (i, rule) in catalogue.rules.iter().enumerate() {
             let own = decides(rule, &is_root);
-            if keep(&own) {
+            if keep(rule, &own) {
                 rules.push(i);
                 reads.merge(own);
             }

@@ -233,13 +233,11 @@ fn hold(
         let b = (a + per).min(n);
         let (from, to) = (start_s(a), t_s(b - 1));
         let seconds = (to - from).max(0.001);
-        for (name, values) in &series.columns {
-            if let Some(stats) = Stats::of(&values[a.min(values.len())..b.min(values.len())]) {
-                view::apply(view_snap, name, stats, seconds);
-            }
-        }
-        view::settle(view_snap);
-        view_snap.window.elapsed_ms = seconds * 1000.0;
+        let columns = series.columns.iter().filter_map(|(name, values)| {
+            Stats::of(&values[a.min(values.len())..b.min(values.len())])
+                .map(|stats| (name.as_str(), stats))
+        });
+        view::set_window(view_snap, columns, seconds);
         for (id, severity) in eval::fired(catalogue, subset, view_snap) {
             let h = held.entry(id.clone()).or_insert_with(|| Held {
                 id: id.clone(),

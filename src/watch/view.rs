@@ -40,6 +40,53 @@ impl Stats {
     }
 }
 
+/// Sets every sampled field of `snap` to its value over a window of `seconds` (`columns`: each
+/// column with its values there), then what derives from them: the view a rule evaluated on it
+/// sees. A window of a recording (`timeline`) and one check of `doctor stalk` are both this.
+pub fn set_window<'a>(
+    snap: &mut Snapshot,
+    columns: impl IntoIterator<Item = (&'a str, Stats)>,
+    seconds: f64,
+) {
+    for (name, stats) in columns {
+        apply(snap, name, stats, seconds);
+    }
+    settle(snap);
+    snap.window.elapsed_ms = seconds * 1000.0;
+}
+
+/// The snapshot paths a sample can change (from `collect::sample::columns`): a rule reading
+/// none of them decides the same on every window, whatever happens between.
+#[must_use]
+pub fn sampled_paths() -> Vec<Vec<String>> {
+    let owned = |p: &[&str]| p.iter().map(|s| (*s).to_owned()).collect::<Vec<String>>();
+    // CPU idle is settled from busy and iowait.
+    let mut out = vec![owned(&["cpu", "idle_pct"])];
+    for c in crate::collect::sample::columns() {
+        // `path` names all of `cpu` for the run queue (the rules read its mean and its
+        // maximum); here the two fields each sets.
+        match c.as_str() {
+            "cpu.run_queue" => out.extend([
+                owned(&["cpu", "run_queue_avg"]),
+                owned(&["cpu", "run_queue_max"]),
+            ]),
+            "cpu.blocked" => out.extend([
+                owned(&["cpu", "blocked_avg"]),
+                owned(&["cpu", "blocked_max"]),
+            ]),
+            _ => out.push(owned(
+                &path(&c)
+                    .into_iter()
+                    .take_while(|p| *p != "*")
+                    .collect::<Vec<_>>(),
+            )),
+        }
+    }
+    out.sort();
+    out.dedup();
+    out
+}
+
 /// Sets the field `column` samples to its value over a window of `seconds`. A column doctor
 /// does not know, or whose field the snapshot lacks, changes nothing.
 pub fn apply(snap: &mut Snapshot, column: &str, s: Stats, seconds: f64) {

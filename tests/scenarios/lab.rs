@@ -5,7 +5,8 @@
 //! Used by `tests/live.rs` (doctor run during the scenario) and by `tests/scenarios/record.sh`
 //! (which records `fixtures/<scenario>.json`). Everything is bounded: loops stop by themselves
 //! after [`MAX_LIFE_S`] even if the test process dies, `fio` by size and time, the connection
-//! burst by a stop flag and a deadline. TCP scenarios use ports 34000–34099 only; MariaDB runs
+//! burst by a stop flag and a deadline. TCP scenarios use ports 34000–34099 only (tests/live.rs
+//! lists which other tests take some of them: 34043–34047); MariaDB runs
 //! on the host on 33300–33399 (`tests/support/mariadb.rs`) and in containers on 33450–33499
 //! (`tests/support/mariadb_container.rs`).
 

@@ -15,7 +15,7 @@ const MAX_DEVICES: usize = 8;
 /// At most this many listeners get a queue column: the first seen with a non-empty queue.
 const MAX_LISTENERS: usize = 8;
 /// The TCP counters sampled as rates; `TcpCurrEstab` is a gauge.
-const TCP_RATES: [&str; 4] = [
+pub(super) const TCP_RATES: [&str; 4] = [
     "TcpExtListenOverflows",
     "TcpExtListenDrops",
     "TcpRetransSegs",

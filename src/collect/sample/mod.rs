@@ -12,6 +12,47 @@ mod mysql;
 use super::options::Options;
 use std::time::{Duration, Instant};
 
+/// Every column a sample can hold, a name in brackets written `*` (`disks.devices[*].util_pct`):
+/// what a rule must read to see anything change from one sample to the next.
+#[must_use]
+pub fn columns() -> Vec<String> {
+    let mut out: Vec<String> = [
+        "cpu.busy_pct",
+        "cpu.iowait_pct",
+        "cpu.steal_pct",
+        "cpu.run_queue",
+        "cpu.blocked",
+        "disks.devices[*].util_pct",
+        "disks.devices[*].aqu_sz",
+        "disks.devices[*].r_await_ms",
+        "disks.devices[*].w_await_ms",
+        "tcp.counters.TcpCurrEstab",
+        "tcp.states.TIME_WAIT",
+        "listeners.sockets[*].queue",
+        "containers.containers[*].cpu_pct",
+        "logs.categories[*].per_s",
+    ]
+    .into_iter()
+    .map(str::to_owned)
+    .collect();
+    out.extend(
+        host::TCP_RATES
+            .iter()
+            .map(|n| format!("tcp.counters.{n}.per_s")),
+    );
+    out.extend(
+        mysql::GAUGES
+            .iter()
+            .map(|n| format!("mysql.global_status.{n}")),
+    );
+    out.extend(
+        mysql::RATES
+            .iter()
+            .map(|n| format!("mysql.global_status.{n}.per_s")),
+    );
+    out
+}
+
 /// The readers of one run and when they last read.
 pub struct Sampler {
     host: host::Host,

@@ -13,8 +13,8 @@ use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
 use std::time::{Duration, Instant};
 
 /// The status variables sampled: gauges first, then counters sampled as rates.
-const GAUGES: [&str; 2] = ["Threads_connected", "Threads_running"];
-const RATES: [&str; 5] = [
+pub(super) const GAUGES: [&str; 2] = ["Threads_connected", "Threads_running"];
+pub(super) const RATES: [&str; 5] = [
     "Questions",
     "Innodb_buffer_pool_reads",
     "Innodb_buffer_pool_read_requests",

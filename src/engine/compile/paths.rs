@@ -25,6 +25,7 @@ mod ty;
 
 pub use names::LogNames;
 
+pub(crate) use distance::nearest;
 pub(crate) use infer::{Anchor, Binding, Level, Problem};
 pub(crate) use ty::Ty;
 
