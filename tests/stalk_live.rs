@@ -225,7 +225,8 @@ fn stalk_records_an_accept_queue_overflow_that_starts_while_it_checks() {
     assert_eq!(status, 0, "{:?}", stalk.said());
 
     let names = files(dir.path());
-    assert_eq!(names.len(), 3, "{names:?}");
+    // .json, .md, .svg, .txt
+    assert_eq!(names.len(), 4, "{names:?}");
     let json = dir.path().join(&names[0]);
     assert!(
         Path::new(&names[0])
@@ -234,7 +235,12 @@ fn stalk_records_an_accept_queue_overflow_that_starts_while_it_checks() {
             && line.contains(&names[0]),
         "{names:?} {line}"
     );
-    let text = std::fs::read_to_string(dir.path().join(&names[2])).unwrap();
+    let svg = std::fs::read_to_string(dir.path().join(&names[2])).unwrap();
+    assert!(
+        svg.contains("tcp-accept-queue-overflow"),
+        "the chart marks the finding"
+    );
+    let text = std::fs::read_to_string(dir.path().join(&names[3])).unwrap();
     assert!(text.contains("tcp-accept-queue-overflow"), "{text}");
     // The recording, analysed again: the finding, and when it held.
     let out = support::doctor_output(&[
