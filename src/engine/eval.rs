@@ -119,6 +119,23 @@ impl Subset {
         Self::select(catalogue, &|_, reads| keep(reads))
     }
 
+    /// The rules for which `keep(id, decides, holds)` is true: `decides` is what the rule reads
+    /// to decide whether it fires and how severely, `holds` what it reads to decide only
+    /// whether it fires (its `when`s and the lets they need). A watch's windows differ from
+    /// the whole run only in sampled figures: a rule whose `holds` reads none of them fires in
+    /// a window exactly when it fires on the whole run, and needs evaluating per window only
+    /// when it fired there and its score reads one.
+    #[must_use]
+    pub fn of_rules(
+        catalogue: &Catalogue,
+        keep: &dyn Fn(&str, &view::Reads, &view::Reads) -> bool,
+    ) -> Subset {
+        let is_root = |name: &str| catalogue.reads.field(name).is_some();
+        Self::select(catalogue, &|rule, own| {
+            keep(&rule.id, own, &holds(rule, &is_root))
+        })
+    }
+
     /// The one rule `id`, if the catalogue has it (`doctor stalk --when RULE_ID`).
     #[must_use]
     pub fn rule(catalogue: &Catalogue, id: &str) -> Option<Subset> {
@@ -186,6 +203,24 @@ fn decides(rule: &Rule, is_root: &dyn Fn(&str) -> bool) -> view::Reads {
     own
 }
 
+/// What `rule` reads to decide whether it fires: the `when`s, every group's own lets (whether
+/// `when` or `score` needs them: more than needed, never less) and the shared lets a `when`
+/// needs.
+fn holds(rule: &Rule, is_root: &dyn Fn(&str) -> bool) -> view::Reads {
+    let mut own = view::Reads::default();
+    for (k, (_, expr)) in rule.lets.iter().enumerate() {
+        if rule.groups.iter().any(|g| g.shared_for_when[k]) {
+            own.record(&expr.program, is_root);
+        }
+    }
+    for g in &rule.groups {
+        for expr in g.lets.iter().map(|(_, e)| e).chain([&g.when]) {
+            own.record(&expr.program, is_root);
+        }
+    }
+    own
+}
+
 /// The rules of `subset` that fire on `snapshot`, with their severity; no ranking, no figures.
 #[must_use]
 pub fn fired(
@@ -193,27 +228,71 @@ pub fn fired(
     subset: &Subset,
     snapshot: &Snapshot,
 ) -> Vec<(String, crate::engine::Severity)> {
-    let mut ctx = Context::with_env(Arc::clone(&catalogue.env));
-    functions::register(&mut ctx);
-    let Ok(vars) = view::variables(snapshot, &subset.reads) else {
-        return Vec::new();
-    };
-    for (k, v) in vars {
-        ctx.add_variable_as_val(k, v);
+    Windows::new(catalogue, subset, &|_| true).fired(snapshot)
+}
+
+/// A subset evaluated on many views of one snapshot that differ only under some top-level
+/// names (a watch's windows: `cpu`, `disks`, `tcp`, `mysql`, ... and `window`). The values of
+/// the other names are built once, on the first view, and kept in the evaluation context; each
+/// later view rebuilds only what can differ. Building the values is most of an evaluation's
+/// cost when the rules read lists (processes, listeners, sessions).
+pub struct Windows<'c> {
+    catalogue: &'c Catalogue,
+    subset: &'c Subset,
+    /// What the subset reads under the names that differ between views.
+    changing: view::Reads,
+    ctx: Option<Context<'static, 'static>>,
+}
+
+impl<'c> Windows<'c> {
+    /// `differs` tells the top-level names whose values may differ between the views.
+    #[must_use]
+    pub fn new(
+        catalogue: &'c Catalogue,
+        subset: &'c Subset,
+        differs: &dyn Fn(&str) -> bool,
+    ) -> Self {
+        Windows {
+            catalogue,
+            subset,
+            changing: subset.reads.only(differs),
+            ctx: None,
+        }
     }
-    let statuses: HashMap<&str, (Status, Option<&str>)> = snapshot
-        .collectors()
-        .into_iter()
-        .map(|c| (c.name, (c.status, c.message)))
-        .collect();
-    subset
-        .rules
-        .iter()
-        .filter_map(|&i| {
-            let rule = &catalogue.rules[i];
-            severity_only(rule, &ctx, &statuses).map(|s| (rule.id.clone(), s))
-        })
-        .collect()
+
+    /// The rules of the subset that fire on `snapshot`, with their severity.
+    pub fn fired(&mut self, snapshot: &Snapshot) -> Vec<(String, crate::engine::Severity)> {
+        let reads = if self.ctx.is_some() {
+            &self.changing
+        } else {
+            &self.subset.reads
+        };
+        let Ok(vars) = view::variables(snapshot, reads) else {
+            return Vec::new();
+        };
+        let ctx = self.ctx.get_or_insert_with(|| {
+            let mut ctx = Context::with_env(Arc::clone(&self.catalogue.env));
+            functions::register(&mut ctx);
+            ctx
+        });
+        for (k, v) in vars {
+            ctx.add_variable_as_val(k, v);
+        }
+        let statuses: HashMap<&str, (Status, Option<&str>)> = snapshot
+            .collectors()
+            .into_iter()
+            .map(|c| (c.name, (c.status, c.message)))
+            .collect();
+        let catalogue = self.catalogue;
+        self.subset
+            .rules
+            .iter()
+            .filter_map(|&i| {
+                let rule = &catalogue.rules[i];
+                severity_only(rule, ctx, &statuses).map(|s| (rule.id.clone(), s))
+            })
+            .collect()
+    }
 }
 
 /// Whether `rule` fires and how severely, as [`evaluate`] decides it, without its texts and

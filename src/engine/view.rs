@@ -66,6 +66,23 @@ impl Reads {
         }
     }
 
+    /// What is read under the top-level names `keep` accepts; all of it when it is read whole.
+    #[must_use]
+    pub fn only(&self, keep: &dyn Fn(&str) -> bool) -> Reads {
+        if self.whole {
+            return self.clone();
+        }
+        Reads {
+            whole: false,
+            fields: self
+                .fields
+                .iter()
+                .filter(|(k, _)| keep(k))
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect(),
+        }
+    }
+
     /// Whether anything at `path` or under it is read (a value read whole above it counts):
     /// a rule reading `tcp.counters` whole sees `tcp.counters.TcpRetransSegs` change.
     #[must_use]

@@ -3,16 +3,21 @@
 //! replays it from the file).
 //!
 //! Evaluation plan, kept cheap (the goal: `doctor analyze` of a 10-minute recording within
-//! 50 ms; 34 ms for `tests/watch/pool-ramp.json` tiled to 600 samples, about 95 ms still for
-//! one with 20 containers and 50 MySQL sessions, `benches/watch.sh`): only the rules that read a sampled figure are evaluated per window (the
-//! others cannot change between windows), on windows of consecutive samples — as many samples
-//! per window as keeps their number within [`MAX_WINDOWS`] (1 sample per window up to 1 minute
-//! at 1 s, 10 for 10 minutes). The few rules that read all of MySQL's ~500 status counters (they
-//! bind `mysql.global_status` whole: building it is most of an evaluation's cost) are evaluated
-//! on at most [`COARSE_WINDOWS`] longer windows. Each window's view is the run's snapshot with
-//! the sampled fields set to their values over the window ([`super::view`]), one snapshot
-//! reused from window to window; only whether a rule fires and how severely is computed, not
-//! its texts.
+//! 50 ms; 34 ms for `tests/watch/pool-ramp.json` tiled to 600 samples; one with 20 containers
+//! and 50 MySQL sessions went from 91 to about 60 ms of CPU, `benches/watch.sh`). Only the rules
+//! whose outcome can differ between windows are evaluated per window: those whose `when` reads
+//! a sampled figure that moved, or that fired on the whole run and whose score reads one (a rule
+//! whose `when` reads none fires in a window exactly when it fires on the run). Windows are runs
+//! of consecutive samples — as many per window as keeps their number within [`MAX_WINDOWS`] (1
+//! sample per window up to 1 minute at 1 s, 10 for 10 minutes). The few rules that read all of
+//! MySQL's ~500 status counters (they bind `mysql.global_status` whole: building it is most of an
+//! evaluation's cost) are evaluated on at most [`COARSE_WINDOWS`] longer windows. Each window's
+//! view is the run's snapshot with the sampled fields set to their values over the window
+//! ([`super::view`]); the sections where the rules read no sampled figure are built once for
+//! all windows (`eval::Windows`). Only whether a rule fires and how severely is computed, not
+//! its texts. What is left: a list a rule iterates (`containers.containers.map(...)`) counts as
+//! read whole, so one sampled field of its elements (each container's CPU) rebuilds the whole
+//! list every window; tracking what a comprehension reads of each element would build it once.
 
 use super::plateau;
 use super::view::{self, Stats};
@@ -53,7 +58,9 @@ pub struct Run {
     pub plateau: Option<PlateauSpan>,
     /// Samples per window the rules were evaluated on.
     pub samples_per_window: usize,
-    /// Rules evaluated per window: those reading a sampled figure.
+    /// Rules evaluated per window: those whose outcome can differ from window to window (their
+    /// `when` reads a sampled figure that moved, or they fired on the run and their score
+    /// reads one).
     pub rules_per_window: Vec<String>,
     /// When each finding held, earliest first.
     pub timeline: Vec<Held>,
@@ -124,8 +131,15 @@ pub fn analyze(catalogue: &Catalogue, snap: &Snapshot, fired_on_run: &[String]) 
         .collect();
     let touches = |reads: &Reads| paths.iter().any(|p| reads.touches(p));
     let heavy = |reads: &Reads| reads.whole_at(&["mysql", "global_status"]);
-    let fine = eval::Subset::of(catalogue, &|r| touches(r) && !heavy(r));
-    let coarse = eval::Subset::of(catalogue, &|r| touches(r) && heavy(r));
+    // Whether a window can differ: its `when` reads a column that moved, or it fired on the
+    // whole run and its score reads one (its severity may differ). A rule whose `when` reads
+    // none and that did not fire on the run fires in no window: not evaluated (a recording
+    // with 20 containers spent a third of its analysis on container-cpu-throttled so).
+    let differs = |id: &str, decides: &Reads, holds: &Reads| {
+        touches(holds) || (fired_on_run.iter().any(|f| f == id) && touches(decides))
+    };
+    let fine = eval::Subset::of_rules(catalogue, &|id, d, h| differs(id, d, h) && !heavy(d));
+    let coarse = eval::Subset::of_rules(catalogue, &|id, d, h| differs(id, d, h) && heavy(d));
     let mut view_snap = snap.clone();
     view_snap.series = None;
     let mut held: BTreeMap<String, Held> = BTreeMap::new();
@@ -229,6 +243,11 @@ fn hold(
     let t_s = |i: usize| series.t_ms.get(i).map_or(0.0, |t| *t as f64 / 1000.0);
     let start_s = |i: usize| if i == 0 { 0.0 } else { t_s(i - 1) };
     let windows = n.div_ceil(per);
+    // What a window changes of what these rules read: the sections where they read a sampled
+    // column, `cpu` (its idle share is settled from the samples) and `window` (its length).
+    // The rest is built once for all windows.
+    let sections = changing_sections(series, subset);
+    let mut eval = eval::Windows::new(catalogue, subset, &|name| sections.contains(&name));
     for a in (0..n).step_by(per) {
         let b = (a + per).min(n);
         let (from, to) = (start_s(a), t_s(b - 1));
@@ -238,7 +257,7 @@ fn hold(
                 .map(|stats| (name.as_str(), stats))
         });
         view::set_window(view_snap, columns, seconds);
-        for (id, severity) in eval::fired(catalogue, subset, view_snap) {
+        for (id, severity) in eval.fired(view_snap) {
             let h = held.entry(id.clone()).or_insert_with(|| Held {
                 id: id.clone(),
                 severity,
@@ -255,6 +274,19 @@ fn hold(
             spans.entry(id).or_default().push((from, to));
         }
     }
+}
+
+/// The top-level sections in which `subset` reads a column of `series`, with `cpu` and
+/// `window`, which every window sets.
+fn changing_sections<'s>(series: &'s Series, subset: &eval::Subset) -> Vec<&'s str> {
+    series
+        .columns
+        .keys()
+        .map(|c| view::path(c))
+        .filter(|p| subset.reads().touches(p))
+        .filter_map(|p| p.first().copied())
+        .chain(["cpu", "window"])
+        .collect()
 }
 
 /// One character per slice of the run (`slots`, each from its first sample's start to its
@@ -393,6 +425,42 @@ pub fn reduce(values: &[Option<f64>], points: usize) -> Vec<Option<f64>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Keeping the sections a window does not change from one window to the next decides as a
+    /// fresh evaluation of every window does: every rule, on every sample of a real recording
+    /// (the k6 run of `tests/watch/pool-ramp.json`), and one rule that reads what no column
+    /// samples (the processes) alone, so that part is only ever built once.
+    #[test]
+    fn windows_kept_between_views_decide_as_fresh_ones() {
+        let path =
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/watch/pool-ramp.json");
+        let snap = crate::snapshot::load(&path).unwrap();
+        let catalogue = Catalogue::load(None).unwrap();
+        let series = snap.series.clone().unwrap();
+        let mut fired_somewhere = 0;
+        for subset in [
+            eval::Subset::of(&catalogue, &|_| true),
+            eval::Subset::rule(&catalogue, "app-single-core-bound").unwrap(),
+        ] {
+            let sections = changing_sections(&series, &subset);
+            let mut kept = eval::Windows::new(&catalogue, &subset, &|n| sections.contains(&n));
+            let mut view_snap = snap.clone();
+            view_snap.series = None;
+            for i in 0..series.len() {
+                let columns = series.columns.iter().filter_map(|(name, values)| {
+                    Stats::of(&values[i..=i]).map(|stats| (name.as_str(), stats))
+                });
+                view::set_window(&mut view_snap, columns, 1.0);
+                let fresh = eval::fired(&catalogue, &subset, &view_snap);
+                assert_eq!(kept.fired(&view_snap), fresh, "sample {i}");
+                fired_somewhere += fresh.len();
+            }
+        }
+        assert!(
+            fired_somewhere > 0,
+            "the recording's pool errors fire in some window"
+        );
+    }
 
     #[test]
     fn strips_slice_the_run_by_time() {
