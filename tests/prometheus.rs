@@ -634,3 +634,17 @@ fn node_exporter_serves_the_doctor_series_from_the_textfile() {
         assert!(metrics.contains(family), "{family} missing:\n{metrics}");
     }
 }
+
+/// A comparison is no set of metrics: `doctor diff` refuses the format as a usage error.
+#[test]
+fn diff_has_no_prometheus_format() {
+    let out = doctor()
+        .args(["diff", "--format", "prometheus"])
+        .arg(fixture("healthy"))
+        .arg(fixture("mysql-slow-disk"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("table, json, markdown"), "{stderr}");
+}
