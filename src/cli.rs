@@ -114,8 +114,8 @@ pub struct WindowArgs {
     #[arg(long, short = 'i', default_value = "5s", value_parser = parse_interval, env = "DOCTOR_INTERVAL")]
     pub interval: Duration,
     /// Do not show the progress indicator (it is never shown when stderr is not a terminal).
-    /// With --textfile, do not print the report either: the metrics file is the output (a
-    /// cron job or timer every minute then prints nothing unless something fails).
+    /// With `check --textfile`, do not print the report either: the metrics file is the output
+    /// (a cron job or timer every minute then prints nothing unless something fails).
     #[arg(long, short = 'q')]
     pub quiet: bool,
 }
