@@ -1,18 +1,21 @@
 //! Runs the commands. Errors are turned into one line on stderr and an exit code here, at the edge.
 
 use crate::cli::{
-    AnalyzeArgs, CheckArgs, Cli, Command, DiffArgs, Format, ImportArgs, OutputArgs, RulesArgs,
+    AnalyzeArgs, CheckArgs, Cli, Command, DiffArgs, DiffFormat, ImportArgs, RulesArgs,
     RulesCommand, RulesSub, SnapshotArgs, SourceArgs, StalkArgs, TestArgs, TestFormat, WatchArgs,
     WindowArgs,
 };
 use crate::collect;
 use crate::engine::{self, Catalogue};
-use crate::report::{self, Color, Report};
+use crate::report;
 use crate::snapshot::{self, Snapshot};
 use anyhow::{Context, Result};
 use clap::Parser;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use std::io::{IsTerminal, Read, Write};
+
+mod output;
+use output::Print;
 use std::path::Path;
 use std::process::ExitCode;
 use std::time::Duration;
@@ -36,6 +39,11 @@ pub enum InputError {
     Rules(#[from] engine::RuleError),
     #[error("there is no rule `{0}`; `doctor rules list` shows the rules")]
     UnknownRule(String),
+}
+
+/// The exit status of a report: whether it held something at or above `--fail-on`.
+fn status(failed: bool) -> u8 {
+    if failed { exit::FINDINGS } else { exit::OK }
 }
 
 pub fn main() -> ExitCode {
@@ -195,11 +203,17 @@ fn check(args: &CheckArgs) -> Result<u8> {
         &args.rules,
         &engine::compile::LogNames::of_patterns(&patterns),
     )?;
+    output::check_textfile_dir(&args.output)?;
     let snap = take(&args.window, &args.sources, patterns)?;
     if let Some(path) = &args.out {
         write_snapshot(&snap, Some(path))?;
     }
-    render(&snap, &rules, &args.output, None)
+    let print = if args.window.quiet && args.output.textfile.is_some() {
+        Print::Nothing
+    } else {
+        Print::Report
+    };
+    output::render(&snap, &rules, &args.output, None, print).map(status)
 }
 
 fn snapshot_cmd(args: &SnapshotArgs) -> Result<u8> {
@@ -223,6 +237,7 @@ fn watch(args: &WatchArgs) -> Result<u8> {
         .sources
         .options(&window, crate::scan::Scanner::new(patterns))
         .map_err(anyhow::Error::msg)?;
+    output::check_textfile_dir(&args.output)?;
     if let Some(chart) = &args.chart {
         // Before the run, not after an hour of it.
         let dir = chart.parent().filter(|d| !d.as_os_str().is_empty());
@@ -247,12 +262,13 @@ fn watch(args: &WatchArgs) -> Result<u8> {
     if let Some(path) = &args.out {
         write_snapshot(&recording.snapshot, Some(path))?;
     }
-    let doctor = render(
+    let doctor = status(output::render(
         &recording.snapshot,
         &rules,
         &args.output,
         args.chart.as_deref(),
-    )?;
+        Print::Report,
+    )?);
     Ok(crate::watch::exit::status(
         recording.signal,
         recording.command_status,
@@ -320,6 +336,7 @@ fn tempfile_probe(dir: &Path) -> std::io::Result<()> {
 }
 
 fn analyze(args: &AnalyzeArgs) -> Result<u8> {
+    output::check_textfile_dir(&args.output)?;
     // The rules are compiled on a second thread while the snapshots are read: the two take
     // about the same time and need nothing from each other (benches/analyze.sh).
     let (rules, hosts) = std::thread::scope(|scope| {
@@ -342,7 +359,14 @@ fn analyze(args: &AnalyzeArgs) -> Result<u8> {
                 chart.display()
             ));
         }
-        return render(&one, &rules, &args.output, args.chart.as_deref());
+        return output::render(
+            &one,
+            &rules,
+            &args.output,
+            args.chart.as_deref(),
+            Print::Report,
+        )
+        .map(status);
     }
     if let Some(chart) = &args.chart {
         return Err(anyhow::anyhow!(
@@ -352,7 +376,8 @@ fn analyze(args: &AnalyzeArgs) -> Result<u8> {
             chart.display()
         ));
     }
-    render_hosts(&report::HostsReport::new(&hosts, &rules), &args.output)
+    let report = report::HostsReport::new(&hosts, &rules);
+    output::render_hosts(&hosts, &report, &rules, &args.output).map(status)
 }
 
 /// The hosts of every file: a snapshot is one host, named by its hostname (or its file when
@@ -437,7 +462,11 @@ fn diff(args: &DiffArgs) -> Result<u8> {
             p.display().to_string()
         }
     };
-    let format = if args.json { Format::Json } else { args.format };
+    let format = if args.json {
+        DiffFormat::Json
+    } else {
+        args.format
+    };
     if a.len() > 1 || b.len() > 1 {
         let d = crate::diff::HostsDiff::new(
             (&name(&args.a), &a),
@@ -447,9 +476,9 @@ fn diff(args: &DiffArgs) -> Result<u8> {
         );
         let mut out = std::io::BufWriter::with_capacity(64 * 1024, std::io::stdout().lock());
         match format {
-            Format::Json => crate::diff::hosts_json(&d, &mut out),
-            Format::Markdown => crate::diff::hosts_markdown(&d, &mut out),
-            Format::Table => crate::diff::hosts_table(&d, &mut out),
+            DiffFormat::Json => crate::diff::hosts_json(&d, &mut out),
+            DiffFormat::Markdown => crate::diff::hosts_markdown(&d, &mut out),
+            DiffFormat::Table => crate::diff::hosts_table(&d, &mut out),
         }
         .context("cannot write the comparison")?;
         out.flush().context("cannot write the comparison")?;
@@ -466,9 +495,9 @@ fn diff(args: &DiffArgs) -> Result<u8> {
     let d = crate::diff::Diff::new((&name(&args.a), &a), (&name(&args.b), &b), &rules, args.all);
     let mut out = std::io::BufWriter::with_capacity(64 * 1024, std::io::stdout().lock());
     match format {
-        Format::Json => crate::diff::json(&d, &mut out),
-        Format::Markdown => crate::diff::markdown(&d, &mut out),
-        Format::Table => crate::diff::table(&d, &mut out),
+        DiffFormat::Json => crate::diff::json(&d, &mut out),
+        DiffFormat::Markdown => crate::diff::markdown(&d, &mut out),
+        DiffFormat::Table => crate::diff::table(&d, &mut out),
     }
     .context("cannot write the comparison")?;
     out.flush().context("cannot write the comparison")?;
@@ -482,6 +511,7 @@ fn diff(args: &DiffArgs) -> Result<u8> {
 /// `doctor import`: the inputs read whole (a file that cannot be read is a usage error naming
 /// it), the snapshot built from them, saved with `--out`, and reported like any snapshot.
 fn import(args: &ImportArgs) -> Result<u8> {
+    output::check_textfile_dir(&args.output)?;
     let patterns =
         crate::scan::pattern::load(&args.pattern_dirs).context("cannot load the log patterns")?;
     let rules = catalogue_with(
@@ -511,12 +541,13 @@ fn import(args: &ImportArgs) -> Result<u8> {
         if let Some(path) = &args.out {
             write_snapshot(&snap, Some(path))?;
         }
-        return render(&snap, &rules, &args.output, None);
+        return output::render(&snap, &rules, &args.output, None, Print::Report).map(status);
     }
     if let Some(path) = &args.out {
         write_json(&snapshot::Bundle::new(hosts.clone()), path, "the bundle")?;
     }
-    render_hosts(&report::HostsReport::new(&hosts, &rules), &args.output)
+    let report = report::HostsReport::new(&hosts, &rules);
+    output::render_hosts(&hosts, &report, &rules, &args.output).map(status)
 }
 
 /// `doctor import`'s inputs by host: `NAME=FILE` puts FILE's outputs on host NAME (one
@@ -594,78 +625,6 @@ fn write_snapshot(snap: &Snapshot, path: Option<&Path>) -> Result<()> {
     }
 }
 
-/// The report of several hosts, and the exit status of `--fail-on`.
-fn render_hosts(report: &report::HostsReport, output: &OutputArgs) -> Result<u8> {
-    let stdout = std::io::stdout();
-    let tty = stdout.is_terminal();
-    let mut out = std::io::BufWriter::with_capacity(64 * 1024, stdout.lock());
-    match output.format() {
-        Format::Json => serde_json::to_writer_pretty(&mut out, report)
-            .map_err(std::io::Error::from)
-            .and_then(|()| writeln!(out)),
-        Format::Markdown => report::render_hosts_markdown(report, &mut out),
-        Format::Table => {
-            let color = if tty && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()) {
-                Color::Always
-            } else {
-                Color::Never
-            };
-            let width = if tty { terminal_width() } else { None };
-            report::render_hosts_table(report, color, width, &mut out)
-        }
-    }
-    .context("cannot write the report")?;
-    out.flush().context("cannot write the report")?;
-    let failed = output
-        .fail_on
-        .threshold()
-        .is_some_and(|t| report.worst().is_some_and(|w| w >= t));
-    Ok(if failed { exit::FINDINGS } else { exit::OK })
-}
-
-/// Prints the report of `snap`; with `chart`, then draws its run there (a snapshot with a
-/// series): the report of a long watch is out even when the chart cannot be written.
-fn render(
-    snap: &Snapshot,
-    rules: &Catalogue,
-    output: &OutputArgs,
-    chart: Option<&Path>,
-) -> Result<u8> {
-    let report = Report::new(snap, rules);
-    let stdout = std::io::stdout();
-    let tty = stdout.is_terminal();
-    // One write at the end: stdout is line-buffered, and a report is hundreds of lines (one
-    // system call each).
-    let mut out = std::io::BufWriter::with_capacity(64 * 1024, stdout.lock());
-    match output.format() {
-        Format::Json => report::render_json(&report, &mut out),
-        Format::Markdown => report::render_markdown(&report, &mut out),
-        Format::Table => {
-            let color = if tty && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()) {
-                Color::Always
-            } else {
-                Color::Never
-            };
-            let width = if tty { terminal_width() } else { None };
-            report::render_table(&report, color, width, &mut out)
-        }
-    }
-    .context("cannot write the report")?;
-    out.flush().context("cannot write the report")?;
-    if let Some(path) = chart {
-        let run = report
-            .run
-            .as_ref()
-            .ok_or(crate::watch::chart::ChartError::NoSeries)?;
-        crate::watch::chart::write(path, &crate::watch::chart::svg(snap, run)?)?;
-    }
-    let failed = output
-        .fail_on
-        .threshold()
-        .is_some_and(|t| report.worst().is_some_and(|w| w >= t));
-    Ok(if failed { exit::FINDINGS } else { exit::OK })
-}
-
 fn rules_cmd(args: &RulesCommand) -> Result<u8> {
     if let RulesSub::Test(test) = &args.command {
         return rules_test(test, &args.rules);
@@ -712,13 +671,6 @@ fn rules_test(args: &TestArgs, rules: &RulesArgs) -> Result<u8> {
     } else {
         exit::FINDINGS
     })
-}
-
-fn terminal_width() -> Option<u16> {
-    std::env::var("COLUMNS")
-        .ok()
-        .and_then(|c| c.parse().ok())
-        .or_else(|| comfy_table::Table::new().width())
 }
 
 #[cfg(test)]

@@ -114,6 +114,8 @@ pub struct WindowArgs {
     #[arg(long, short = 'i', default_value = "5s", value_parser = parse_interval, env = "DOCTOR_INTERVAL")]
     pub interval: Duration,
     /// Do not show the progress indicator (it is never shown when stderr is not a terminal).
+    /// With `check --textfile`, do not print the report either: the metrics file is the output
+    /// (a cron job or timer every minute then prints nothing unless something fails).
     #[arg(long, short = 'q')]
     pub quiet: bool,
 }
@@ -425,8 +427,8 @@ pub struct DiffArgs {
     #[arg(value_name = "B")]
     pub b: PathBuf,
     /// How to print the comparison.
-    #[arg(long, short = 'f', value_enum, default_value_t = Format::Table)]
-    pub format: Format,
+    #[arg(long, short = 'f', value_enum, default_value_t = DiffFormat::Table)]
+    pub format: DiffFormat,
     /// Shorthand for `--format json`.
     #[arg(long, conflicts_with = "format")]
     pub json: bool,
@@ -470,6 +472,12 @@ pub struct OutputArgs {
     /// Exit with 1 when a finding is at or above this severity (`never`: always 0).
     #[arg(long, value_enum, default_value_t = FailOn::Warning, value_name = "SEVERITY")]
     pub fail_on: FailOn,
+    /// Also write the report as Prometheus metrics to DIR/doctor.prom, for the Prometheus node
+    /// exporter's textfile collector (`--collector.textfile.directory=DIR`). Written to a
+    /// temporary file in DIR first, then renamed: the exporter never reads half a file. The
+    /// report is still printed (`check --quiet` does not print it).
+    #[arg(long, value_name = "DIR")]
+    pub textfile: Option<PathBuf>,
 }
 
 /// The severity from which `check` and `analyze` exit with 1.
@@ -527,6 +535,20 @@ pub enum Format {
     /// A table for the terminal (colour only on a terminal, never with `NO_COLOR`).
     Table,
     /// Stable JSON, to attach to an issue or feed a CI job.
+    Json,
+    /// Markdown ready to paste into a GitHub issue.
+    Markdown,
+    /// Prometheus metrics (text exposition format 0.0.4): one series per rule and severity,
+    /// 1 when it fired at that severity; the node exporter's textfile collector reads it.
+    Prometheus,
+}
+
+/// How `doctor diff` prints a comparison: a comparison is no set of metrics.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum DiffFormat {
+    /// A table for the terminal.
+    Table,
+    /// Stable JSON.
     Json,
     /// Markdown ready to paste into a GitHub issue.
     Markdown,

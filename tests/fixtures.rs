@@ -1,7 +1,7 @@
 //! The recorded scenarios (`fixtures/<scenario>.json`, recorded by `tests/scenarios/record.sh`
 //! while the bottleneck was induced for real): each rule fires on its scenario and ranks first;
 //! nothing reaches warning on the healthy baseline; and what the user sees is pinned by insta
-//! snapshots (table without colour, JSON, Markdown).
+//! snapshots (table without colour, JSON, Markdown, Prometheus metrics).
 
 #[path = "scenarios/lab.rs"]
 mod lab;
@@ -282,18 +282,29 @@ fn load_rule_is_not_checked_without_the_flag() {
     );
 }
 
-fn rendered(name: &str) -> (String, String, String) {
-    let report = Report::new(&fixture(name), &rules());
+/// The report of fixture `name` as the table, JSON, Markdown and Prometheus metrics.
+fn rendered(name: &str) -> (String, String, String, String) {
+    let snapshot = fixture(name);
+    let rules = rules();
+    let report = Report::new(&snapshot, &rules);
     let mut table = Vec::new();
     report::render_table(&report, Color::Never, Some(110), &mut table).unwrap();
     let mut json = Vec::new();
     report::render_json(&report, &mut json).unwrap();
     let mut md = Vec::new();
     report::render_markdown(&report, &mut md).unwrap();
+    let mut prom = Vec::new();
+    let host = report::HostMetrics {
+        host: None,
+        report: &report,
+        overhead: &snapshot.overhead,
+    };
+    report::render_prometheus(&[host], &rules, &mut prom).unwrap();
     (
         String::from_utf8(table).unwrap(),
         String::from_utf8(json).unwrap(),
         String::from_utf8(md).unwrap(),
+        String::from_utf8(prom).unwrap(),
     )
 }
 
@@ -308,7 +319,7 @@ fn rendered_reports() {
         .map(|(n, _)| *n)
         .chain(HAND_EDITED.iter().copied());
     for name in names {
-        let (table, json, md) = rendered(name);
+        let (table, json, md, prom) = rendered(name);
         assert!(
             !table.contains('\u{1b}'),
             "no colour codes with Color::Never"
@@ -316,12 +327,13 @@ fn rendered_reports() {
         insta::assert_snapshot!(format!("{name}.table"), table);
         insta::assert_snapshot!(format!("{name}.json"), json);
         insta::assert_snapshot!(format!("{name}.md"), md);
+        insta::assert_snapshot!(format!("{name}.prom"), prom);
     }
 }
 
 #[test]
 fn json_report_has_the_documented_shape() {
-    let (_, json, _) = rendered("accept-queue-overflow");
+    let (_, json, _, _) = rendered("accept-queue-overflow");
     let v: serde_json::Value = serde_json::from_str(&json).unwrap();
     for key in [
         "findings",

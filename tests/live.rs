@@ -23,7 +23,7 @@ static MACHINE: Mutex<()> = Mutex::new(());
 
 /// Ports 34000–34049 for the live tests, 34050–34099 for recording. Taken by others in the
 /// first range: 34043–34044 `tests/stalk_live.rs` (in network namespaces of its own), 34046–34047
-/// `tests/watch_live.rs`.
+/// `tests/watch_live.rs`, 34048 `tests/prometheus.rs` (the node exporter).
 const LIVE_PORTS: u16 = 34000;
 const RECORD_PORTS: u16 = 34050;
 

@@ -11,7 +11,8 @@ as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
 
 # command → Debian package that provides it. The tests cross-check doctor against these tools and
 # start private servers from these packages; rsvg-convert renders `--chart`'s SVG to a PNG
-# (tests/watch_chart.rs).
+# (tests/watch_chart.rs); promtool checks `--format prometheus` and the example alerting rules, and
+# node_exporter serves a `--textfile` directory that curl scrapes (tests/prometheus.rs).
 declare -A provides=(
   [nstat]=iproute2 [ss]=iproute2 [iostat]=sysstat [fio]=fio [sysctl]=procps [vmstat]=procps
   [netstat]=net-tools [mariadbd]=mariadb-server [mariadb-install-db]=mariadb-server
@@ -22,6 +23,7 @@ declare -A provides=(
   [mariadb]=mariadb-client [openssl]=openssl [lsblk]=util-linux [findmnt]=util-linux
   [faketime]=faketime [losetup]=mount [mount]=mount [umount]=mount [mkfs.ext4]=e2fsprogs [python3]=python3 [tar]=tar
   [rsvg-convert]=librsvg2-bin
+  [promtool]=prometheus [prometheus-node-exporter]=prometheus-node-exporter [curl]=curl
 )
 missing=()
 for cmd in "${!provides[@]}"; do

@@ -93,6 +93,14 @@ impl HostsReport {
         }
     }
 
+    /// Each host's name and its own report (its findings ranked on that host alone).
+    pub fn host_reports(&self) -> impl Iterator<Item = (&str, &Report)> {
+        self.hosts
+            .iter()
+            .map(|h| h.name.as_str())
+            .zip(&self.reports)
+    }
+
     #[must_use]
     pub fn worst(&self) -> Option<Severity> {
         self.findings.iter().map(|f| f.severity).max()

@@ -1,12 +1,13 @@
 //! Turning a snapshot into what the user reads. Building the [`Report`] is pure (no I/O): it runs
 //! the rule engine and gathers the headline figures; the renderers write it to any `impl Write`
-//! as a table, JSON or Markdown.
+//! as a table, JSON, Markdown or Prometheus metrics.
 
 mod contents;
 mod hosts;
 mod imported;
 mod json;
 mod markdown;
+mod prometheus;
 mod rules;
 mod run;
 mod sparkline;
@@ -21,6 +22,7 @@ pub use hosts::{
 };
 pub use json::render as render_json;
 pub use markdown::render as render_markdown;
+pub use prometheus::{HostMetrics, render as render_prometheus};
 pub use rules::{explain as render_rule, list as render_rules};
 pub use table::{Color, render as render_table};
 pub use text::{group_line, partly_line};
