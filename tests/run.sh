@@ -35,8 +35,16 @@ if [ ${#missing[@]} -gt 0 ]; then
   mapfile -t missing < <(printf '%s\n' "${missing[@]}" | sort -u)
   echo "tests/run.sh: installing ${missing[*]}" >&2
   as_root apt-get update -qq
-  # Debian's maintainer scripts must not start services: the tests start their own, privately.
+  # Debian's maintainer scripts must not start services (mariadb, prometheus, node_exporter):
+  # the tests start their own, privately. A policy-rc.d that refuses every start, only for the
+  # install and only when the machine has none of its own.
+  own_policy=0
+  if [ ! -e /usr/sbin/policy-rc.d ]; then
+    as_root sh -c 'printf "#!/bin/sh\nexit 101\n" > /usr/sbin/policy-rc.d && chmod +x /usr/sbin/policy-rc.d'
+    own_policy=1
+  fi
   DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  if [ "$own_policy" = 1 ]; then as_root rm -f /usr/sbin/policy-rc.d; fi
 fi
 
 # fusepy for the slow block device of tests/support/slowdev.rs (a FUSE filesystem under a loop
