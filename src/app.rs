@@ -148,6 +148,7 @@ fn take(
     window: &WindowArgs,
     sources: &SourceArgs,
     patterns: Vec<crate::scan::pattern::Pattern>,
+    signals: &crate::watch::signals::Signals,
 ) -> Result<Snapshot> {
     let scanner = crate::scan::Scanner::new(patterns);
     // A malformed `--mysql` URL is a usage error.
@@ -174,11 +175,31 @@ fn take(
         ));
         bar
     };
-    let snap = collect::snapshot(&opts, &mut |elapsed: Duration| {
+    // Ctrl-C or SIGTERM ends the window early: what was read so far is reported, marked.
+    let mut snap = collect::snapshot_until(&opts, &mut |elapsed: Duration| {
         bar.set_position(elapsed.as_millis() as u64);
+        if signals.received().is_some() {
+            collect::Tick::Hurry
+        } else {
+            collect::Tick::Continue
+        }
     });
     bar.finish_and_clear();
+    snap.window.interrupted = signals.received().map(|s| s.as_str().to_owned());
     Ok(snap)
+}
+
+/// SIGINT and SIGTERM caught for `check` and `snapshot`, before any thread is started (a thread
+/// started earlier would take them the default way).
+fn catch_signals() -> Result<crate::watch::signals::Signals> {
+    crate::watch::signals::Signals::catch().context("cannot catch SIGINT and SIGTERM")
+}
+
+/// The exit status after a report: 128 + the signal that cut the window short, else `code`.
+fn after_signal(signals: &crate::watch::signals::Signals, code: u8) -> u8 {
+    signals
+        .received()
+        .map_or(code, |s| 128u8.saturating_add(s as u8))
 }
 
 /// Loads the rules once, before anything is sampled, so a broken rule file costs no window.
@@ -197,6 +218,7 @@ fn catalogue_with(args: &RulesArgs, logs: &engine::compile::LogNames) -> Result<
 }
 
 fn check(args: &CheckArgs) -> Result<u8> {
+    let signals = catch_signals()?;
     // The rules are checked against the log patterns this run scans with, `--patterns` too.
     let patterns = log_patterns(&args.sources)?;
     let rules = catalogue_with(
@@ -204,7 +226,7 @@ fn check(args: &CheckArgs) -> Result<u8> {
         &engine::compile::LogNames::of_patterns(&patterns),
     )?;
     output::check_textfile_dir(&args.output)?;
-    let snap = take(&args.window, &args.sources, patterns)?;
+    let snap = take(&args.window, &args.sources, patterns, &signals)?;
     if let Some(path) = &args.out {
         write_snapshot(&snap, Some(path))?;
     }
@@ -213,13 +235,21 @@ fn check(args: &CheckArgs) -> Result<u8> {
     } else {
         Print::Report
     };
-    output::render(&snap, &rules, &args.output, None, print).map(status)
+    output::render(&snap, &rules, &args.output, None, print)
+        .map(status)
+        .map(|code| after_signal(&signals, code))
 }
 
 fn snapshot_cmd(args: &SnapshotArgs) -> Result<u8> {
-    let snap = take(&args.window, &args.sources, log_patterns(&args.sources)?)?;
+    let signals = catch_signals()?;
+    let snap = take(
+        &args.window,
+        &args.sources,
+        log_patterns(&args.sources)?,
+        &signals,
+    )?;
     write_snapshot(&snap, args.out.as_deref())?;
-    Ok(exit::OK)
+    Ok(after_signal(&signals, exit::OK))
 }
 
 /// `doctor watch`: the recording, its report, and the exit status rule of `watch::exit`.
@@ -232,6 +262,7 @@ fn watch(args: &WatchArgs) -> Result<u8> {
     let window = WindowArgs {
         interval: Duration::from_secs(5),
         quiet: true,
+        timeout: None,
     };
     let opts = args
         .sources
@@ -299,6 +330,7 @@ fn stalk(args: &StalkArgs) -> Result<u8> {
     let window = WindowArgs {
         interval: Duration::from_secs(1),
         quiet: true,
+        timeout: None,
     };
     let opts = args
         .sources

@@ -118,6 +118,33 @@ pub struct WindowArgs {
     /// (a cron job or timer every minute then prints nothing unless something fails).
     #[arg(long, short = 'q')]
     pub quiet: bool,
+    /// The longest the whole run may take (default: the window plus 10 s). A source still
+    /// reading then (a hung server) is reported as such, and the rest of the report comes out.
+    /// Must be longer than the window.
+    #[arg(long, value_name = "DURATION", value_parser = parse_timeout_total)]
+    pub timeout: Option<Duration>,
+}
+
+impl WindowArgs {
+    /// How long a source may still take after the window before it is abandoned: the time
+    /// `--timeout` leaves after the window, and never more than collecting's own 5 s grace.
+    /// `Err` when `--timeout` is not longer than the window.
+    pub fn grace(&self, default: Duration) -> Result<Duration, String> {
+        let Some(total) = self.timeout else {
+            return Ok(default);
+        };
+        let left = total
+            .checked_sub(self.interval)
+            .filter(|d| !d.is_zero())
+            .ok_or_else(|| {
+                format!(
+                    "--timeout {} must be longer than the window ({})",
+                    humantime::format_duration(total),
+                    humantime::format_duration(self.interval)
+                )
+            })?;
+        Ok(left.min(default))
+    }
 }
 
 /// Which sources to read besides the host, and how to reach them. Each source's flags live here
@@ -214,8 +241,10 @@ impl SourceArgs {
         window: &WindowArgs,
         scanner: Scanner,
     ) -> Result<collect::Options, String> {
+        let defaults = collect::Options::default();
         Ok(collect::Options {
             interval: window.interval,
+            grace: window.grace(defaults.grace)?,
             docker: !self.no_docker,
             mysql: self.mysql_settings()?,
             logs: collect::logs::Request {
@@ -229,7 +258,7 @@ impl SourceArgs {
             load_test: self
                 .under_load
                 .map(|port| collect::load_test::Request { port }),
-            ..collect::Options::default()
+            ..defaults
         })
     }
 
@@ -601,6 +630,15 @@ pub fn parse_interval(s: &str) -> Result<Duration, String> {
     let d = seconds_or_human(s, "5s or 1500ms")?;
     if d < Duration::from_millis(100) || d > Duration::from_secs(3600) {
         return Err(format!("the window must be between 100ms and 1h, not {s}"));
+    }
+    Ok(d)
+}
+
+/// Parses `--timeout`: the whole run, 200 ms to 2 hours.
+pub fn parse_timeout_total(s: &str) -> Result<Duration, String> {
+    let d = seconds_or_human(s, "15s or 1m")?;
+    if d < Duration::from_millis(200) || d > Duration::from_secs(7200) {
+        return Err(format!("--timeout must be between 200ms and 2h, not {s}"));
     }
     Ok(d)
 }

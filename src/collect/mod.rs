@@ -74,6 +74,7 @@ fn spawn_docker(
 /// The window as the snapshot shows it.
 fn window(start_wall: SystemTime, requested: Duration, elapsed_ms: f64) -> Window {
     Window {
+        interrupted: None,
         start: humantime::format_rfc3339_millis(start_wall).to_string(),
         start_unix_ms: start_wall
             .duration_since(UNIX_EPOCH)
@@ -119,6 +120,19 @@ pub enum Tick {
     /// End the window now (the watched command exited, the user pressed Ctrl-C): every
     /// collector takes its end reading at once, and the rates divide by the time measured.
     Stop,
+    /// End the window now and wait at most [`HURRY`] for a collector still reading (a server
+    /// that hangs): someone is waiting for the report (SIGINT, SIGTERM).
+    Hurry,
+}
+
+/// How long a hurried snapshot ([`Tick::Hurry`]) waits for a collector after its window.
+pub const HURRY: Duration = Duration::from_millis(500);
+
+/// The MySQL error log, once the server says where it is, is scanned with the other logs.
+fn add_error_logs(logs: &mut Pending<logs::Start>, mysql: &mysql_run::MysqlRun) {
+    for path in mysql.error_logs() {
+        logs.tick(|s| s.add(&path, SourceKind::MysqlErrorLog));
+    }
 }
 
 /// Takes one snapshot of this host. `on_tick` is called with the time elapsed in the window, for
@@ -158,6 +172,7 @@ pub fn snapshot_until(opts: &Options, on_tick: &mut dyn FnMut(Duration) -> Tick)
     mysql.spawn(opts, &host, end.clone());
 
     let deadline = end.when();
+    let mut grace = opts.grace;
     loop {
         let now = Instant::now();
         if now >= deadline {
@@ -172,20 +187,22 @@ pub fn snapshot_until(opts: &Options, on_tick: &mut dyn FnMut(Duration) -> Tick)
         if window_start.elapsed() >= opts.interval / 2 {
             processes.tick(processes::sample_midway);
         }
-        for path in mysql.error_logs() {
-            logs.tick(|s| s.add(&path, SourceKind::MysqlErrorLog));
-        }
-        if on_tick(window_start.elapsed()) == Tick::Stop {
-            end.now();
-            break;
+        add_error_logs(&mut logs, &mysql);
+        match on_tick(window_start.elapsed()) {
+            Tick::Continue => {}
+            stop => {
+                end.now();
+                if stop == Tick::Hurry {
+                    grace = HURRY;
+                }
+                break;
+            }
         }
     }
     let window_end = end.when();
 
     let seconds = window_start.elapsed().as_secs_f64();
-    for path in mysql.error_logs() {
-        logs.tick(|s| s.add(&path, SourceKind::MysqlErrorLog));
-    }
+    add_error_logs(&mut logs, &mysql);
     let cpu = cpu.finish(|s| cpu::finish(s, seconds));
     let memory = memory.finish(|s| memory::finish(s, seconds));
     let disks = disks.finish(|s| disk::finish(s, seconds));
@@ -194,7 +211,7 @@ pub fn snapshot_until(opts: &Options, on_tick: &mut dyn FnMut(Duration) -> Tick)
     let processes = processes.finish(|s| processes::finish(s, seconds, &listening(&listeners)));
     let pressure = pressure.finish(|s| pressure::finish(s, seconds));
     let load_test = finish_load_test(load_test, seconds);
-    let (mysql, mut mysql_server) = mysql.finish(window_end + opts.grace, seconds);
+    let (mysql, mut mysql_server) = mysql.finish(window_end + grace, seconds);
     // Logs last: scanning takes longer than reading counters, and the counters' window ends above.
     // Files are scanned while the Docker collector reads the containers' output.
     let log_files = logs.finish(|s| Ok(logs::scan(s)));
@@ -207,9 +224,9 @@ pub fn snapshot_until(opts: &Options, on_tick: &mut dyn FnMut(Duration) -> Tick)
                 logs::FromContainers::Off,
             )
         },
-        |p| docker::split(p.wait(window_end + opts.grace)),
+        |p| docker::split(p.wait(window_end + grace)),
     );
-    let logs = logs::section(log_files, container_logs, window_end + opts.grace);
+    let logs = logs::section(log_files, container_logs, window_end + grace);
     if let (Some(server), Some(c)) = (mysql_server.data.as_mut(), containers.get()) {
         mysql::server::name_containers(server, c);
     }

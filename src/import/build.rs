@@ -106,6 +106,7 @@ pub fn snapshot(inputs: &[Input<'_>], scanner: &Scanner) -> Snapshot {
             requested_ms: 0,
             // The time between two readings, when the text tells it; 0 (no window) otherwise.
             elapsed_ms: gap_s.map_or(0.0, |g| g * 1000.0),
+            interrupted: None,
         },
         overhead: Overhead {
             cpu_ms: 0.0,

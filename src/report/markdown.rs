@@ -45,9 +45,10 @@ pub(super) fn intro(report: &Report, out: &mut dyn Write) -> std::io::Result<()>
     } else {
         writeln!(
             out,
-            "Kernel {kernel}, {cpus} CPUs, {:.1} s window from {}, doctor {}.",
+            "Kernel {kernel}, {cpus} CPUs, {:.1} s window from {}{}, doctor {}.",
             report.window.elapsed_ms / 1000.0,
             report.window.start,
+            super::text::interrupted(&report.window),
             report.doctor_version
         )?;
     }

@@ -216,9 +216,10 @@ pub(super) fn header(report: &Report, out: &mut dyn Write) -> std::io::Result<()
     } else {
         writeln!(
             out,
-            "doctor — {host} ({kernel}), {:.1} s window from {}",
+            "doctor — {host} ({kernel}), {:.1} s window from {}{}",
             report.window.elapsed_ms / 1000.0,
-            report.window.start
+            report.window.start,
+            super::text::interrupted(&report.window)
         )?;
     }
     Ok(())

@@ -27,3 +27,20 @@ pub fn group_line(g: &engine::GroupOutcome) -> String {
         (status, _, None) => status.as_str().to_owned(),
     }
 }
+
+/// `, interrupted by SIGINT after 1.2 s of 5 s: a partial report` for a window a signal cut
+/// short; empty otherwise.
+#[must_use]
+pub fn interrupted(window: &crate::snapshot::Window) -> String {
+    window
+        .interrupted
+        .as_ref()
+        .map_or_else(String::new, |signal| {
+            format!(
+                ", interrupted by {signal} after {:.1} s of {:.1} s: a partial report of what was \
+             read so far",
+                window.elapsed_ms / 1000.0,
+                window.requested_ms as f64 / 1000.0
+            )
+        })
+}

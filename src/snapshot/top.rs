@@ -154,6 +154,10 @@ pub struct Window {
     pub requested_ms: u64,
     /// The length measured between the first and the last reading (the rate divisor).
     pub elapsed_ms: f64,
+    /// The signal that ended the window early (`SIGINT`, `SIGTERM`): the snapshot holds what
+    /// was read until then, over the shorter window measured. Absent when it ran its length.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub interrupted: Option<String>,
 }
 
 impl Window {
