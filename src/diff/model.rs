@@ -56,8 +56,8 @@ impl Diff {
         // The two analyses need nothing from each other: side B's on a second thread halves
         // the wait on a machine with two cores (benches/diff.sh).
         let (fa, fb) = std::thread::scope(|scope| {
-            let fb = scope.spawn(|| engine::analyze(catalogue, b));
-            let fa = engine::analyze(catalogue, a);
+            let fb = scope.spawn(|| engine::eval::analyze_findings(catalogue, b));
+            let fa = engine::eval::analyze_findings(catalogue, a);
             // A panic in the engine is a bug either way: carried on as if B ran here.
             (
                 fa,

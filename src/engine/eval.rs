@@ -31,9 +31,20 @@ use cel::{Context, Value};
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
-/// Runs every rule of the catalogue on the snapshot.
+/// Runs every rule of the catalogue on the snapshot, and reads the headline figures.
 #[must_use]
 pub fn analyze(catalogue: &Catalogue, snapshot: &Snapshot) -> Analysis {
+    analyze_with(catalogue, snapshot, true)
+}
+
+/// [`analyze`] without the headline figures (`figures` empty): for a caller that only
+/// compares findings (`doctor diff`), they are a fifth of the work.
+#[must_use]
+pub fn analyze_findings(catalogue: &Catalogue, snapshot: &Snapshot) -> Analysis {
+    analyze_with(catalogue, snapshot, false)
+}
+
+fn analyze_with(catalogue: &Catalogue, snapshot: &Snapshot, with_figures: bool) -> Analysis {
     let mut ctx = Context::with_env(Arc::clone(&catalogue.env));
     functions::register(&mut ctx);
     if let Ok(vars) = view::variables(snapshot, &catalogue.reads) {
@@ -96,7 +107,11 @@ pub fn analyze(catalogue: &Catalogue, snapshot: &Snapshot) -> Analysis {
         not_checked,
         partly_checked,
         passed,
-        figures: headline::figures(&catalogue.figures, &ctx, &statuses),
+        figures: if with_figures {
+            headline::figures(&catalogue.figures, &ctx, &statuses)
+        } else {
+            Vec::new()
+        },
     };
     super::imported::reword(&mut analysis, snapshot);
     analysis
