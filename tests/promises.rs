@@ -21,7 +21,7 @@ fn general_log(text: &str) -> Vec<(u64, String, String)> {
     let mut out: Vec<(u64, String, String)> = Vec::new();
     for line in text.lines() {
         // `YYMMDD HH:MM:SS\t    12 Query\tSHOW ...` or `\t\t    12 Query\tSHOW ...`
-        let body = line.rsplit_once('\t').map(|(head, tail)| (head, tail));
+        let body = line.rsplit_once('\t');
         let parsed = body.and_then(|(head, tail)| {
             let mut words = head.split_whitespace().rev();
             let command = words.next()?.to_owned();
