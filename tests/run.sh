@@ -11,7 +11,7 @@ as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
 
 # command → Debian package that provides it. The tests cross-check doctor against these tools and
 # start private servers from these packages; rsvg-convert renders `--chart`'s SVG to a PNG
-# (tests/watch_chart.rs).
+# (tests/watch_chart.rs); man and groff render the manual pages (tests/install.rs).
 declare -A provides=(
   [nstat]=iproute2 [ss]=iproute2 [iostat]=sysstat [fio]=fio [sysctl]=procps [vmstat]=procps
   [netstat]=net-tools [mariadbd]=mariadb-server [mariadb-install-db]=mariadb-server
@@ -22,6 +22,7 @@ declare -A provides=(
   [mariadb]=mariadb-client [openssl]=openssl [lsblk]=util-linux [findmnt]=util-linux
   [faketime]=faketime [losetup]=mount [mount]=mount [umount]=mount [mkfs.ext4]=e2fsprogs [python3]=python3 [tar]=tar
   [rsvg-convert]=librsvg2-bin
+  [git]=git [man]=man-db [groff]=groff-base
 )
 missing=()
 for cmd in "${!provides[@]}"; do
