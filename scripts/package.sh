@@ -29,9 +29,10 @@ done
 cd "$(dirname "$0")/.."
 out="${out:-target/package}"
 
-for tool in cargo-deb cargo-generate-rpm; do
-  command -v "$tool" >/dev/null || {
-    echo "package.sh: $tool is missing: cargo install --locked cargo-deb cargo-generate-rpm" >&2
+# Asked through cargo, which finds its subcommands in $CARGO_HOME/bin even off PATH.
+for tool in deb generate-rpm; do
+  cargo "$tool" --version >/dev/null 2>&1 || {
+    echo "package.sh: cargo-$tool is missing: cargo install --locked cargo-deb cargo-generate-rpm" >&2
     exit 2
   }
 done

@@ -59,10 +59,10 @@ if ! command -v k6 >/dev/null 2>&1; then
 fi
 
 # The packagers scripts/package.sh runs (tests/packages.rs builds both packages).
-for tool in cargo-deb cargo-generate-rpm; do
-  if ! command -v "$tool" >/dev/null 2>&1; then
-    echo "tests/run.sh: installing $tool (cargo install)" >&2
-    cargo install -j2 --locked -q "$tool"
+for tool in deb generate-rpm; do
+  if ! cargo "$tool" --version >/dev/null 2>&1; then
+    echo "tests/run.sh: installing cargo-$tool (cargo install)" >&2
+    cargo install -j2 --locked -q "cargo-$tool"
   fi
 done
 
