@@ -60,7 +60,9 @@ gzip -9n "$stage"/man/*.1
 
 # --no-build: cargo-deb packages what is staged instead of building the crate itself;
 # --no-strip: the static build is stripped already (profile.release), a test binary need not be.
-# Both print the package's path.
+# cargo deb prints the package's path; cargo generate-rpm does not, so it is said after it.
 cargo deb --no-build --no-strip "${fast[@]}" --output "$out"
 # gzip: CentOS 7's rpm 4.11 cannot read the zstd payload that is cargo-generate-rpm's default.
 cargo generate-rpm --payload-compress gzip --output "$out"
+version=$(grep -m1 '^version = ' Cargo.toml | cut -d'"' -f2)
+echo "$out/doctor-$version-1.x86_64.rpm"

@@ -114,11 +114,13 @@ pub fn run(cli: Cli) -> Result<u8> {
         }
         Some(Command::Man(args)) => {
             if let Some(dir) = &args.dir {
+                anyhow::ensure!(
+                    dir.is_dir(),
+                    "there is no folder {} to write the manual pages into; create it first",
+                    dir.display()
+                );
                 let paths = crate::install::write_man_pages(dir).with_context(|| {
-                    format!(
-                        "cannot write the manual pages into {}; create it first",
-                        dir.display()
-                    )
+                    format!("cannot write the manual pages into {}", dir.display())
                 })?;
                 let mut out = std::io::stdout().lock();
                 for path in paths {
