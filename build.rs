@@ -7,9 +7,14 @@
 //! Also writes `$OUT_DIR/snapshot_shapes.rs`, the snapshot's fields and their types for checking
 //! the names rules read (`build/shapes.rs`), from the snapshot types themselves: `src/snapshot/`
 //! is plain serde data, compiled here as well.
+//!
+//! And sets `DOCTOR_VERSION`, what `doctor --version` prints: the commit as well when built from
+//! a git checkout (`build/version.rs`).
 
 #[path = "build/shapes.rs"]
 mod shapes;
+#[path = "build/version.rs"]
+mod version;
 // Linted where it belongs, in the library; here only a part of it is used, privately.
 #[path = "src/snapshot/mod.rs"]
 #[allow(dead_code, unused_imports, clippy::all, clippy::pedantic)]
@@ -19,6 +24,7 @@ use std::fmt::Write as _;
 use std::path::Path;
 
 fn main() {
+    version();
     snapshot_shapes();
     embed("rules", &["toml", "md"], "builtin_rules.rs");
     embed("rules/figures", &["toml"], "builtin_figures.rs");
@@ -73,4 +79,17 @@ fn snapshot_shapes() {
     let schema = serde_json::to_value(snapshot::json_schema()).expect("the schema is JSON");
     let target = Path::new(&std::env::var("OUT_DIR").unwrap()).join("snapshot_shapes.rs");
     std::fs::write(target, shapes::generate(&schema)).unwrap();
+}
+
+fn version() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR"));
+    println!(
+        "cargo:rerun-if-changed={}",
+        dir.join("build/version.rs").display()
+    );
+    let (version, watch) = version::describe(env!("CARGO_PKG_VERSION"), dir);
+    for path in watch {
+        println!("cargo:rerun-if-changed={}", path.display());
+    }
+    println!("cargo:rustc-env=DOCTOR_VERSION={version}");
 }

@@ -116,6 +116,29 @@ pub fn run(cli: Cli) -> Result<u8> {
         Some(Command::Import(args)) => import(&args),
         Some(Command::Diff(args)) => diff(&args),
         Some(Command::Rules(args)) => rules_cmd(&args),
+        Some(Command::Completions { shell }) => {
+            crate::install::print(&crate::install::completions(shell))?;
+            Ok(exit::OK)
+        }
+        Some(Command::Man(args)) => {
+            if let Some(dir) = &args.dir {
+                anyhow::ensure!(
+                    dir.is_dir(),
+                    "there is no folder {} to write the manual pages into; create it first",
+                    dir.display()
+                );
+                let paths = crate::install::write_man_pages(dir).with_context(|| {
+                    format!("cannot write the manual pages into {}", dir.display())
+                })?;
+                let mut out = std::io::stdout().lock();
+                for path in paths {
+                    writeln!(out, "{}", path.display())?;
+                }
+            } else {
+                crate::install::print(&crate::install::man_page()?)?;
+            }
+            Ok(exit::OK)
+        }
         Some(Command::Schema(args)) => {
             let schema = if args.report {
                 report::json_schema()

@@ -10,7 +10,8 @@ use std::time::Duration;
 #[derive(Debug, Parser)]
 #[command(
     name = "doctor",
-    version,
+    // The package version, and the commit when built from a git checkout (build/version.rs).
+    version = env!("DOCTOR_VERSION"),
     about = "Tells you why your server is slow: the likely causes ranked, with the evidence and the fix.",
     long_about = "Tells you why your server is slow.\n\n\
         doctor samples the machine (CPU, memory, disks, TCP queues, processes) over a short window, \
@@ -53,6 +54,29 @@ pub enum Command {
     Schema(SchemaArgs),
     /// List the rules, explain one, or run their tests.
     Rules(RulesCommand),
+    /// Print the shell completion script for SHELL (the packages install them).
+    ///
+    /// bash: `doctor completions bash > ~/.local/share/bash-completion/completions/doctor`;
+    /// zsh: `doctor completions zsh > ~/.zfunc/_doctor` (with `fpath+=~/.zfunc` before
+    /// `compinit`); fish: `doctor completions fish > ~/.config/fish/completions/doctor.fish`.
+    Completions {
+        /// The shell to complete in.
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the manual page (roff) of doctor and its subcommands' list: `doctor man | man -l -`.
+    ///
+    /// With `--dir DIR`, write one page per command instead (doctor.1, doctor-check.1,
+    /// doctor-rules-list.1, ...) into DIR, as the packages install them.
+    Man(ManArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ManArgs {
+    /// Write doctor.1 and a page per subcommand (doctor-check.1, ...) into DIR, which must exist,
+    /// and print their paths, instead of printing doctor.1.
+    #[arg(long, value_name = "DIR")]
+    pub dir: Option<PathBuf>,
 }
 
 /// Where rules come from besides the built-in ones.

@@ -14,6 +14,7 @@ pub mod collect;
 pub mod diff;
 pub mod engine;
 pub mod import;
+pub mod install;
 pub mod report;
 pub mod ruletest;
 pub mod scan;

