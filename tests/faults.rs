@@ -212,3 +212,82 @@ fn a_hung_server_is_reported_within_the_timeout() {
         "{mysql}"
     );
 }
+
+/// doctor run as an ordinary user (`nobody`, through `setpriv`) on a host whose Docker engine
+/// only root and the docker group may reach: the containers section says why it is missing and
+/// what to do; every host section is still read.
+#[test]
+fn a_run_as_an_ordinary_user_says_what_it_could_not_see() {
+    let engine = Command::new("docker").arg("info").output();
+    assert!(
+        engine.is_ok_and(|o| o.status.success()),
+        "this test needs a running Docker engine (bash tests/run.sh starts dockerd)"
+    );
+    let setpriv = Command::new("setpriv").arg("--version").output();
+    assert!(
+        setpriv.is_ok(),
+        "this test needs setpriv: apt-get install util-linux"
+    );
+    // The binary where `nobody` may run it (a checkout under /root is not).
+    let dir = tempfile::tempdir().unwrap();
+    let bin = dir.path().join("doctor");
+    std::fs::copy(env!("CARGO_BIN_EXE_doctor"), &bin).unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+    std::fs::set_permissions(&bin, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let socket = std::fs::metadata("/var/run/docker.sock").expect("the engine's socket");
+    assert_eq!(
+        socket.permissions().mode() & 0o007,
+        0,
+        "the socket is not open to others here: nothing to test"
+    );
+    let out = Command::new("setpriv")
+        .args(["--reuid=nobody", "--regid=nogroup", "--clear-groups", "--"])
+        .arg(&bin)
+        .args([
+            "check",
+            "--interval",
+            "1s",
+            "--no-mysql",
+            "--format",
+            "json",
+            "--fail-on",
+            "never",
+        ])
+        .env("HOME", dir.path())
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let r: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let collectors = r["collectors"].as_array().unwrap();
+    let of = |name: &str| collectors.iter().find(|c| c["name"] == name).unwrap();
+    for host in ["cpu", "memory", "disks", "tcp", "listeners", "processes"] {
+        assert_eq!(of(host)["status"], "ok", "{host}: {}", of(host));
+    }
+    let containers = of("containers");
+    assert_eq!(containers["status"], "error", "{containers}");
+    let message = containers["message"].as_str().unwrap();
+    assert!(
+        message.contains("permission denied") && message.contains("docker group"),
+        "{message}"
+    );
+    // The rules that needed it say so, rather than passing.
+    let throttled = r["not_checked"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|n| n["id"] == "container-cpu-throttled")
+        .expect("container-cpu-throttled not checked");
+    assert!(
+        throttled["reason"]
+            .as_str()
+            .unwrap()
+            .contains("permission denied"),
+        "{throttled}"
+    );
+}
