@@ -10,6 +10,7 @@
 mod mariadb;
 
 use serde_json::Value;
+use std::os::unix::fs::PermissionsExt;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -232,7 +233,6 @@ fn a_run_as_an_ordinary_user_says_what_it_could_not_see() {
     let dir = tempfile::tempdir().unwrap();
     let bin = dir.path().join("doctor");
     std::fs::copy(env!("CARGO_BIN_EXE_doctor"), &bin).unwrap();
-    use std::os::unix::fs::PermissionsExt;
     std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
     std::fs::set_permissions(&bin, std::fs::Permissions::from_mode(0o755)).unwrap();
     let socket = std::fs::metadata("/var/run/docker.sock").expect("the engine's socket");
