@@ -291,3 +291,43 @@ fn a_run_as_an_ordinary_user_says_what_it_could_not_see() {
         "{throttled}"
     );
 }
+
+/// One log rotated (renamed, a new file created) and another truncated while doctor reads them:
+/// the lines written in the window are counted in the new and the truncated file, none twice,
+/// none lost, and the section is read.
+#[test]
+fn a_log_rotated_and_another_truncated_in_the_window_count_what_was_written() {
+    let dir = tempfile::tempdir().unwrap();
+    let (a, b) = (dir.path().join("a.log"), dir.path().join("b.log"));
+    let line = "2026-12-06T10:00:00Z ERROR [ExceptionsHandler] Error: Queue limit reached.\n";
+    std::fs::write(&a, line.repeat(10)).unwrap();
+    std::fs::write(&b, line.repeat(10)).unwrap();
+    let child = doctor(&[
+        "snapshot",
+        "--interval",
+        "4s",
+        "--no-docker",
+        "--no-mysql",
+        "--log",
+        a.to_str().unwrap(),
+        "--log",
+        b.to_str().unwrap(),
+    ]);
+    in_window(&child);
+    // logrotate's default: rename, then the application opens a new file.
+    std::fs::rename(&a, dir.path().join("a.log.1")).unwrap();
+    std::fs::write(&a, line.repeat(5)).unwrap();
+    // copytruncate: the file emptied in place, then written again.
+    std::fs::write(&b, "").unwrap();
+    std::fs::write(&b, line.repeat(3)).unwrap();
+    let (code, out, _) = finish(child, Duration::from_secs(20));
+    assert_eq!(code, 0);
+    let s: Value = serde_json::from_str(&out).expect("the snapshot");
+    let logs = &s["logs"];
+    assert_eq!(logs["status"], "ok", "{logs}");
+    let pool = logs["categories"]["db-pool-exhausted"].clone();
+    assert_eq!(
+        pool["in_window"], 8,
+        "5 in the new a.log, 3 in the truncated b.log: {logs:#}"
+    );
+}
