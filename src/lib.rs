@@ -9,6 +9,7 @@
 #![cfg_attr(test, allow(clippy::float_cmp))]
 
 pub mod app;
+pub mod atomic;
 pub mod cli;
 pub mod collect;
 pub mod diff;

@@ -133,26 +133,18 @@ pub fn render_hosts(
         .is_some_and(|t| report.worst().is_some_and(|w| w >= t)))
 }
 
-/// Writes `DIR/doctor.prom` atomically: `DIR/.doctor.prom.<pid>.tmp` first (a name
-/// `node_exporter` does not read: it reads `*.prom` only), then renamed over the old file, so a
-/// scrape sees the last run's file or this one, never half of one. Not synced to disk: a file
-/// rewritten every minute need not survive a power cut, and a sync a minute is I/O for nothing.
+/// Writes `DIR/doctor.prom` whole (`crate::atomic`: a scrape sees the last run's file or this
+/// one, never half of one). Not synced to disk: a file rewritten every minute need not survive a
+/// power cut, and a sync a minute is I/O for nothing.
 pub fn write_textfile(dir: &Path, metrics: &[u8]) -> Result<PathBuf> {
     let path = dir.join(TEXTFILE_NAME);
-    let tmp = dir.join(format!(".{TEXTFILE_NAME}.{}.tmp", std::process::id()));
-    std::fs::write(&tmp, metrics)
-        .and_then(|()| std::fs::rename(&tmp, &path))
-        .inspect_err(|_| {
-            let _ = std::fs::remove_file(&tmp);
-        })
-        .with_context(|| {
-            format!(
-                "cannot write the metrics to {} (through {}); check doctor may write in {}",
-                path.display(),
-                tmp.display(),
-                dir.display()
-            )
-        })?;
+    crate::atomic::write(&path, metrics, false).with_context(|| {
+        format!(
+            "cannot write the metrics to {}; check doctor may write in {}",
+            path.display(),
+            dir.display()
+        )
+    })?;
     Ok(path)
 }
 

@@ -7,9 +7,8 @@
 use crate::report::{self, Color, Report};
 use crate::snapshot::Snapshot;
 use crate::watch::timeline::Run;
-use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::SystemTime;
 
 const PREFIX: &str = "doctor-stalk-";
 
@@ -85,30 +84,16 @@ fn chart(recording: &Snapshot, run: &Run) -> Option<String> {
     }
 }
 
-/// Writes `bytes` to `dir/name` through a temporary file in `dir`, renamed into place once
-/// complete and flushed.
+/// Writes `bytes` to `dir/name` whole, synced before it takes its name (`crate::atomic`).
 fn atomic(dir: &Path, name: &str, bytes: &[u8]) -> std::io::Result<PathBuf> {
-    let nanos = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.subsec_nanos());
-    let tmp = dir.join(format!(".{name}.{}.{nanos}.tmp", std::process::id()));
     let target = dir.join(name);
-    let result = (|| {
-        let mut f = std::fs::File::create(&tmp)?;
-        f.write_all(bytes)?;
-        f.sync_all()?;
-        std::fs::rename(&tmp, &target)
-    })();
-    if result.is_err() {
-        let _ = std::fs::remove_file(&tmp);
-    }
-    result.map(|()| target)
+    crate::atomic::write(&target, bytes, true).map(|()| target)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::time::Duration;
+    use std::time::{Duration, UNIX_EPOCH};
 
     #[test]
     fn names_carry_the_utc_time() {

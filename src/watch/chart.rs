@@ -127,30 +127,10 @@ pub fn svg(snap: &Snapshot, run: &Run) -> Result<String, ChartError> {
 /// Writes `svg` to `path` through a temporary file in the same directory, so a reader never
 /// sees half a chart.
 pub fn write(path: &Path, svg: &str) -> Result<(), ChartError> {
-    let err = |error| ChartError::Write {
+    crate::atomic::write(path, svg.as_bytes(), false).map_err(|error| ChartError::Write {
         path: path.to_owned(),
         error,
-    };
-    let dir = match path.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p,
-        _ => Path::new("."),
-    };
-    let name = path.file_name().ok_or_else(|| {
-        err(std::io::Error::new(
-            std::io::ErrorKind::InvalidInput,
-            "not a file name",
-        ))
-    })?;
-    let mut tmp_name = std::ffi::OsString::from(".");
-    tmp_name.push(name);
-    tmp_name.push(format!(".{}.tmp", std::process::id()));
-    let tmp = dir.join(tmp_name);
-    std::fs::write(&tmp, svg)
-        .and_then(|()| std::fs::rename(&tmp, path))
-        .map_err(|e| {
-            let _ = std::fs::remove_file(&tmp);
-            err(e)
-        })
+    })
 }
 
 type Chart<'a, 'b> = ChartContext<'a, SVGBackend<'b>, Cartesian2d<RangedCoordf64, RangedCoordf64>>;
