@@ -1,8 +1,8 @@
 //! Writing a file whole or not at all: the bytes go to a temporary file beside it (same
 //! directory, so the rename stays on one filesystem), which is then renamed over the target. A
-//! reader — node_exporter scraping the textfile directory, someone opening a chart, a stalk's
+//! reader — `node_exporter` scraping the textfile directory, someone opening a chart, a stalk's
 //! recording picked up by another tool — sees the old file or the new one, never half of one.
-//! The temporary name starts with a dot and ends in `.tmp` (node_exporter reads `*.prom` only).
+//! The temporary name starts with a dot and ends in `.tmp` (`node_exporter` reads `*.prom` only).
 
 use std::io::Write;
 use std::path::Path;
