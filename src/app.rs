@@ -403,7 +403,7 @@ fn analyze(args: &AnalyzeArgs) -> Result<u8> {
     let mut hosts = hosts?;
     if let Some(out) = &args.out {
         let bundle = snapshot::Bundle::new(hosts.clone());
-        write_json(&bundle, out, "the bundle")?;
+        write_json(&bundle, Some(out), "the bundle")?;
     }
     if hosts.len() == 1 {
         let one = hosts.pop().map(|h| h.snapshot).expect("one host");
@@ -484,13 +484,6 @@ fn read_hosts(files: &[std::path::PathBuf]) -> Result<Vec<snapshot::NamedSnapsho
         }
     }
     Ok(hosts)
-}
-
-fn write_json(value: &impl serde::Serialize, path: &Path, what: &str) -> Result<()> {
-    let mut text =
-        serde_json::to_vec_pretty(value).with_context(|| format!("cannot serialise {what}"))?;
-    text.push(b'\n');
-    std::fs::write(path, text).with_context(|| format!("cannot write {what} to {}", path.display()))
 }
 
 /// `doctor diff A B`: both snapshots analysed with the same rules and compared. Exit 1 when a
@@ -599,7 +592,11 @@ fn import(args: &ImportArgs) -> Result<u8> {
         return output::render(&snap, &rules, &args.output, None, Print::Report).map(status);
     }
     if let Some(path) = &args.out {
-        write_json(&snapshot::Bundle::new(hosts.clone()), path, "the bundle")?;
+        write_json(
+            &snapshot::Bundle::new(hosts.clone()),
+            Some(path),
+            "the bundle",
+        )?;
     }
     let report = report::HostsReport::new(&hosts, &rules);
     output::render_hosts(&hosts, &report, &rules, &args.output).map(status)
@@ -668,15 +665,22 @@ fn import_text(file: &Path) -> Result<(String, String)> {
 }
 
 fn write_snapshot(snap: &Snapshot, path: Option<&Path>) -> Result<()> {
-    let mut text = serde_json::to_vec_pretty(snap).context("cannot serialise the snapshot")?;
+    write_json(snap, path, "the snapshot")
+}
+
+/// Writes `value` as pretty JSON to `path`, or to standard output for `None` or `-`; `what`
+/// names it in errors.
+fn write_json(value: &impl serde::Serialize, path: Option<&Path>, what: &str) -> Result<()> {
+    let mut text =
+        serde_json::to_vec_pretty(value).with_context(|| format!("cannot serialise {what}"))?;
     text.push(b'\n');
     match path {
         Some(p) if p != Path::new("-") => std::fs::write(p, text)
-            .with_context(|| format!("cannot write the snapshot to {}", p.display())),
+            .with_context(|| format!("cannot write {what} to {}", p.display())),
         _ => std::io::stdout()
             .lock()
             .write_all(&text)
-            .context("cannot write the snapshot to standard output"),
+            .with_context(|| format!("cannot write {what} to standard output")),
     }
 }
 

@@ -7,7 +7,7 @@
 use super::model::Diff;
 use super::render;
 use crate::engine::Catalogue;
-use crate::snapshot::{NamedSnapshot, Snapshot, Status};
+use crate::snapshot::NamedSnapshot;
 use schemars::JsonSchema;
 use serde::Serialize;
 use std::io::{self, Write};
@@ -71,11 +71,6 @@ impl HostsDiff {
     }
 }
 
-fn serves_database(s: &Snapshot) -> bool {
-    s.mysql_server.status == Status::Ok
-        || (s.mysql.status == Status::Ok && s.mysql.get().is_some_and(|m| m.server_pid.is_some()))
-}
-
 /// Index pairs (A, B, how), then A's and B's hosts left without a counterpart.
 #[allow(clippy::type_complexity)]
 fn pair(
@@ -97,7 +92,7 @@ fn pair(
             let of = |side: &[NamedSnapshot], idx: &[usize]| -> Vec<usize> {
                 idx.iter()
                     .copied()
-                    .filter(|&k| serves_database(&side[k].snapshot) == db)
+                    .filter(|&k| crate::engine::hosts::serves_database(&side[k].snapshot) == db)
                     .collect()
             };
             let (xa, xb) = (of(a, &left_a), of(b, &left_b));

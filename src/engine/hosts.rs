@@ -218,7 +218,8 @@ fn mysql_read(s: &Snapshot) -> Option<&Mysql> {
 /// Whether the host runs the MySQL server it read (doctor found its process or its pid file).
 /// A server's status pasted into `doctor import` is taken as that host's own: the paste is
 /// the database host's view.
-fn serves_database(s: &Snapshot) -> bool {
+#[must_use]
+pub fn serves_database(s: &Snapshot) -> bool {
     mysql_read(s).is_some_and(|m| m.server_pid.is_some() || s.imported.is_some())
         || s.mysql_server.status == Status::Ok
 }
