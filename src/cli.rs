@@ -639,32 +639,38 @@ fn seconds_or_human(s: &str, hint: &str) -> Result<Duration, String> {
     }
 }
 
+/// `s` as a duration (a bare number is seconds) from `min` to `max` (humantime text, `0s` for
+/// no floor), else "`what` must be between MIN and MAX, not S" ("at most MAX" without a floor).
+fn bounded(s: &str, hint: &str, what: &str, min: &str, max: &str) -> Result<Duration, String> {
+    let d = seconds_or_human(s, hint)?;
+    let (lo, hi) = (
+        humantime::parse_duration(min).unwrap_or_default(),
+        humantime::parse_duration(max).unwrap_or(Duration::MAX),
+    );
+    if d < lo || d > hi {
+        return Err(if lo.is_zero() {
+            format!("{what} must be at most {max}, not {s}")
+        } else {
+            format!("{what} must be between {min} and {max}, not {s}")
+        });
+    }
+    Ok(d)
+}
+
 /// Parses `10m`, `1h`, `0s`; a bare number is seconds. At most a day: the engine sends every
 /// line since then, and only the tail is kept.
 pub fn parse_look_back(s: &str) -> Result<Duration, String> {
-    let d = seconds_or_human(s, "10m or 1h")?;
-    if d > Duration::from_secs(86_400) {
-        return Err(format!("the look-back must be at most 24h, not {s}"));
-    }
-    Ok(d)
+    bounded(s, "10m or 1h", "the look-back", "0s", "24h")
 }
 
 /// Parses `5s`, `1500ms`, `1m`; a bare number is seconds. The window must be 100 ms to 1 hour.
 pub fn parse_interval(s: &str) -> Result<Duration, String> {
-    let d = seconds_or_human(s, "5s or 1500ms")?;
-    if d < Duration::from_millis(100) || d > Duration::from_secs(3600) {
-        return Err(format!("the window must be between 100ms and 1h, not {s}"));
-    }
-    Ok(d)
+    bounded(s, "5s or 1500ms", "the window", "100ms", "1h")
 }
 
 /// Parses `--timeout`: the whole run, 200 ms to 2 hours.
 pub fn parse_timeout_total(s: &str) -> Result<Duration, String> {
-    let d = seconds_or_human(s, "15s or 1m")?;
-    if d < Duration::from_millis(200) || d > Duration::from_secs(7200) {
-        return Err(format!("--timeout must be between 200ms and 2h, not {s}"));
-    }
-    Ok(d)
+    bounded(s, "15s or 1m", "--timeout", "200ms", "2h")
 }
 
 /// Parses a watch's sampling interval: 100 ms to 1 minute.
@@ -678,29 +684,17 @@ pub fn parse_every(s: &str) -> Result<Duration, String> {
 
 /// Parses a watch's `--duration`: 1 s to 24 hours.
 pub fn parse_duration(s: &str) -> Result<Duration, String> {
-    let d = seconds_or_human(s, "10m or 1h")?;
-    if d < Duration::from_secs(1) || d > Duration::from_secs(86_400) {
-        return Err(format!("--duration must be between 1s and 24h, not {s}"));
-    }
-    Ok(d)
+    bounded(s, "10m or 1h", "--duration", "1s", "24h")
 }
 
 /// Parses `doctor stalk --cooldown`: 0 s to 24 hours.
 pub fn parse_cooldown(s: &str) -> Result<Duration, String> {
-    let d = seconds_or_human(s, "5m or 0s")?;
-    if d > Duration::from_secs(86_400) {
-        return Err(format!("--cooldown must be at most 24h, not {s}"));
-    }
-    Ok(d)
+    bounded(s, "5m or 0s", "--cooldown", "0s", "24h")
 }
 
 /// Parses a timeout such as `3s`, `500ms`, `1m`; a bare number is seconds. 10 ms to 10 minutes.
 pub fn parse_timeout(s: &str) -> Result<Duration, String> {
-    let d = seconds_or_human(s, "3s or 500ms")?;
-    if d < Duration::from_millis(10) || d > Duration::from_secs(600) {
-        return Err(format!("a timeout must be between 10ms and 10m, not {s}"));
-    }
-    Ok(d)
+    bounded(s, "3s or 500ms", "a timeout", "10ms", "10m")
 }
 
 #[cfg(test)]
