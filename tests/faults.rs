@@ -1,10 +1,12 @@
 //! Faults made for real while doctor runs, as a user meets them: Ctrl-C (SIGINT) or a service
-//! manager's SIGTERM during the window, and a database server that hangs (stopped with SIGSTOP
-//! after doctor's account was made) under an overall `--timeout`. In each, what was read is
-//! reported, said to be partial or naming the source that did not answer, and the exit status is
-//! the documented one.
+//! manager's SIGTERM during the window; a database server that hangs (stopped with SIGSTOP
+//! after doctor's account was made) under an overall `--timeout`; a server killed in the window,
+//! left dead or restarted, or doctor's connection killed; a run as an ordinary user; logs
+//! rotated and truncated; processes exiting while `/proc` is read. In each, what was read is
+//! reported, said to be partial or naming the source that did not answer and why, and the exit
+//! status is the documented one.
 //!
-//! Port 33142 (MariaDB).
+//! Ports 33142 and 33144 (MariaDB).
 
 #[path = "support/mariadb.rs"]
 mod mariadb;
@@ -330,4 +332,187 @@ fn a_log_rotated_and_another_truncated_in_the_window_count_what_was_written() {
         pool["in_window"], 8,
         "5 in the new a.log, 3 in the truncated b.log: {logs:#}"
     );
+}
+
+/// The MySQL section of a JSON report: (status, message).
+fn mysql_section(out: &str) -> (String, String) {
+    let r: Value = serde_json::from_str(out).expect("the JSON report");
+    let c = r["collectors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["name"] == "mysql")
+        .unwrap_or_else(|| panic!("no mysql collector: {r}"))
+        .clone();
+    let host_ok = r["collectors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| ["cpu", "tcp", "memory"].contains(&c["name"].as_str().unwrap_or("")))
+        .all(|c| c["status"] == "ok");
+    assert!(host_ok, "the host's sections are intact: {r}");
+    (
+        c["status"].as_str().unwrap_or("").to_owned(),
+        c["message"].as_str().unwrap_or("").to_owned(),
+    )
+}
+
+fn check_mysql(interval: &str, url: &str) -> Child {
+    doctor(&[
+        "check",
+        "--interval",
+        interval,
+        "--no-docker",
+        "--mysql",
+        url,
+        "--format",
+        "json",
+        "--fail-on",
+        "never",
+    ])
+}
+
+/// mysqld killed with SIGKILL in the window (as the OOM killer does), then: left dead; started
+/// again (systemd's `Restart=`) before the window ends; and, the server staying up, doctor's
+/// connection killed by an administrator. Each is told apart by one reconnection and said so,
+/// the host's sections intact.
+#[test]
+fn a_server_killed_or_restarted_in_the_window_is_said_to_be() {
+    let mut db = mariadb::MariaDb::start(33144, &[]);
+    db.create_user("doctor", "doctor", &["PROCESS ON *.*"]);
+    let url = "mysql://doctor:doctor@127.0.0.1:33144";
+
+    // Killed, not restarted.
+    let seen = db.global_status_quiet("Com_show_status");
+    let child = check_mysql("3s", url);
+    db.wait_for_status_read(seen);
+    db.crash();
+    let (code, out, _) = finish(child, Duration::from_secs(30));
+    assert_eq!(code, 0);
+    let (status, message) = mysql_section(&out);
+    assert_eq!(status, "error", "{message}");
+    assert!(
+        message.contains("went away during the window")
+            && message.contains("does not accept connections now"),
+        "{message}"
+    );
+
+    // Killed and restarted within the window. The window is long enough for the restart
+    // (measured below; InnoDB recovers this small datadir in a second or two).
+    db.restart();
+    // Up for a few seconds before the window: a restart then shows as an Uptime shorter than
+    // the time since doctor's start reading by more than whole-second readings can blur.
+    while db.global_status_quiet("Uptime") < 4 {
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    let window = Duration::from_secs(12);
+    let seen = db.global_status_quiet("Com_show_status");
+    let child = check_mysql("12s", url);
+    db.wait_for_status_read(seen);
+    let began = Instant::now();
+    let uptime_before = db.global_status_quiet("Uptime");
+    db.crash();
+    db.restart();
+    let restarted_in = began.elapsed();
+    let uptime_after = db.global_status_quiet("Uptime");
+    assert!(
+        uptime_after < uptime_before.max(1) + 5 && restarted_in + Duration::from_secs(2) < window,
+        "the server restarted (Uptime {uptime_before} s -> {uptime_after} s) within the \
+         window: took {restarted_in:?} of {window:?}"
+    );
+    let (code, out, _) = finish(child, Duration::from_secs(40));
+    assert_eq!(code, 0);
+    let (status, message) = mysql_section(&out);
+    assert_eq!(status, "error", "{message}");
+    assert!(message.contains("restarted during the window"), "{message}");
+    assert!(message.contains("error log"), "{message}");
+
+    // Still up; only doctor's connection killed.
+    let seen = db.global_status_quiet("Com_show_status");
+    let child = check_mysql("3s", url);
+    db.wait_for_status_read(seen);
+    let id = db.sql("SELECT ID FROM information_schema.PROCESSLIST WHERE USER = 'doctor'");
+    let id = id.trim();
+    assert!(!id.is_empty(), "doctor's connection is in the processlist");
+    db.sql(&format!("KILL CONNECTION {id}"));
+    let (code, out, _) = finish(child, Duration::from_secs(30));
+    assert_eq!(code, 0);
+    let (status, message) = mysql_section(&out);
+    assert_eq!(status, "error", "{message}");
+    assert!(
+        message.contains("closed doctor's connection") && message.contains("no restart"),
+        "{message}"
+    );
+}
+
+/// Forks since boot, as `vmstat -f` prints them.
+fn forks() -> u64 {
+    let out = Command::new("vmstat")
+        .arg("-f")
+        .output()
+        .expect("vmstat (Debian's procps)");
+    String::from_utf8_lossy(&out.stdout)
+        .split_whitespace()
+        .next()
+        .and_then(|n| n.parse().ok())
+        .expect("vmstat -f prints a count")
+}
+
+/// Thousands of short-lived processes start and exit during the window, so that some exit
+/// between doctor listing `/proc` and reading their `stat`, `fd/` or `status`: every section is
+/// still `ok` and nothing panics. (Whether a given run hits that instant is up to the
+/// scheduler; with a process exiting every few milliseconds through both readings, and the
+/// readings counted below, it is hit in practice. The fork count proves the churn happened.)
+#[test]
+fn processes_exiting_while_proc_is_read_lose_nothing() {
+    let before = forks();
+    // Bounded in count (4000 processes) and time (the loop stops after 8 s).
+    let mut churn = Command::new("bash")
+        .args([
+            "-c",
+            "end=$((SECONDS+8)); for i in $(seq 4000); do \
+               [ $SECONDS -ge $end ] && break; \
+               (exec sleep 0.0$((i % 9 + 1))) & \
+               (( i % 40 == 0 )) && wait; \
+             done; wait",
+        ])
+        .stdout(Stdio::null())
+        .spawn()
+        .expect("bash");
+    // The churn is under way before doctor starts.
+    let t = Instant::now();
+    while forks() < before + 200 {
+        assert!(t.elapsed() < Duration::from_secs(10), "no churn");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let at_start = forks();
+    let child = doctor(&[
+        "check",
+        "--interval",
+        "3s",
+        "--no-docker",
+        "--no-mysql",
+        "--format",
+        "json",
+        "--fail-on",
+        "never",
+    ]);
+    let (code, out, _) = finish(child, Duration::from_secs(30));
+    let during = forks() - at_start;
+    let _ = churn.kill();
+    let _ = churn.wait();
+    assert_eq!(code, 0);
+    assert!(
+        during >= 500,
+        "only {during} processes started during the run"
+    );
+    let r: Value = serde_json::from_str(&out).expect("the JSON report");
+    let collectors = r["collectors"].as_array().unwrap();
+    for c in collectors {
+        assert_ne!(c["status"], "error", "{c}");
+    }
+    for name in ["processes", "listeners", "cpu", "memory"] {
+        let c = collectors.iter().find(|c| c["name"] == name);
+        assert_eq!(c.map(|c| c["status"].clone()), Some("ok".into()), "{name}");
+    }
 }

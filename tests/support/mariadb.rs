@@ -40,6 +40,8 @@ pub struct MariaDb {
     port: u16,
     child: Child,
     pid: u32,
+    /// The extra server variables it was started with, for [`restart`](MariaDb::restart).
+    variables: Vec<(String, String)>,
 }
 
 fn binary(name: &str) -> PathBuf {
@@ -113,47 +115,18 @@ impl MariaDb {
             String::from_utf8_lossy(&install.stderr)
         );
 
-        let mut cmd = Command::new("setpriv");
-        cmd.arg("--pdeathsig")
-            .arg("KILL")
-            .arg("--")
-            .arg(binary("mariadbd"))
-            .arg("--no-defaults")
-            .arg("--user=root")
-            .arg(format!("--datadir={}", datadir.display()))
-            .arg(format!(
-                "--socket={}",
-                dir.path().join("mysqld.sock").display()
-            ))
-            .arg(format!("--port={port}"))
-            .arg("--bind-address=127.0.0.1")
-            .arg(format!(
-                "--pid-file={}",
-                dir.path().join("mysqld.pid").display()
-            ))
-            .arg(format!(
-                "--log-error={}",
-                dir.path().join("error.log").display()
-            ))
-            .arg(format!("--tmpdir={}", dir.path().display()))
-            .arg("--skip-log-bin")
-            .arg("--innodb-log-file-size=8M")
-            .arg("--skip-name-resolve");
-        for (name, value) in variables {
-            cmd.arg(format!("--{name}={value}"));
-        }
-        let child = cmd
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("start mariadbd under setpriv (util-linux)");
+        let variables: Vec<(String, String)> = variables
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect();
+        let child = spawn(dir.path(), port, &variables);
         let pid = child.id();
         let mut db = MariaDb {
             dir,
             port,
             child,
             pid,
+            variables,
         };
         db.wait_until_ready();
         db.sql("DELETE FROM mysql.global_priv WHERE User = ''; FLUSH PRIVILEGES");
@@ -344,10 +317,60 @@ impl MariaDb {
         signal(self.pid, "CONT");
     }
 
+    /// Kills the server with SIGKILL, as the OOM killer does, and waits until it is gone:
+    /// reaped, and its port refusing connections.
+    pub fn crash(&mut self) {
+        signal(self.pid, "KILL");
+        let _ = self.child.wait();
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while std::net::TcpStream::connect(("127.0.0.1", self.port)).is_ok() {
+            assert!(Instant::now() < deadline, "port {} still open", self.port);
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    /// Starts the server again on the same datadir, port and variables (InnoDB recovers a
+    /// crashed one), and waits until it accepts connections.
+    pub fn restart(&mut self) {
+        self.child = spawn(self.dir.path(), self.port, &self.variables);
+        self.pid = self.child.id();
+        self.wait_until_ready();
+    }
+
     /// The server's error log so far.
     pub fn error_log(&self) -> String {
         std::fs::read_to_string(self.dir.path().join("error.log")).unwrap_or_default()
     }
+}
+
+/// Starts `mariadbd` on the server directory `dir` (datadir `dir/data`), as `start_in` and
+/// `restart` do.
+fn spawn(dir: &Path, port: u16, variables: &[(String, String)]) -> Child {
+    let mut cmd = Command::new("setpriv");
+    cmd.arg("--pdeathsig")
+        .arg("KILL")
+        .arg("--")
+        .arg(binary("mariadbd"))
+        .arg("--no-defaults")
+        .arg("--user=root")
+        .arg(format!("--datadir={}", dir.join("data").display()))
+        .arg(format!("--socket={}", dir.join("mysqld.sock").display()))
+        .arg(format!("--port={port}"))
+        .arg("--bind-address=127.0.0.1")
+        .arg(format!("--pid-file={}", dir.join("mysqld.pid").display()))
+        .arg(format!("--log-error={}", dir.join("error.log").display()))
+        .arg(format!("--tmpdir={}", dir.display()))
+        .arg("--skip-log-bin")
+        .arg("--innodb-log-file-size=8M")
+        .arg("--skip-name-resolve");
+    for (name, value) in variables {
+        cmd.arg(format!("--{name}={value}"));
+    }
+    cmd.stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start mariadbd under setpriv (util-linux)")
 }
 
 fn signal(pid: u32, sig: &str) {

@@ -16,6 +16,7 @@ mod files;
 mod left_out;
 pub mod locate;
 mod login;
+mod lost;
 pub mod optfile;
 pub mod options;
 pub mod processlist;
@@ -47,6 +48,9 @@ pub struct Start {
     variables: Vec<(String, String)>,
     privileges: BTreeSet<String>,
     status: Vec<(String, String)>,
+    /// When `status` was read: a server's `Uptime` shorter than the time since then means it
+    /// restarted ([`lost`]).
+    status_at: std::time::Instant,
     storage: storage::Start,
 }
 
@@ -87,6 +91,7 @@ impl Remote for Collector {
         // Last, so the window between the two status readings is the one `finish` is told.
         let status =
             queries::show_global(&mut conn, "STATUS").map_err(|e| fail("SHOW GLOBAL STATUS", e))?;
+        let status_at = std::time::Instant::now();
         let storage = storage::begin(&mut conn, &variables, &status)
             .map_err(|e| fail("performance_schema file I/O", e))?;
         Ok(Start {
@@ -95,6 +100,7 @@ impl Remote for Collector {
             variables,
             privileges,
             status,
+            status_at,
             storage,
         })
     }
@@ -109,10 +115,25 @@ impl Remote for Collector {
             variables,
             privileges,
             status: status_start,
+            status_at,
             storage: storage_start,
         } = start;
         let rt = self.settings.read_timeout;
+        let before = lost::Before {
+            uptime_s: status_start
+                .iter()
+                .find(|(k, _)| k.eq_ignore_ascii_case("Uptime"))
+                .and_then(|(_, v)| v.parse().ok()),
+            at: status_at,
+        };
+        let timeouts = (self.settings.connect_timeout, rt);
+        let error_log = self.error_log.clone();
+        // A connection lost in the window (the server killed, restarted, or closing it) is
+        // told apart by reconnecting once; any other failure is the statement's own.
         let fail = |what: &str, e: &mysql::Error| {
+            if lost::is_lost(e) {
+                return lost::explain(&target, e, &before, timeouts, error_log.as_deref());
+            }
             let why = connect::describe(e, rt);
             Failure::Error(format!("{what} failed on {}: {why}", target.endpoint))
         };
