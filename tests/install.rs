@@ -1,5 +1,5 @@
 //! What installing doctor as a tool relies on: `--version` naming the commit, the completion
-//! scripts loading in a real shell, the manual pages rendering with `man`. The packages that
+//! scripts loading in real shells (bash, zsh, fish), the manual pages rendering with `man`. The packages that
 //! carry them are tested in tests/packages.rs.
 
 mod support;
@@ -97,6 +97,42 @@ printf '%s\n' "${{COMPREPLY[@]}}""#
     let out = run("bash", &["-c", &script]);
     assert!(out.contains("-F _doctor doctor"), "{out}");
     assert!(out.lines().any(|l| l == "analyze"), "{out}");
+}
+
+/// zsh's completion system loads the script and binds it to `doctor`; `_doctor` lists the
+/// subcommands when asked for the first word (its `_arguments` calls answered by `compadd`,
+/// which prints here instead of completing).
+#[test]
+fn zsh_completion_loads_and_binds() {
+    require("zsh", "zsh");
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("_doctor"), stdout(&["completions", "zsh"])).unwrap();
+    let script = format!(
+        "fpath=({} $fpath); autoload -Uz compinit; compinit -u -D || exit 1\n\
+         print -r -- \"bound: $_comps[doctor]\"\n\
+         autoload -Uz _doctor; whence -w _doctor",
+        dir.path().display()
+    );
+    let out = run("zsh", &["-f", "-c", &script]);
+    assert!(out.contains("bound: _doctor"), "{out}");
+    assert!(out.contains("_doctor: function"), "{out}");
+}
+
+/// fish completes from the script non-interactively: `complete -C` prints the candidates for
+/// a command line.
+#[test]
+fn fish_completion_loads_and_completes() {
+    require("fish", "fish");
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("doctor.fish");
+    std::fs::write(&file, stdout(&["completions", "fish"])).unwrap();
+    let script = format!(
+        "source {} || exit 1; complete -C 'doctor an'; complete -C 'doctor check --for'",
+        file.display()
+    );
+    let out = run("fish", &["--no-config", "-c", &script]);
+    assert!(out.lines().any(|l| l.starts_with("analyze")), "{out}");
+    assert!(out.lines().any(|l| l.starts_with("--format")), "{out}");
 }
 
 #[test]

@@ -26,6 +26,7 @@ declare -A provides=(
   [faketime]=faketime [losetup]=mount [mount]=mount [umount]=mount [mkfs.ext4]=e2fsprogs [python3]=python3 [tar]=tar
   [rsvg-convert]=librsvg2-bin
   [promtool]=prometheus [prometheus-node-exporter]=prometheus-node-exporter [curl]=curl
+  [zsh]=zsh [fish]=fish
   [git]=git [man]=man-db [groff]=groff-base [rpm]=rpm [dpkg-deb]=dpkg [systemd-analyze]=systemd
 )
 missing=()
