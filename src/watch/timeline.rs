@@ -3,8 +3,8 @@
 //! replays it from the file).
 //!
 //! Evaluation plan, kept cheap (the goal: `doctor analyze` of a 10-minute recording within
-//! 50 ms; 34 ms for `tests/watch/pool-ramp.json` tiled to 600 samples; one with 20 containers
-//! and 50 MySQL sessions went from 91 to about 60 ms of CPU, `benches/watch.sh`). Only the rules
+//! 50 ms; 34 ms for `tests/watch/pool-ramp.json` tiled to 600 samples; one with 20 idle
+//! containers and 50 MySQL sessions went from 91 to about 35 ms of CPU, `benches/watch.sh`). Only the rules
 //! whose outcome can differ between windows are evaluated per window: those whose `when` reads
 //! a sampled figure that moved, or that fired on the whole run and whose score reads one (a rule
 //! whose `when` reads none fires in a window exactly when it fires on the run). Windows are runs
@@ -13,8 +13,8 @@
 //! MySQL's ~500 status counters (they bind `mysql.global_status` whole: building it is most of an
 //! evaluation's cost) are evaluated on at most [`COARSE_WINDOWS`] longer windows. Each window's
 //! view is the run's snapshot with the sampled fields set to their values over the window
-//! ([`super::view`]); the sections where the rules read no sampled figure are built once for
-//! all windows (`eval::Windows`). Only whether a rule fires and how severely is computed, not
+//! ([`super::view`]); the sections where the rules read no sampled figure that moves are built
+//! once for all windows (`eval::Windows`). Only whether a rule fires and how severely is computed, not
 //! its texts. What is left: a list a rule iterates (`containers.containers.map(...)`) counts as
 //! read whole, so one sampled field of its elements (each container's CPU) rebuilds the whole
 //! list every window; tracking what a comprehension reads of each element would build it once.
@@ -276,13 +276,15 @@ fn hold(
     }
 }
 
-/// The top-level sections in which `subset` reads a column of `series`, with `cpu` and
-/// `window`, which every window sets.
+/// The top-level sections in which `subset` reads a column of `series` that moves, with `cpu`
+/// and `window`, which every window sets. A column that never changes has the same value in
+/// every window, the first one's, on which the other sections are built.
 fn changing_sections<'s>(series: &'s Series, subset: &eval::Subset) -> Vec<&'s str> {
     series
         .columns
-        .keys()
-        .map(|c| view::path(c))
+        .iter()
+        .filter(|(_, v)| changes(v))
+        .map(|(c, _)| view::path(c))
         .filter(|p| subset.reads().touches(p))
         .filter_map(|p| p.first().copied())
         .chain(["cpu", "window"])
