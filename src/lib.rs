@@ -14,6 +14,8 @@ pub mod cli;
 pub mod collect;
 pub mod diff;
 pub mod engine;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod import;
 pub mod install;
 pub mod report;
