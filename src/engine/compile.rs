@@ -19,7 +19,7 @@ pub use paths::LogNames;
 pub(crate) use paths::nearest;
 
 use super::rules::{self, RawGroup, RawRule, RuleError, Source, Thresholds};
-use super::view::Reads;
+use super::view::{self, Reads};
 use super::{Kind, Layer, Severity};
 use cel::Env;
 use expression::{Compiler, SnapshotNames, check_requires, names_read, placeholders};
@@ -61,6 +61,16 @@ pub struct Rule {
     /// What the load-time check said without refusing the rule: a name no listed version of
     /// the server or kernel has, a likely typo it cannot be sure of (`doctor rules explain`).
     pub notes: Vec<Note>,
+}
+
+/// Which of a rule's expressions [`Rule::record_reads`] records.
+pub struct Parts<'a> {
+    /// The rule's `let` `k`, for group `g`.
+    pub shared: &'a dyn Fn(&Group, usize) -> bool,
+    pub when: bool,
+    pub score: bool,
+    /// Evidence and the summary's and fix's placeholders, the rule's and the group's.
+    pub texts: bool,
 }
 
 /// One source of evidence a rule reasons from: a `[[from]]` table, or a rule's top-level `when`
@@ -110,6 +120,69 @@ impl Rule {
                 .chain(placeholders(g.summary.as_ref()))
                 .chain(placeholders(g.fix.as_ref()))
         }))
+    }
+
+    /// Records in `reads` what the expressions `parts` picks read: each in the scope of every
+    /// group it is evaluated in, with that scope's aliases ([`view::Aliases`]: a `let` bound to
+    /// a snapshot path reads nothing itself, its uses read through it).
+    pub fn record_reads(
+        &self,
+        reads: &mut Reads,
+        is_root: &dyn Fn(&str) -> bool,
+        parts: &Parts<'_>,
+    ) {
+        let mut shared = view::Aliases::new();
+        let shared_alias: Vec<Option<Vec<String>>> = self
+            .lets
+            .iter()
+            .map(|(name, e)| {
+                let a = view::alias_of(&e.program, is_root, &shared);
+                if let Some(p) = &a {
+                    shared.insert(name.clone(), p.clone());
+                }
+                a
+            })
+            .collect();
+        let let_reads =
+            |reads: &mut Reads, e: &Expr, alias: Option<&Vec<String>>, scope: &view::Aliases| {
+                match alias {
+                    Some(p) => reads.ensure(&p.iter().map(String::as_str).collect::<Vec<_>>()),
+                    None => reads.record_with(&e.program, is_root, scope),
+                }
+            };
+        for g in &self.groups {
+            let mut scope = shared.clone();
+            for (k, (_, e)) in self.lets.iter().enumerate() {
+                if (parts.shared)(g, k) {
+                    let_reads(reads, e, shared_alias[k].as_ref(), &scope);
+                }
+            }
+            for (name, e) in &g.lets {
+                let alias = view::alias_of(&e.program, is_root, &scope);
+                let_reads(reads, e, alias.as_ref(), &scope);
+                if let Some(p) = alias {
+                    scope.insert(name.clone(), p);
+                }
+            }
+            let mut exprs: Vec<&Expr> = Vec::new();
+            if parts.when {
+                exprs.push(&g.when);
+            }
+            if parts.score {
+                exprs.push(&g.score);
+            }
+            if parts.texts {
+                exprs.extend(g.evidence.iter().map(|e| &e.expr));
+                exprs.extend(placeholders(g.summary.as_ref()));
+                exprs.extend(placeholders(g.fix.as_ref()));
+                exprs.extend(self.evidence.iter().map(|e| &e.expr));
+                exprs.extend(placeholders(self.summary.as_ref()));
+                exprs.extend(placeholders(self.fix.as_ref()));
+            }
+            for e in exprs {
+                reads.record_with(&e.program, is_root, &scope);
+            }
+        }
     }
 
     #[must_use]
@@ -302,9 +375,16 @@ fn compile_sources<'a>(
             .collect();
         explains_spans.insert(raw.id.get_ref().clone(), (source, spans));
         let rule = compile_rule(names, logs, source, raw)?;
-        for expr in rule.exprs() {
-            reads.record(&expr.program, &|name| names.is_known(name));
-        }
+        rule.record_reads(
+            &mut reads,
+            &|name| names.is_known(name),
+            &Parts {
+                shared: &|_, _| true,
+                when: true,
+                score: true,
+                texts: true,
+            },
+        );
         compiled.push(rule);
     }
     Ok((compiled, explains_spans, reads))

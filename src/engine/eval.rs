@@ -17,7 +17,7 @@
 
 pub use super::expr::{display, fmt_bytes, fmt_number};
 
-use super::compile::{Catalogue, EvidenceDef, Group, Rule, Template};
+use super::compile::{Catalogue, EvidenceDef, Group, Parts, Rule, Template};
 use super::expr::{functions, let_value, number, reason, render, run, tidy, to_cel};
 use super::headline;
 use super::outcome::{
@@ -201,20 +201,16 @@ impl Subset {
 /// lets those need.
 fn decides(rule: &Rule, is_root: &dyn Fn(&str) -> bool) -> view::Reads {
     let mut own = view::Reads::default();
-    for (k, (_, expr)) in rule.lets.iter().enumerate() {
-        let needed = rule
-            .groups
-            .iter()
-            .any(|g| g.shared_for_when[k] || g.shared_for_score[k]);
-        if needed {
-            own.record(&expr.program, is_root);
-        }
-    }
-    for g in &rule.groups {
-        for expr in g.lets.iter().map(|(_, e)| e).chain([&g.when, &g.score]) {
-            own.record(&expr.program, is_root);
-        }
-    }
+    rule.record_reads(
+        &mut own,
+        is_root,
+        &Parts {
+            shared: &|g, k| g.shared_for_when[k] || g.shared_for_score[k],
+            when: true,
+            score: true,
+            texts: false,
+        },
+    );
     own
 }
 
@@ -223,16 +219,16 @@ fn decides(rule: &Rule, is_root: &dyn Fn(&str) -> bool) -> view::Reads {
 /// needs.
 fn holds(rule: &Rule, is_root: &dyn Fn(&str) -> bool) -> view::Reads {
     let mut own = view::Reads::default();
-    for (k, (_, expr)) in rule.lets.iter().enumerate() {
-        if rule.groups.iter().any(|g| g.shared_for_when[k]) {
-            own.record(&expr.program, is_root);
-        }
-    }
-    for g in &rule.groups {
-        for expr in g.lets.iter().map(|(_, e)| e).chain([&g.when]) {
-            own.record(&expr.program, is_root);
-        }
-    }
+    rule.record_reads(
+        &mut own,
+        is_root,
+        &Parts {
+            shared: &|g, k| g.shared_for_when[k],
+            when: true,
+            score: false,
+            texts: false,
+        },
+    );
     own
 }
 

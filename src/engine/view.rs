@@ -10,7 +10,10 @@
 //! - [`Reads`] is computed once, when the rules are compiled: every chain of field selections
 //!   that starts at a snapshot name (`mysql.variables.max_connections`, `tcp.sysctls[?'k']`,
 //!   `has(listeners.sockets)`) marks the value at its end as read *whole*. Any other use of a
-//!   name (bound to a `let`, iterated, compared, passed to a function) ends the chain there.
+//!   name (iterated, compared, passed to a function) ends the chain there. A `let` bound to
+//!   such a chain (`gs = mysql.global_status`) is an alias ([`Aliases`]): its uses continue the
+//!   chain (`gs.Questions` reads `mysql.global_status.Questions`), so the let is bound to a map
+//!   holding only what the rule selects of it, not ~500 counters copied on every binding.
 //! - [`variables`] serializes the snapshot with a serde serializer that builds the interpreter's
 //!   own values (cel 0.15 `common::types`: `CelMap`, `CelList`, `CelDouble`, ...) directly,
 //!   exactly as `to_value` followed by the old `to_cel` and cel's `Value` → `Val` conversion
@@ -39,6 +42,36 @@ pub struct Reads {
     fields: BTreeMap<String, Reads>,
 }
 
+/// The `let`s of one scope that are aliases of a snapshot path (a chain of constant selections
+/// from a snapshot name or from another alias), with that path.
+pub type Aliases = HashMap<String, Vec<String>>;
+
+/// The path `e` is an alias of: a constant chain (or a bare name) from a snapshot name, or from
+/// an alias of `aliases`. `None` for anything else.
+#[must_use]
+pub fn alias_of(
+    e: &IdedExpr,
+    is_root: &dyn Fn(&str) -> bool,
+    aliases: &Aliases,
+) -> Option<Vec<String>> {
+    let (base, path) = match chain(e) {
+        Some((base, path)) => (base, path),
+        None => (e, Vec::new()),
+    };
+    let Ast::Ident(name) = &base.expr else {
+        return None;
+    };
+    let mut full = if let Some(p) = aliases.get(name) {
+        p.clone()
+    } else if is_root(name) {
+        vec![name.clone()]
+    } else {
+        return None;
+    };
+    full.extend(path.into_iter().map(str::to_owned));
+    Some(full)
+}
+
 impl Reads {
     /// Everything, as `to_value` gives it (the tests compare the pruned view with it).
     #[cfg(test)]
@@ -53,7 +86,37 @@ impl Reads {
     /// Records what `expr` reads of the snapshot; `is_root` tells the snapshot's names from
     /// `let` names (whose own expressions are recorded on their own).
     pub fn record(&mut self, expr: &IdedExpr, is_root: &dyn Fn(&str) -> bool) {
-        self.walk(expr, &mut Vec::new(), is_root);
+        self.record_with(expr, is_root, &Aliases::new());
+    }
+
+    /// [`record`](Self::record), the uses of `aliases` read as the paths they stand for.
+    pub fn record_with(
+        &mut self,
+        expr: &IdedExpr,
+        is_root: &dyn Fn(&str) -> bool,
+        aliases: &Aliases,
+    ) {
+        let mut walk = Walk {
+            reads: self,
+            bound: Vec::new(),
+            is_root,
+            aliases,
+        };
+        walk.expr(expr);
+    }
+
+    /// Makes sure the value at `path` is built, without reading anything under it: an alias
+    /// bound but never selected from is still a value (an empty map when it is an object).
+    pub fn ensure(&mut self, path: &[&str]) {
+        if self.whole {
+            return;
+        }
+        if let Some((first, rest)) = path.split_first() {
+            self.fields
+                .entry((*first).to_owned())
+                .or_default()
+                .ensure(rest);
+        }
     }
 
     /// What is read under `name`, if anything.
@@ -147,82 +210,93 @@ impl Reads {
                 .add(rest),
         }
     }
+}
 
-    fn walk(&mut self, e: &IdedExpr, bound: &mut Vec<String>, is_root: &dyn Fn(&str) -> bool) {
+/// One expression walked for what it reads: the comprehension variables bound where it is, the
+/// snapshot's names and the aliases in scope.
+struct Walk<'a> {
+    reads: &'a mut Reads,
+    bound: Vec<String>,
+    is_root: &'a dyn Fn(&str) -> bool,
+    aliases: &'a Aliases,
+}
+
+impl Walk<'_> {
+    /// Reads the value of `name` followed by `path`, if `name` is the snapshot's or an alias.
+    fn name(&mut self, name: &str, path: &[&str]) {
+        if self.bound.iter().any(|b| b == name) {
+            return;
+        }
+        let mut full: Vec<&str> = if let Some(p) = self.aliases.get(name) {
+            p.iter().map(String::as_str).collect()
+        } else if (self.is_root)(name) {
+            vec![name]
+        } else {
+            return;
+        };
+        full.extend(path);
+        self.reads.add(&full);
+    }
+
+    fn expr(&mut self, e: &IdedExpr) {
         if let Some((base, path)) = chain(e) {
             match &base.expr {
-                Ast::Ident(name) => {
-                    if is_root(name) && !bound.iter().any(|b| b == name) {
-                        let mut full = Vec::with_capacity(path.len() + 1);
-                        full.push(name.as_str());
-                        full.extend(path);
-                        self.add(&full);
-                    }
-                }
-                _ => self.walk(base, bound, is_root),
+                Ast::Ident(name) => self.name(name, &path),
+                _ => self.expr(base),
             }
             return;
         }
         match &e.expr {
-            Ast::Ident(name) => {
-                if is_root(name) && !bound.iter().any(|b| b == name) {
-                    self.add(&[name]);
-                }
-            }
+            Ast::Ident(name) => self.name(name, &[]),
             Ast::Call(call) => {
                 if let Some(t) = &call.target {
-                    self.walk(t, bound, is_root);
+                    self.expr(t);
                 }
                 for a in &call.args {
-                    self.walk(a, bound, is_root);
+                    self.expr(a);
                 }
             }
             Ast::Comprehension(c) => {
-                self.walk(&c.iter_range, bound, is_root);
-                self.walk(&c.accu_init, bound, is_root);
-                let n = bound.len();
-                bound.push(c.iter_var.clone());
+                self.expr(&c.iter_range);
+                self.expr(&c.accu_init);
+                let n = self.bound.len();
+                self.bound.push(c.iter_var.clone());
                 if let Some(v) = &c.iter_var2 {
-                    bound.push(v.clone());
+                    self.bound.push(v.clone());
                 }
-                bound.push(c.accu_var.clone());
-                self.walk(&c.loop_cond, bound, is_root);
-                self.walk(&c.loop_step, bound, is_root);
-                self.walk(&c.result, bound, is_root);
-                bound.truncate(n);
+                self.bound.push(c.accu_var.clone());
+                self.expr(&c.loop_cond);
+                self.expr(&c.loop_step);
+                self.expr(&c.result);
+                self.bound.truncate(n);
             }
             Ast::List(l) => {
                 for x in &l.elements {
-                    self.walk(x, bound, is_root);
+                    self.expr(x);
                 }
             }
             Ast::Map(m) => {
                 for entry in &m.entries {
-                    self.walk_entry(&entry.expr, bound, is_root);
+                    self.entry(&entry.expr);
                 }
             }
             Ast::Struct(s) => {
                 for entry in &s.entries {
-                    self.walk_entry(&entry.expr, bound, is_root);
+                    self.entry(&entry.expr);
                 }
             }
             // A selection is a chain, handled above.
-            Ast::Select(s) => self.walk(&s.operand, bound, is_root),
+            Ast::Select(s) => self.expr(&s.operand),
             Ast::Literal(_) | Ast::Unspecified => {}
         }
     }
 
-    fn walk_entry(
-        &mut self,
-        e: &EntryExpr,
-        bound: &mut Vec<String>,
-        is_root: &dyn Fn(&str) -> bool,
-    ) {
+    fn entry(&mut self, e: &EntryExpr) {
         match e {
-            EntryExpr::StructField(f) => self.walk(&f.value, bound, is_root),
+            EntryExpr::StructField(f) => self.expr(&f.value),
             EntryExpr::MapEntry(me) => {
-                self.walk(&me.key, bound, is_root);
-                self.walk(&me.value, bound, is_root);
+                self.expr(&me.key);
+                self.expr(&me.value);
             }
         }
     }
@@ -814,6 +888,7 @@ impl ser::Serializer for KeyBuilder {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::engine::compile::parse_cel;
     use crate::engine::{Catalogue, analyze};
     use crate::snapshot::Snapshot;
 
@@ -836,7 +911,7 @@ mod tests {
     fn reads_of(exprs: &[&str]) -> Reads {
         let mut reads = Reads::default();
         for e in exprs {
-            let ast = crate::engine::compile::parse_cel(e).unwrap();
+            let ast = parse_cel(e).unwrap();
             reads.record(&ast, &|n| ["cpu", "mysql", "tcp", "listeners"].contains(&n));
         }
         reads
@@ -880,6 +955,57 @@ mod tests {
             ),
         ]);
         assert_eq!(reads, expected);
+    }
+
+    /// A `let` bound to a path is read through: its selections read under the path, any other
+    /// use reads the path whole, an alias of an alias too, and a comprehension variable of the
+    /// same name is not the alias.
+    #[test]
+    fn aliases_read_through_to_their_paths() {
+        let is_root = |n: &str| ["mysql", "tcp"].contains(&n);
+        let mut aliases = Aliases::new();
+        let gs = parse_cel("mysql.global_status").unwrap();
+        aliases.insert("gs".into(), alias_of(&gs, &is_root, &aliases).unwrap());
+        let q = parse_cel("gs.?Questions").unwrap();
+        aliases.insert("q".into(), alias_of(&q, &is_root, &aliases).unwrap());
+        assert_eq!(aliases["q"], ["mysql", "global_status", "Questions"]);
+        assert_eq!(
+            alias_of(&parse_cel("gs.x + 1.0").unwrap(), &is_root, &aliases),
+            None
+        );
+        assert_eq!(
+            alias_of(&parse_cel("other.x").unwrap(), &is_root, &aliases),
+            None
+        );
+
+        let mut reads = Reads::default();
+        for e in [
+            "gs.Threads_running.total > 0.0",
+            "q.per_s > 1.0",
+            "[1].exists(gs, gs > 0)",
+        ] {
+            reads.record_with(&parse_cel(e).unwrap(), &is_root, &aliases);
+        }
+        let status = |r: &Reads| {
+            r.field("mysql")
+                .and_then(|m| m.field("global_status"))
+                .cloned()
+        };
+        assert_eq!(
+            status(&reads),
+            Some(node(&[
+                ("Threads_running", node(&[("total", leaf())])),
+                ("Questions", node(&[("per_s", leaf())])),
+            ]))
+        );
+        assert!(!reads.whole_at(&["mysql", "global_status"]));
+        reads.record_with(&parse_cel("size(gs) > 0").unwrap(), &is_root, &aliases);
+        assert!(reads.whole_at(&["mysql", "global_status"]));
+
+        // Bound and never selected from: built, with nothing under it.
+        let mut reads = Reads::default();
+        reads.ensure(&["mysql", "global_status"]);
+        assert_eq!(status(&reads), Some(Reads::default()));
     }
 
     #[test]
