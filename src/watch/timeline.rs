@@ -3,18 +3,19 @@
 //! replays it from the file).
 //!
 //! Evaluation plan, kept cheap (the goal: `doctor analyze` of a 10-minute recording within
-//! 50 ms; 34 ms for `tests/watch/pool-ramp.json` tiled to 600 samples; one with 20 idle
-//! containers and 50 MySQL sessions went from 91 to about 35 ms of CPU, `benches/watch.sh`). Only the rules
+//! 50 ms; one with 20 idle containers and 50 MySQL sessions went from 91 to about 20 ms of CPU,
+//! 36 ms with the 20 containers busy, `benches/watch.sh`). Only the rules
 //! whose outcome can differ between windows are evaluated per window: those whose `when` reads
 //! a sampled figure that moved, or that fired on the whole run and whose score reads one (a rule
 //! whose `when` reads none fires in a window exactly when it fires on the run). Windows are runs
 //! of consecutive samples — as many per window as keeps their number within [`MAX_WINDOWS`] (1
-//! sample per window up to 1 minute at 1 s, 10 for 10 minutes). The few rules that read all of
-//! MySQL's ~500 status counters (they bind `mysql.global_status` whole: building it is most of an
+//! sample per window up to 1 minute at 1 s, 10 for 10 minutes). Rules that read all of MySQL's
+//! ~500 status counters (iterating `mysql.global_status`: building it is most of an
 //! evaluation's cost), and those that iterate the containers when a container's sampled CPU
 //! moved (each container is built whole, counters and all, and copied at every step of the
-//! iteration: 20 busy containers took 139 ms on 60 windows, 50 ms on 10), are evaluated on at
-//! most [`COARSE_WINDOWS`] longer windows. Each window's
+//! iteration: 20 busy containers took 121 ms on 60 windows, 41 ms on 10), are evaluated on at
+//! most [`COARSE_WINDOWS`] longer windows. A rule that binds a `let` to a path and selects from
+//! it reads only what it selects (`view::Aliases`). Each window's
 //! view is the run's snapshot with the sampled fields set to their values over the window
 //! ([`super::view`]); the sections where the rules read no sampled figure that moves are built
 //! once for all windows (`eval::Windows`). Only whether a rule fires and how severely is computed, not
