@@ -363,3 +363,95 @@ fn a_long_history_is_read_whole_or_to_the_tail() {
     assert_eq!(s["tail_truncated"], true);
     assert!(s["bytes_scanned"].as_u64().unwrap() <= 10_241, "{s}");
 }
+
+/// `doctor watch` follows a container's output per sample, from the engine's json-file log: a
+/// container that starts writing mysql2's pool error after the run began shows as a
+/// `db-pool-exhausted` lines/s series whose samples add up to what `docker logs` shows was
+/// written in the run, within the lines of the first and last sample's edges.
+#[test]
+fn watch_follows_container_output_per_sample() {
+    require_docker();
+    let signal = tempfile::tempdir().unwrap();
+    // Waits for a file the test creates, then writes 300 pool errors over about 3 s
+    // (bounded), then idles until removed.
+    let c = Container::run(
+        "watch-output",
+        &["-v", &format!("{}:/signal", signal.path().display())],
+        &[
+            "sh",
+            "-c",
+            "while [ ! -e /signal/go ]; do sleep 0.05; done; \
+             i=0; while [ $i -lt 300 ]; do echo 'Error: Queue limit reached.'; \
+             i=$((i+1)); sleep 0.01; done; sleep 3600",
+        ],
+    );
+    assert_eq!(c.inspect("{{.HostConfig.LogConfig.Type}}"), "json-file");
+    let dir = tempfile::tempdir().unwrap();
+    let rec = dir.path().join("rec.json");
+    let mut child = doctor()
+        .args([
+            "watch",
+            "--every",
+            "1s",
+            "--duration",
+            "7s",
+            "--no-mysql",
+            "--container",
+        ])
+        .arg(&c.name)
+        .arg("--out")
+        .arg(&rec)
+        .args(["--fail-on", "never", "--format", "json"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("doctor watch starts");
+    // The run has begun (its readers are open) before the container writes anything.
+    std::thread::sleep(Duration::from_millis(1500));
+    std::fs::write(signal.path().join("go"), "").unwrap();
+    let status = child.wait().expect("doctor watch ends");
+    let mut err = String::new();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut err)
+        .unwrap();
+    assert!(status.success(), "{status}: {err}");
+    let written = docker_logs(&c.name)
+        .iter()
+        .filter(|(_, l)| l.windows(12).any(|w| w == b"Queue limit "))
+        .count();
+    assert_eq!(
+        written, 300,
+        "the container wrote all its lines within the run"
+    );
+
+    let snap: Value = serde_json::from_slice(&std::fs::read(&rec).unwrap()).unwrap();
+    let series = &snap["series"];
+    let column = series["columns"]["logs.categories[db-pool-exhausted].per_s"]
+        .as_array()
+        .unwrap_or_else(|| panic!("no pool-error series: {}", series["columns"]));
+    let t: Vec<f64> = series["t_ms"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_f64().unwrap() / 1000.0)
+        .collect();
+    // lines/s × each sample's seconds = lines seen in that sample.
+    let mut seen = 0.0;
+    for (i, v) in column.iter().enumerate() {
+        let dt = t[i] - if i == 0 { 0.0 } else { t[i - 1] };
+        seen += v.as_f64().unwrap_or(0.0) * dt;
+    }
+    // Rates are rounded to 2 decimals: a few lines' slack, none missing or counted twice.
+    assert!(
+        (seen - 300.0).abs() <= 3.0,
+        "{seen} lines in the series: {column:?}"
+    );
+    let first = column.iter().position(|v| v.as_f64().unwrap_or(0.0) > 0.0);
+    assert!(
+        first.is_some_and(|i| i >= 1),
+        "nothing before the container wrote: {column:?}"
+    );
+}

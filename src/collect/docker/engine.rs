@@ -283,6 +283,49 @@ impl Engine {
     }
 }
 
+/// Where a container's output goes: its `json-file` log (`LogPath`), which a reader on this
+/// host can follow like any log file; `Err` names the logging driver when it is another one
+/// (`local`'s files are not text, `journald` and the network drivers keep none here).
+pub type LogFile = Result<std::path::PathBuf, String>;
+
+impl Engine {
+    /// Each container's output file ([`LogFile`]), asked of the engine side by side; a container
+    /// the engine does not describe by `deadline` is left out.
+    pub fn log_files(
+        &self,
+        containers: &[ContainerRef],
+        deadline: Instant,
+    ) -> Vec<(ContainerRef, LogFile)> {
+        let docker = &self.docker;
+        let each = containers.iter().map(|c| async move {
+            let inspect = docker.inspect_container(&c.id, None).await.ok()?;
+            let driver = inspect
+                .host_config
+                .as_ref()
+                .and_then(|h| h.log_config.as_ref())
+                .and_then(|l| l.typ.clone())
+                .unwrap_or_default();
+            let path = inspect.log_path.filter(|p| !p.is_empty());
+            let file = match path {
+                Some(p) if driver == "json-file" => Ok(std::path::PathBuf::from(p)),
+                _ => Err(if driver.is_empty() {
+                    "unknown".to_owned()
+                } else {
+                    driver
+                }),
+            };
+            Some((c.clone(), file))
+        });
+        self.block_on(
+            deadline,
+            "describe the containers",
+            futures_util::future::join_all(each),
+        )
+        .map(|all| all.into_iter().flatten().collect())
+        .unwrap_or_default()
+    }
+}
+
 /// Orders API versions.
 fn key(v: &ClientVersion) -> (usize, usize) {
     (v.major_version, v.minor_version)

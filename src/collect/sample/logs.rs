@@ -4,10 +4,17 @@
 //! Each file is kept open at the offset reached; a sample reads what was appended (at most
 //! [`MAX_BYTES_PER_SAMPLE`]), scans the complete lines with the run's scanner and keeps an
 //! unfinished last line for the next sample. A file that shrank was truncated or rotated: it is
-//! reopened by name and read from its start. The containers' output is read at the run's end
-//! only (the engine's logs API streams per container; following 20 of them every second costs
-//! more than a sample's budget), so its matches are in `logs`, not in the series.
+//! reopened by name and read from its start.
+//!
+//! The containers' output is followed the same way, from the file the engine writes it to
+//! (the `json-file` driver's `LogPath`, one JSON object per line: the patterns match inside it,
+//! none needs what JSON escapes), found once at the start of the run ([`container_files`]). The
+//! engine's logs API would stream per container: following 20 of them every second costs more
+//! than a sample's budget. A container logging elsewhere (`local`, `journald`, a network
+//! driver), or whose file this user cannot read, is named in the notes; its output is still
+//! scanned at the run's end, in `logs`.
 
+use crate::collect::docker::{Engine, MAX_LOG_CONTAINERS};
 use crate::scan::{ScanOptions, Scanner};
 use std::fs::File;
 use std::io::{Read, Seek, SeekFrom};
@@ -34,10 +41,30 @@ pub struct Tails {
 }
 
 impl Tails {
-    /// Opens each file named (globs expanded, without following symlinks) at its end.
-    pub fn start(scanner: Scanner, paths: &[String]) -> Option<Tails> {
+    /// Opens each file named (globs expanded, without following symlinks) at its end, and each
+    /// container's output file (`containers`: name and file). `None` when there is nothing to
+    /// follow and nothing to say (`notes`: what is already known not to be followed).
+    pub fn start(
+        scanner: Scanner,
+        paths: &[String],
+        containers: &[(String, PathBuf)],
+        mut notes: Vec<String>,
+    ) -> Option<Tails> {
         let mut tails = Vec::new();
-        let mut notes = Vec::new();
+        let mut unreadable = Vec::new();
+        for (name, path) in containers {
+            match open_at_end(path) {
+                Ok(t) => tails.push(t),
+                Err(e) => unreadable.push(format!("{name} ({e})")),
+            }
+        }
+        if !unreadable.is_empty() {
+            notes.push(format!(
+                "the output of {} is not followed per sample: its log file cannot be read \
+                 (not root?); it is scanned at the end of the run",
+                unreadable.join(", ")
+            ));
+        }
         for p in paths {
             let files: Vec<PathBuf> = if p.contains(['*', '?', '[']) {
                 glob::glob(p)
@@ -62,7 +89,7 @@ impl Tails {
                 }
             }
         }
-        (!tails.is_empty()).then_some(Tails {
+        (!tails.is_empty() || !notes.is_empty()).then_some(Tails {
             seen: vec![false; scanner.categories().len()],
             scanner,
             files: tails,
@@ -110,6 +137,50 @@ impl Tails {
             ));
         }
     }
+}
+
+/// The output files of the containers `request` asks for (every running one when it names
+/// none), at most [`MAX_LOG_CONTAINERS`], asked of the engine within `budget`; and a note on
+/// those whose output has no file to follow.
+pub fn container_files(
+    request: &crate::collect::logs::Request,
+    budget: std::time::Duration,
+) -> (Vec<(String, PathBuf)>, Vec<String>) {
+    let deadline = std::time::Instant::now() + budget;
+    let Ok(engine) = Engine::connect(budget) else {
+        return (Vec::new(), Vec::new());
+    };
+    let Ok(mut running) = engine.running(deadline) else {
+        return (Vec::new(), Vec::new());
+    };
+    if !request.containers.is_empty() {
+        running.retain(|c| {
+            request
+                .containers
+                .iter()
+                .any(|n| *n == c.name || c.id.starts_with(n))
+        });
+    }
+    running.sort_by(|a, b| a.name.cmp(&b.name));
+    running.truncate(MAX_LOG_CONTAINERS);
+    let mut files = Vec::new();
+    let mut elsewhere = Vec::new();
+    for (c, file) in engine.log_files(&running, deadline) {
+        match file {
+            Ok(path) => files.push((c.name, path)),
+            Err(driver) => elsewhere.push(format!("{} ({driver})", c.name)),
+        }
+    }
+    let notes = if elsewhere.is_empty() {
+        Vec::new()
+    } else {
+        vec![format!(
+            "the output of {} is not followed per sample: only the json-file logging driver \
+             writes a file to follow; it is scanned at the end of the run",
+            elsewhere.join(", ")
+        )]
+    };
+    (files, notes)
 }
 
 fn open_at_end(path: &std::path::Path) -> std::io::Result<Tail> {
@@ -168,7 +239,8 @@ mod tests {
         let path = dir.path().join("app.log");
         std::fs::write(&path, "Error: Queue limit reached.\n").unwrap();
         let scanner = Scanner::builtin().unwrap();
-        let mut tails = Tails::start(scanner, &[path.display().to_string()]).unwrap();
+        let mut tails =
+            Tails::start(scanner, &[path.display().to_string()], &[], Vec::new()).unwrap();
         let mut f = std::fs::OpenOptions::new()
             .append(true)
             .open(&path)

@@ -1,6 +1,7 @@
 //! `doctor watch`'s samples: the key figures read at every tick of a run by long-lived
 //! readers (kept `/proc` files, one `sock_diag` socket, one MySQL connection on its own thread,
-//! the containers' cgroup counters, the `--log` files' appended lines), never a fresh snapshot
+//! the containers' cgroup counters, the appended lines of the `--log` files and of the
+//! containers' output), never a fresh snapshot
 //! per sample. What a sample reads is listed in docs/snapshot.md (`series`).
 
 mod cgroups;
@@ -69,11 +70,14 @@ impl Sampler {
             .docker
             .then(|| cgroups::Cgroups::start(Duration::from_secs(2)))
             .flatten();
-        let logs = opts
-            .logs
-            .scanner
-            .clone()
-            .and_then(|s| logs::Tails::start(s, &opts.logs.paths));
+        let (container_logs, container_notes) = if opts.docker && opts.logs.scanner.is_some() {
+            logs::container_files(&opts.logs, Duration::from_secs(2))
+        } else {
+            (Vec::new(), Vec::new())
+        };
+        let logs = opts.logs.scanner.clone().and_then(|s| {
+            logs::Tails::start(s, &opts.logs.paths, &container_logs, container_notes)
+        });
         Sampler {
             host: host::Host::start(),
             mysql: mysql::Follower::start(&opts.mysql, every),
