@@ -20,6 +20,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 secs=${1:-120}
+KEEP=300
 shift || true
 all=(snapshot_file rule_file cel_expression pattern_file log_bytes pasted_text)
 targets=("$@")
@@ -77,7 +78,11 @@ cargo +nightly fuzz build -O 2>&1 | tail -1
 # keep TARGET: what the corpus adds to the seeds, minimised: libFuzzer's merge into a copy of the
 # seeds adds only the inputs that reach new coverage; the seeds themselves are not kept (they are
 # in the repository already), nor inputs over 16 KiB (mutations of the larger fixtures, which
-# would make the corpus tens of megabytes; their seeds are fuzzed again every run).
+# would make the corpus tens of megabytes; their seeds are fuzzed again every run). Of the rest,
+# KEEP (300) spread over the sizes: libFuzzer keeps an input for every new edge-count bucket,
+# thousands per target after a few minutes; the kept ones are a regression check for the normal
+# suite and a head start for the next run, which the seeds bring back to full coverage in
+# minutes.
 keep() {
     local t=$1 merged
     merged=$(mktemp -d)
@@ -86,6 +91,12 @@ keep() {
         -rss_limit_mb=2048 >/dev/null 2>&1 || { rm -rf "$merged"; return 0; }
     (cd "$seeds/$t" && ls) | while read -r f; do rm -f "$merged/$f"; done
     find "$merged" -type f -size +16k -delete
+    # KEEP inputs spread evenly over the sizes, smallest to largest.
+    find "$merged" -type f -printf '%s %p\n' | sort -n | awk -v keep="$KEEP" '
+        { path[NR] = $2 }
+        END { if (NR > keep) for (i = 1; i <= NR; i++) drop[i] = 1
+              if (NR > keep) for (i = 0; i < keep; i++) delete drop[int(i * NR / keep) + 1]
+              for (i in drop) print path[i] }' | xargs -r rm -f
     rm -rf "fuzz/corpus/$t"
     mkdir -p "fuzz/corpus/$t"
     find "$merged" -type f -exec mv {} "fuzz/corpus/$t/" \;

@@ -306,10 +306,29 @@ impl MariaDb {
         mysql::Conn::new(opts)
     }
 
-    /// Stops the server with SIGSTOP (it hangs: connections stay open, nothing answers).
+    /// Stops the server with SIGSTOP (it hangs: connections stay open, nothing answers) and
+    /// waits until the kernel shows it stopped (`T` in `/proc/PID/stat`): `kill` returns before
+    /// the signal is delivered, and a busy machine was seen still running it right after.
     /// [`resume`](Self::resume) or dropping the handle continues it.
     pub fn pause(&self) {
         signal(self.pid, "STOP");
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            let stat =
+                std::fs::read_to_string(format!("/proc/{}/stat", self.pid)).unwrap_or_default();
+            // The state follows the command name, which is in parentheses.
+            let state = stat
+                .rsplit_once(") ")
+                .and_then(|(_, rest)| rest.split_whitespace().next());
+            if state == Some("T") {
+                return;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "mariadbd not stopped 10 s after SIGSTOP: {stat}"
+            );
+            std::thread::sleep(Duration::from_millis(10));
+        }
     }
 
     /// Continues a server stopped with [`pause`](Self::pause).
