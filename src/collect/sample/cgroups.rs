@@ -3,13 +3,12 @@
 //! The engine's stats API answers in 1 s rounds and costs the engine a stats collection per
 //! container; the cgroup's own CPU counter (v2 `cpu.stat` `usage_usec`, v1 `cpuacct.usage`) is
 //! one small file per container, kept open. The containers are listed once, from the engine,
-//! at the start of the run; one started later is not followed (the run's end reading still
+//! at the start of the run (`Sampler::start`, for the log files too); one started later is not followed (the run's end reading still
 //! shows it in `containers`).
 
 use super::kept::Kept;
-use crate::collect::docker::{Engine, cgroup};
+use crate::collect::docker::{ContainerRef, cgroup};
 use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant};
 
 /// At most this many containers are followed.
 const MAX_CONTAINERS: usize = 50;
@@ -28,27 +27,25 @@ pub struct Cgroups {
 }
 
 impl Cgroups {
-    /// Lists the running containers (at most `budget` waiting for the engine) and opens their
-    /// CPU counters; `None` when there is no engine to ask.
-    pub fn start(budget: Duration) -> Option<Cgroups> {
-        let engine = Engine::connect(budget).ok()?;
-        let running = engine.running(Instant::now() + budget).ok()?;
+    /// Opens the CPU counters of the `running` containers (as the engine listed them at the
+    /// start of the run).
+    pub fn start(running: &[ContainerRef]) -> Cgroups {
         let mountinfo = std::fs::read_to_string("/proc/self/mountinfo").unwrap_or_default();
         let mounts = cgroup::mounts(&mountinfo);
         let mut followed = Vec::new();
         let mut missing = Vec::new();
-        for c in running.into_iter().take(MAX_CONTAINERS) {
+        for c in running.iter().take(MAX_CONTAINERS) {
             match cpu_file(&mounts, &c.id) {
                 Some((path, v2)) => match Kept::open(&path) {
                     Ok(file) => followed.push(Followed {
-                        name: c.name,
+                        name: c.name.clone(),
                         file,
                         v2,
                         prev_ns: None,
                     }),
-                    Err(_) => missing.push(c.name),
+                    Err(_) => missing.push(c.name.clone()),
                 },
-                None => missing.push(c.name),
+                None => missing.push(c.name.clone()),
             }
         }
         let mut notes = Vec::new();
@@ -61,7 +58,7 @@ impl Cgroups {
         }
         let mut out = Cgroups { followed, notes };
         out.sample(0.0, &mut Vec::new());
-        Some(out)
+        out
     }
 
     /// Each container's CPU over the last `seconds`, % of one core (as `docker stats`).

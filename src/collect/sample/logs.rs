@@ -14,7 +14,7 @@
 //! driver), or whose file this user cannot read, is named in the notes; its output is still
 //! scanned at the run's end, in `logs`.
 
-use crate::collect::docker::{Engine, MAX_LOG_CONTAINERS};
+use crate::collect::docker::{ContainerRef, Engine, MAX_LOG_CONTAINERS};
 use crate::scan::{ScanOptions, Scanner};
 use std::fs::File;
 use std::io::{Read, Seek, SeekFrom};
@@ -139,28 +139,26 @@ impl Tails {
     }
 }
 
-/// The output files of the containers `request` asks for (every running one when it names
-/// none), at most [`MAX_LOG_CONTAINERS`], asked of the engine within `budget`; and a note on
+/// The output files of the `running` containers `request` asks for (every one when it names
+/// none), at most [`MAX_LOG_CONTAINERS`], asked of `engine` until `deadline`; and a note on
 /// those whose output has no file to follow.
 pub fn container_files(
+    engine: &Engine,
+    running: &[ContainerRef],
     request: &crate::collect::logs::Request,
-    budget: std::time::Duration,
+    deadline: std::time::Instant,
 ) -> (Vec<(String, PathBuf)>, Vec<String>) {
-    let deadline = std::time::Instant::now() + budget;
-    let Ok(engine) = Engine::connect(budget) else {
-        return (Vec::new(), Vec::new());
-    };
-    let Ok(mut running) = engine.running(deadline) else {
-        return (Vec::new(), Vec::new());
-    };
-    if !request.containers.is_empty() {
-        running.retain(|c| {
-            request
-                .containers
-                .iter()
-                .any(|n| *n == c.name || c.id.starts_with(n))
-        });
-    }
+    let mut running: Vec<ContainerRef> = running
+        .iter()
+        .filter(|c| {
+            request.containers.is_empty()
+                || request
+                    .containers
+                    .iter()
+                    .any(|n| *n == c.name || c.id.starts_with(n))
+        })
+        .cloned()
+        .collect();
     running.sort_by(|a, b| a.name.cmp(&b.name));
     running.truncate(MAX_LOG_CONTAINERS);
     let mut files = Vec::new();

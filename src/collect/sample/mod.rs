@@ -10,6 +10,7 @@ mod kept;
 mod logs;
 mod mysql;
 
+use super::docker::Engine;
 use super::options::Options;
 use std::time::{Duration, Instant};
 
@@ -66,14 +67,25 @@ pub struct Sampler {
 impl Sampler {
     /// Opens every reader and takes the first reading (rates start from it).
     pub fn start(opts: &Options, every: Duration) -> Sampler {
-        let containers = opts
+        // The engine is asked once for the running containers: their CPU counters and their
+        // output files are followed from that one list.
+        let budget = Duration::from_secs(2);
+        let engine = opts
             .docker
-            .then(|| cgroups::Cgroups::start(Duration::from_secs(2)))
+            .then(|| {
+                let engine = Engine::connect(budget).ok()?;
+                let running = engine.running(Instant::now() + budget).ok()?;
+                Some((engine, running))
+            })
             .flatten();
-        let (container_logs, container_notes) = if opts.docker && opts.logs.scanner.is_some() {
-            logs::container_files(&opts.logs, Duration::from_secs(2))
-        } else {
-            (Vec::new(), Vec::new())
+        let containers = engine
+            .as_ref()
+            .map(|(_, running)| cgroups::Cgroups::start(running));
+        let (container_logs, container_notes) = match &engine {
+            Some((engine, running)) if opts.logs.scanner.is_some() => {
+                logs::container_files(engine, running, &opts.logs, Instant::now() + budget)
+            }
+            _ => (Vec::new(), Vec::new()),
         };
         let logs = opts.logs.scanner.clone().and_then(|s| {
             logs::Tails::start(s, &opts.logs.paths, &container_logs, container_notes)
