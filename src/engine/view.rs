@@ -61,15 +61,23 @@ pub fn alias_of(
     let Ast::Ident(name) = &base.expr else {
         return None;
     };
-    let mut full = if let Some(p) = aliases.get(name) {
-        p.clone()
-    } else if is_root(name) {
-        vec![name.clone()]
+    let mut full = path_of(name, is_root, aliases)?;
+    full.extend(path);
+    Some(full.into_iter().map(str::to_owned).collect())
+}
+
+/// The snapshot path the free name `name` stands for: an alias's path, or the snapshot name
+/// itself; `None` for any other name (a `let` that is not an alias, a function's).
+fn path_of<'a>(
+    name: &'a str,
+    is_root: &dyn Fn(&str) -> bool,
+    aliases: &'a Aliases,
+) -> Option<Vec<&'a str>> {
+    if let Some(p) = aliases.get(name) {
+        Some(p.iter().map(String::as_str).collect())
     } else {
-        return None;
-    };
-    full.extend(path.into_iter().map(str::to_owned));
-    Some(full)
+        is_root(name).then(|| vec![name])
+    }
 }
 
 impl Reads {
@@ -227,15 +235,10 @@ impl Walk<'_> {
         if self.bound.iter().any(|b| b == name) {
             return;
         }
-        let mut full: Vec<&str> = if let Some(p) = self.aliases.get(name) {
-            p.iter().map(String::as_str).collect()
-        } else if (self.is_root)(name) {
-            vec![name]
-        } else {
-            return;
-        };
-        full.extend(path);
-        self.reads.add(&full);
+        if let Some(mut full) = path_of(name, self.is_root, self.aliases) {
+            full.extend(path);
+            self.reads.add(&full);
+        }
     }
 
     fn expr(&mut self, e: &IdedExpr) {
