@@ -59,14 +59,17 @@ pub fn snapshot_file(data: &[u8]) {
                 .expect("writes to memory");
             report::render_hosts_markdown(&r, &mut out).expect("writes to memory");
         }
-        Err(e) => {
-            let message = e.to_string();
-            assert!(
-                message.contains(NAME),
-                "the error names the file: {message}"
-            );
-        }
+        Err(e) => names_the_file(&e),
     }
+}
+
+/// A bad input's error says which file it was.
+fn names_the_file(e: &dyn std::fmt::Display) {
+    let message = e.to_string();
+    assert!(
+        message.contains(NAME),
+        "the error names the file: {message}"
+    );
 }
 
 /// One rule file (`--rules DIR`), TOML with CEL inside, then evaluated on a recorded snapshot.
@@ -103,13 +106,7 @@ fn rule_source(text: &str) {
         Ok(c) => {
             let _ = engine::analyze(&c, recorded());
         }
-        Err(e) => {
-            let message = e.to_string();
-            assert!(
-                message.contains(NAME),
-                "the error names the file: {message}"
-            );
-        }
+        Err(e) => names_the_file(&e),
     }
 }
 
