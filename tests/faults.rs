@@ -73,6 +73,16 @@ fn kill(child: &Child, signal: &str) {
     assert!(ok, "kill -{signal}");
 }
 
+/// The report's entry for collector `name` (its `status` and `message`).
+fn collector<'a>(report: &'a Value, name: &str) -> &'a Value {
+    report["collectors"]
+        .as_array()
+        .expect("the report lists its collectors")
+        .iter()
+        .find(|c| c["name"] == name)
+        .unwrap_or_else(|| panic!("no {name} collector: {report}"))
+}
+
 #[test]
 fn sigint_in_the_window_reports_what_was_read_and_exits_130() {
     let child = doctor(&[
@@ -97,12 +107,7 @@ fn sigint_in_the_window_reports_what_was_read_and_exits_130() {
     assert_eq!(r["window"]["interrupted"], "SIGINT");
     let elapsed = r["window"]["elapsed_ms"].as_f64().unwrap();
     assert!((500.0..15_000.0).contains(&elapsed), "{elapsed}");
-    let cpu = r["collectors"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|c| c["name"] == "cpu")
-        .unwrap();
+    let cpu = collector(&r, "cpu");
     assert_eq!(cpu["status"], "ok", "the window's readings are kept");
 }
 
@@ -197,15 +202,7 @@ fn a_hung_server_is_reported_within_the_timeout() {
     // The timeout bounds the run (some slack for the process's own start and the report).
     assert!(took < Duration::from_millis(4500), "{took:?}");
     let r: Value = serde_json::from_str(&out).expect("the JSON report");
-    let status = |name: &str| {
-        r["collectors"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|c| c["name"] == name)
-            .unwrap()
-            .clone()
-    };
+    let status = |name: &str| collector(&r, name).clone();
     assert_eq!(status("cpu")["status"], "ok");
     assert_eq!(status("tcp")["status"], "ok");
     let mysql = status("mysql");
@@ -266,8 +263,7 @@ fn a_run_as_an_ordinary_user_says_what_it_could_not_see() {
         String::from_utf8_lossy(&out.stderr)
     );
     let r: Value = serde_json::from_slice(&out.stdout).unwrap();
-    let collectors = r["collectors"].as_array().unwrap();
-    let of = |name: &str| collectors.iter().find(|c| c["name"] == name).unwrap();
+    let of = |name: &str| collector(&r, name);
     for host in ["cpu", "memory", "disks", "tcp", "listeners", "processes"] {
         assert_eq!(of(host)["status"], "ok", "{host}: {}", of(host));
     }
@@ -337,19 +333,10 @@ fn a_log_rotated_and_another_truncated_in_the_window_count_what_was_written() {
 /// The MySQL section of a JSON report: (status, message).
 fn mysql_section(out: &str) -> (String, String) {
     let r: Value = serde_json::from_str(out).expect("the JSON report");
-    let c = r["collectors"]
-        .as_array()
-        .unwrap()
+    let c = collector(&r, "mysql");
+    let host_ok = ["cpu", "tcp", "memory"]
         .iter()
-        .find(|c| c["name"] == "mysql")
-        .unwrap_or_else(|| panic!("no mysql collector: {r}"))
-        .clone();
-    let host_ok = r["collectors"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|c| ["cpu", "tcp", "memory"].contains(&c["name"].as_str().unwrap_or("")))
-        .all(|c| c["status"] == "ok");
+        .all(|name| collector(&r, name)["status"] == "ok");
     assert!(host_ok, "the host's sections are intact: {r}");
     (
         c["status"].as_str().unwrap_or("").to_owned(),
@@ -512,7 +499,6 @@ fn processes_exiting_while_proc_is_read_lose_nothing() {
         assert_ne!(c["status"], "error", "{c}");
     }
     for name in ["processes", "listeners", "cpu", "memory"] {
-        let c = collectors.iter().find(|c| c["name"] == name);
-        assert_eq!(c.map(|c| c["status"].clone()), Some("ok".into()), "{name}");
+        assert_eq!(collector(&r, name)["status"], "ok", "{name}");
     }
 }
