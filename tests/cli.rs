@@ -105,8 +105,8 @@ fn bad_snapshot_files_give_one_clear_line_and_exit_2() {
     let wrong_version = good.replacen("\"schema\": 1", "\"schema\": 3", 1);
     let bundle_version = good.replacen("\"schema\": 1", "\"schema\": 2", 1);
     let wrong_type = good.replacen("\"busy_pct\":", "\"busy_pct\": \"high\", \"x\":", 1);
-    let mut no_cores: serde_json::Value = serde_json::from_str(&good).unwrap();
-    no_cores["cpu"].as_object_mut().unwrap().remove("cores");
+    let mut no_idle: serde_json::Value = serde_json::from_str(&good).unwrap();
+    no_idle["cpu"].as_object_mut().unwrap().remove("idle_pct");
     let cases: Vec<(&str, String, &str)> = vec![
         ("empty.json", String::new(), "is empty"),
         (
@@ -137,8 +137,8 @@ fn bad_snapshot_files_give_one_clear_line_and_exit_2() {
         ),
         (
             "missing.json",
-            no_cores.to_string(),
-            "at `cpu`: missing field `cores`",
+            no_idle.to_string(),
+            "at `cpu`: missing field `idle_pct`",
         ),
     ];
     for (name, text, expected) in cases {

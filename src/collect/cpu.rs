@@ -101,24 +101,24 @@ pub fn compute(
         }
     };
     Cpu {
-        cores: b.per_cpu.len() as u32,
+        cores: Some(b.per_cpu.len() as u32),
         user_pct: share(d.user),
-        nice_pct: share(d.nice),
+        nice_pct: Some(share(d.nice)),
         system_pct: share(d.system),
         iowait_pct: share(d.iowait),
-        irq_pct: share(d.irq),
-        softirq_pct: share(d.softirq),
-        steal_pct: share(d.steal),
+        irq_pct: Some(share(d.irq)),
+        softirq_pct: Some(share(d.softirq)),
+        steal_pct: Some(share(d.steal)),
         idle_pct: share(d.idle),
         busy_pct: share(busy),
-        busiest_core_pct: busiest,
-        load_1: load[0],
-        load_5: load[1],
-        load_15: load[2],
-        run_queue_avg: avg(running),
-        run_queue_max: running.iter().copied().max().unwrap_or(0),
-        blocked_avg: avg(blocked),
-        blocked_max: blocked.iter().copied().max().unwrap_or(0),
+        busiest_core_pct: Some(busiest),
+        load_1: Some(load[0]),
+        load_5: Some(load[1]),
+        load_15: Some(load[2]),
+        run_queue_avg: Some(avg(running)),
+        run_queue_max: Some(running.iter().copied().max().unwrap_or(0)),
+        blocked_avg: Some(avg(blocked)),
+        blocked_max: Some(blocked.iter().copied().max().unwrap_or(0)),
         run_queue_samples: running.len() as u32,
         counters,
     }
@@ -151,12 +151,12 @@ mod tests {
             "cpu 200 0 0 200 0 0 0 0\ncpu0 150 0 0 50 0 0 0 0\ncpu1 50 0 0 150 0 0 0 0\nctxt 60\n",
         );
         let c = compute(&a, &b, &[1, 1, 2], &[0], [1.0, 0.5, 0.1], 1.0);
-        assert_eq!(c.cores, 2);
+        assert_eq!(c.cores, Some(2));
         assert_eq!(c.user_pct, 50.0);
         assert_eq!(c.busy_pct, 50.0);
-        assert_eq!(c.busiest_core_pct, 100.0);
-        assert_eq!(c.run_queue_avg, 1.33);
-        assert_eq!(c.run_queue_max, 2);
+        assert_eq!(c.busiest_core_pct, Some(100.0));
+        assert_eq!(c.run_queue_avg, Some(1.33));
+        assert_eq!(c.run_queue_max, Some(2));
         assert_eq!(c.counters["ctxt"].per_s, Some(50.0));
     }
 
@@ -166,6 +166,6 @@ mod tests {
         let c = compute(&a, &a, &[], &[], [0.0; 3], 0.0);
         assert_eq!(c.busy_pct, 0.0);
         assert_eq!(c.idle_pct, 0.0);
-        assert_eq!(c.run_queue_avg, 0.0);
+        assert_eq!(c.run_queue_avg, Some(0.0));
     }
 }

@@ -57,19 +57,19 @@ pub fn compute(
         .collect();
     let per_s = |k: &str| counters.get(k).and_then(|c| c.per_s);
     Ok(Memory {
-        total_bytes: total,
-        available_bytes: available,
-        available_pct: pct(available as f64, total as f64).unwrap_or(0.0),
-        free_bytes: free,
-        cached_bytes: get("Cached").unwrap_or(0),
-        buffers_bytes: get("Buffers").unwrap_or(0),
-        dirty_bytes: get("Dirty").unwrap_or(0),
-        swap_total_bytes: swap_total,
-        swap_used_bytes: swap_total.saturating_sub(get("SwapFree").unwrap_or(swap_total)),
+        total_bytes: Some(total),
+        available_bytes: Some(available),
+        available_pct: Some(pct(available as f64, total as f64).unwrap_or(0.0)),
+        free_bytes: Some(free),
+        cached_bytes: Some(get("Cached").unwrap_or(0)),
+        buffers_bytes: Some(get("Buffers").unwrap_or(0)),
+        dirty_bytes: Some(get("Dirty").unwrap_or(0)),
+        swap_total_bytes: Some(swap_total),
+        swap_used_bytes: Some(swap_total.saturating_sub(get("SwapFree").unwrap_or(swap_total))),
         swap_in_pages_per_s: per_s("pswpin"),
         swap_out_pages_per_s: per_s("pswpout"),
         major_faults_per_s: per_s("pgmajfault"),
-        page_size_bytes: page_size,
+        page_size_bytes: Some(page_size),
         counters,
     })
 }
@@ -86,8 +86,8 @@ mod tests {
         let a = parse::flat_keyed("pswpin 10\npswpout 0\npgmajfault 100\n");
         let b = parse::flat_keyed("pswpin 60\npswpout 20\npgmajfault 600\noom_kill 1\n");
         let m = compute(&meminfo, &a, &b, 4096, 5.0).unwrap();
-        assert_eq!(m.available_pct, 25.0);
-        assert_eq!(m.swap_used_bytes, 1500 * 1024);
+        assert_eq!(m.available_pct, Some(25.0));
+        assert_eq!(m.swap_used_bytes, Some(1500 * 1024));
         assert_eq!(m.swap_in_pages_per_s, Some(10.0));
         assert_eq!(m.swap_out_pages_per_s, Some(4.0));
         assert_eq!(m.major_faults_per_s, Some(100.0));

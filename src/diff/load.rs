@@ -159,28 +159,28 @@ fn host_gauges(s: &Snapshot, out: &mut Vec<Figure>) {
         "cpu steal".into(),
         "%",
         5.0,
-        cpu.map(|c| c.steal_pct),
+        cpu.and_then(|c| c.steal_pct),
     );
     g(
         "cpu",
         "busiest core".into(),
         "%",
         15.0,
-        cpu.map(|c| c.busiest_core_pct),
+        cpu.and_then(|c| c.busiest_core_pct),
     );
     g(
         "cpu",
         "run queue (avg)".into(),
         "",
         1.0,
-        cpu.map(|c| c.run_queue_avg),
+        cpu.and_then(|c| c.run_queue_avg),
     );
     g(
         "cpu",
         "blocked on I/O (avg)".into(),
         "",
         1.0,
-        cpu.map(|c| c.blocked_avg),
+        cpu.and_then(|c| c.blocked_avg),
     );
     let mem = s.memory.get();
     g(
@@ -188,7 +188,7 @@ fn host_gauges(s: &Snapshot, out: &mut Vec<Figure>) {
         "memory available".into(),
         "%",
         10.0,
-        mem.map(|m| m.available_pct),
+        mem.and_then(|m| m.available_pct),
     );
     g(
         "memory",

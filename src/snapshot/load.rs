@@ -279,9 +279,9 @@ mod tests {
                 "at `cpu`: status: unknown variant `bogus`, expected one of `ok`, `skipped`, `error`",
             ),
             (
-                "cores",
+                "idle_pct",
                 serde_json::Value::Null,
-                "at `cpu`: missing field `cores`",
+                "at `cpu`: missing field `idle_pct`",
             ),
             (
                 "",
@@ -293,8 +293,8 @@ mod tests {
             let mut v = healthy.clone();
             match field {
                 "" => v["cpu"] = value,
-                "cores" => {
-                    v["cpu"].as_object_mut().unwrap().remove("cores");
+                "idle_pct" => {
+                    v["cpu"].as_object_mut().unwrap().remove("idle_pct");
                 }
                 _ => v["cpu"][field] = value,
             }

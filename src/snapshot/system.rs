@@ -8,32 +8,50 @@ use std::collections::BTreeMap;
 /// Where the CPU time went over the window, from `/proc/stat`, as `vmstat`/`mpstat` show it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct Cpu {
-    /// Logical CPUs that were online.
-    pub cores: u32,
+    /// Logical CPUs that were online. Absent only in an import whose text does not show them
+    /// (sysstat's first line does): so are the other optional figures below, which
+    /// `doctor snapshot` always writes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cores: Option<u32>,
     pub user_pct: f64,
-    pub nice_pct: f64,
+    /// Absent when the source folds it into `user_pct` (vmstat's `us`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub nice_pct: Option<f64>,
     pub system_pct: f64,
     pub iowait_pct: f64,
-    pub irq_pct: f64,
-    pub softirq_pct: f64,
-    /// Time a hypervisor ran something else while this VM wanted the CPU.
-    pub steal_pct: f64,
+    /// Absent when the source folds it into `system_pct` (vmstat's `sy`, iostat's `%system`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub irq_pct: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub softirq_pct: Option<f64>,
+    /// Time a hypervisor ran something else while this VM wanted the CPU (absent when the
+    /// source does not show it: vmstat before its `st` column).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub steal_pct: Option<f64>,
     pub idle_pct: f64,
     /// Everything but idle and iowait.
     pub busy_pct: f64,
     /// The busiest single CPU's busy %, which shows one pegged core on an otherwise idle box.
-    pub busiest_core_pct: f64,
-    pub load_1: f64,
-    pub load_5: f64,
-    pub load_15: f64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub busiest_core_pct: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub load_1: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub load_5: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub load_15: Option<f64>,
     /// Runnable tasks (vmstat's `r`), sampled several times over the window, doctor itself
     /// excluded.
-    pub run_queue_avg: f64,
-    pub run_queue_max: u32,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub run_queue_avg: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub run_queue_max: Option<u32>,
     /// Tasks in uninterruptible sleep (vmstat's `b`, mostly waiting for I/O), sampled likewise.
-    pub blocked_avg: f64,
-    pub blocked_max: u32,
-    /// How many samples the run-queue figures come from.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub blocked_avg: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub blocked_max: Option<u32>,
+    /// How many samples the run-queue figures come from (0: none, and they are absent).
     pub run_queue_samples: u32,
     /// `ctxt`, `intr`, `processes` (forks) from `/proc/stat`.
     pub counters: BTreeMap<String, Counter>,
@@ -42,16 +60,27 @@ pub struct Cpu {
 /// Memory and swap, from `/proc/meminfo` and `/proc/vmstat`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct Memory {
-    pub total_bytes: u64,
+    /// Absent, like every optional figure here, only in an import whose text does not show it;
+    /// `doctor snapshot` always writes them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub total_bytes: Option<u64>,
     /// `MemAvailable`: what can be handed out without swapping.
-    pub available_bytes: u64,
-    pub available_pct: f64,
-    pub free_bytes: u64,
-    pub cached_bytes: u64,
-    pub buffers_bytes: u64,
-    pub dirty_bytes: u64,
-    pub swap_total_bytes: u64,
-    pub swap_used_bytes: u64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub available_bytes: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub available_pct: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub free_bytes: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cached_bytes: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub buffers_bytes: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dirty_bytes: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub swap_total_bytes: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub swap_used_bytes: Option<u64>,
     /// Pages swapped in per second (vmstat's `si` is this × page size / 1024).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub swap_in_pages_per_s: Option<f64>,
@@ -60,7 +89,8 @@ pub struct Memory {
     /// Major page faults per second: faults that had to read from disk — the "thrashing" figure.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub major_faults_per_s: Option<f64>,
-    pub page_size_bytes: u64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub page_size_bytes: Option<u64>,
     /// Selected `/proc/vmstat` counters (`pswpin`, `pswpout`, `pgmajfault`, `pgfault`, `oom_kill`,
     /// ...) by their kernel names; a counter this kernel lacks is absent.
     pub counters: BTreeMap<String, Counter>,

@@ -98,14 +98,14 @@ pub fn apply(snap: &mut Snapshot, column: &str, s: Stats, seconds: f64) {
         match field {
             "busy_pct" => cpu.busy_pct = s.mean,
             "iowait_pct" => cpu.iowait_pct = s.mean,
-            "steal_pct" => cpu.steal_pct = s.mean,
+            "steal_pct" => cpu.steal_pct = Some(s.mean),
             "run_queue" => {
-                cpu.run_queue_avg = s.mean;
-                cpu.run_queue_max = count(s.max) as u32;
+                cpu.run_queue_avg = Some(s.mean);
+                cpu.run_queue_max = Some(count(s.max) as u32);
             }
             "blocked" => {
-                cpu.blocked_avg = s.mean;
-                cpu.blocked_max = count(s.max) as u32;
+                cpu.blocked_avg = Some(s.mean);
+                cpu.blocked_max = Some(count(s.max) as u32);
             }
             _ => {}
         }
