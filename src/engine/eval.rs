@@ -614,7 +614,9 @@ fn quiet_or_not_checked(rule: &Rule, outcomes: Vec<GroupOutcome>) -> Outcome {
     if !checked.is_empty() {
         return Outcome::Quiet { checked, unchecked };
     }
-    if !rule.grouped {
+    // One reason for all (a section every group requires was skipped) is said once.
+    let same = unchecked.windows(2).all(|w| w[0].reason == w[1].reason);
+    if !rule.grouped || same {
         return Outcome::NotChecked(unchecked.pop().map(|u| u.reason).unwrap_or_default());
     }
     Outcome::NotChecked(
