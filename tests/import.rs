@@ -352,8 +352,114 @@ fn host_facts_from_free_uptime_and_sysstat() {
     );
 }
 
-/// iostat -x builds the disks from its last report; vmstat and docker stats are recognised (so
-/// understood) and say why they build nothing; every output names the section it went to.
+/// The cpu and memory sections from vmstat, iostat's avg-cpu, free and uptime, recorded on this
+/// machine under load (`tests/import/samples/VERSIONS.txt`). Every expected figure is read off
+/// the sample files by eye: vmstat's two interval rows (us 99, 96; sy 1, 4; id 0, 0; r 5, 4, 4 on
+/// all three rows), iostat's `(2 CPU)`, `free -h`'s 23Gi / 22Gi, uptime's 4.73 4.57 4.05.
+#[test]
+fn cpu_and_memory_from_vmstat_iostat_free_uptime() {
+    let snap = import(&[
+        ("vmstat", &sample("vmstat-1-3.txt")),
+        ("iostat", &sample("iostat-x-1-2.txt")),
+        ("free", &sample("free-h.txt")),
+        ("uptime", &sample("uptime.txt")),
+    ]);
+    let cpu = snap.cpu.get().unwrap();
+    assert_eq!(cpu.cores, Some(2));
+    assert_eq!((cpu.user_pct, cpu.system_pct), (97.5, 2.5));
+    assert_eq!(
+        (cpu.idle_pct, cpu.iowait_pct, cpu.busy_pct),
+        (0.0, 0.0, 100.0)
+    );
+    assert_eq!(
+        (cpu.nice_pct, cpu.irq_pct, cpu.busiest_core_pct),
+        (None, None, None)
+    );
+    // vmstat's r less vmstat itself: 4, 3, 3.
+    assert_eq!(
+        (cpu.run_queue_avg, cpu.run_queue_max),
+        (Some(3.33), Some(4))
+    );
+    assert_eq!(cpu.run_queue_samples, 3);
+    assert_eq!((cpu.load_1, cpu.load_15), (Some(4.73), Some(4.05)));
+    let from: Vec<(&str, usize)> = snap
+        .cpu
+        .imported
+        .iter()
+        .map(|p| (p.output.as_str(), p.first_line))
+        .collect();
+    assert_eq!(from, [("uptime", 1), ("vmstat", 1)]);
+    let memory = snap.memory.get().unwrap();
+    assert_eq!(memory.total_bytes, Some(23 << 30));
+    assert_eq!(memory.available_bytes, Some(22 << 30));
+    assert_eq!(memory.available_pct, Some(95.65));
+    assert_eq!(
+        (memory.swap_in_pages_per_s, memory.swap_out_pages_per_s),
+        (Some(0.0), Some(0.0))
+    );
+    assert_eq!(
+        (memory.major_faults_per_s, memory.dirty_bytes),
+        (None, None)
+    );
+    // Four run-queue tasks on two busy cores: saturation, read from the run queue.
+    let r = report(&snap);
+    let first = &r.findings[0];
+    assert_eq!(first.id, "cpu-saturation");
+    // Without major faults in the text, the swap rule is checked in part, never called fine.
+    let swap = r
+        .partly_checked
+        .iter()
+        .find(|p| p.id == "memory-swapping")
+        .expect("memory-swapping checked in part");
+    assert_eq!(swap.unchecked[0].from, "major faults");
+}
+
+/// iostat alone tells where the CPU time went but not the run queue: cpu-saturation says so
+/// rather than calling the CPUs fine; the interval's block is taken over the one since boot.
+#[test]
+fn iostat_alone_has_no_run_queue() {
+    let snap = import(&[("iostat", &sample("iostat-x-1-2.txt"))]);
+    let cpu = snap.cpu.get().unwrap();
+    assert_eq!(
+        (cpu.user_pct, cpu.nice_pct, cpu.steal_pct),
+        (97.49, Some(0.0), Some(0.0))
+    );
+    assert_eq!((cpu.run_queue_avg, cpu.run_queue_samples), (None, 0));
+    assert!(snap.memory.get().is_none());
+    let r = report(&snap);
+    let sat = r
+        .partly_checked
+        .iter()
+        .find(|p| p.id == "cpu-saturation")
+        .expect("cpu-saturation checked in part");
+    assert_eq!(sat.checked, ["steal"]);
+    assert!(sat.unchecked[0].reason.contains("run_queue_avg"), "{sat:?}");
+}
+
+/// Swap traffic in a pasted vmstat (its unit from the command line above it): memory-swapping
+/// fires from the swap group. Written by hand: the recorded swapping paste is the live test's
+/// (`tests/live.rs`, `pasted_memory_swapping`); this one pins the unit arithmetic.
+#[test]
+fn vmstat_swap_rates_in_its_unit() {
+    let rows = "procs -----------memory---------- ---swap-- -----io---- -system-- ------cpu-----\n \
+                r  b   swpd   free   buff  cache   si   so    bi    bo   in   cs us sy id wa st\n \
+                2  1 402400  60536  10180 204800  120  340   900  1500  800 2000 40 10 20 30  0\n \
+                3  2 402800  51200  10180 204000 2048 4096  9000  1500  800 2000 40 10 20 30  0\n \
+                3  2 403200  50200  10180 203000 1024 2048  9000  1500  800 2000 40 10 20 30  0\n";
+    for (command, pages_in) in [("$ vmstat 1 3", 384.0), ("$ vmstat -S M 1 3", 393_216.0)] {
+        let text = format!("{command}\n{rows}");
+        let snap = import(&[("paste", &text)]);
+        let memory = snap.memory.get().unwrap();
+        // (2048 + 1024) / 2 KiB/s = 1536 KiB/s = 384 pages of 4 KiB; in MiB, 1024 times that.
+        assert_eq!(memory.swap_in_pages_per_s, Some(pages_in), "{command}");
+        let r = report(&snap);
+        assert_eq!(r.findings[0].id, "memory-swapping", "{command}");
+        assert_eq!(snap.imported.as_ref().unwrap().inputs[0].not_understood, []);
+    }
+}
+
+/// iostat -x builds the disks from its last report; docker stats is recognised (so understood)
+/// and says why it builds nothing; every output names the section it went to.
 #[test]
 fn iostat_vmstat_docker_stats() {
     let snap = import(&[

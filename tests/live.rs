@@ -13,6 +13,7 @@ mod mariadb;
 mod support;
 
 use doctor::engine::{Catalogue, Severity, analyze};
+use std::fmt::Write as _;
 use std::path::PathBuf;
 use std::process::Command;
 use std::sync::{Mutex, PoisonError};
@@ -250,6 +251,84 @@ fn live_single_core() {
 #[test]
 fn live_memory_swapping() {
     live("memory-swapping");
+}
+
+/// What an operator pastes into an issue during the scenario — `vmstat 1 3`, `iostat -c 1 2`,
+/// `free -m` and `uptime`, each under its command line — makes `doctor import` name the same
+/// cause as `doctor check`, from the same evidence group.
+fn pasted(name: &str, group: &str) {
+    let _machine = MACHINE.lock().unwrap_or_else(PoisonError::into_inner);
+    lab::wait_for_quiet_machine(Duration::from_secs(90));
+    let running = lab::start(name, LIVE_PORTS);
+    let mut text = String::new();
+    for command in [
+        &["vmstat", "1", "3"][..],
+        &["iostat", "-c", "1", "2"],
+        &["free", "-m"],
+        &["uptime"],
+    ] {
+        let out = Command::new(command[0])
+            .args(&command[1..])
+            .output()
+            .unwrap_or_else(|e| panic!("{}: {e} (install procps and sysstat)", command[0]));
+        assert!(out.status.success(), "{command:?}");
+        let output = String::from_utf8_lossy(&out.stdout);
+        writeln!(text, "$ {}\n{output}", command.join(" ")).unwrap();
+    }
+    drop(running);
+    let dir = tempfile::tempdir().unwrap();
+    let saved = dir.path().join("imported.json");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_doctor"))
+        .args(["import", "-", "--format", "json", "--out"])
+        .arg(&saved)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("doctor runs");
+    std::io::Write::write_all(&mut child.stdin.take().unwrap(), text.as_bytes()).unwrap();
+    let out = child.wait_with_output().unwrap();
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stdout)));
+    let first = &report["findings"][0];
+    assert_eq!(
+        first["id"].as_str(),
+        expected(name),
+        "doctor import of\n{text}\nranked:\n{}",
+        summary(&report)
+    );
+    let fired: Vec<&str> = first["from"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|g| g["outcome"] == "fired")
+        .map(|g| g["name"].as_str().unwrap())
+        .collect();
+    assert!(fired.contains(&group), "{fired:?} in\n{text}");
+    // Every line was understood, and the figures are the machine's.
+    let snap = doctor::snapshot::load(&saved).unwrap();
+    let input = &snap.imported.as_ref().unwrap().inputs[0];
+    assert!(input.not_understood.is_empty(), "{input:?}\n{text}");
+    let cpus = std::thread::available_parallelism().unwrap().get() as u32;
+    assert_eq!(snap.cpu.get().unwrap().cores, Some(cpus));
+    let memory = snap.memory.get().unwrap();
+    let total = memory.total_bytes.unwrap();
+    let meminfo = std::fs::read_to_string("/proc/meminfo").unwrap();
+    let kib: u64 = meminfo.split_whitespace().nth(1).unwrap().parse().unwrap();
+    // free -m prints whole MiB.
+    assert!(
+        (kib * 1024).abs_diff(total) < 1 << 20,
+        "free -m total {total}, MemTotal {kib} kB"
+    );
+}
+
+#[test]
+fn pasted_cpu_saturation() {
+    pasted("cpu-saturation", "run queue");
+}
+
+#[test]
+fn pasted_memory_swapping() {
+    pasted("memory-swapping", "swap traffic");
 }
 
 #[test]

@@ -72,6 +72,8 @@ pub fn snapshot(inputs: &[Input<'_>], scanner: &Scanner) -> Snapshot {
         s
     };
     let host = host(&found.outputs, &mut used);
+    let cpu = super::system::cpu(&found.outputs, &host, &mut used);
+    let memory = super::system::memory(&found.outputs, &mut used);
     let disks = disks(&found.outputs, &mut used);
     let listeners = listeners(&found.outputs, &mut used);
     let samples = u32::try_from(mysql_readings.max(tcp_readings as usize))
@@ -113,8 +115,8 @@ pub fn snapshot(inputs: &[Input<'_>], scanner: &Scanner) -> Snapshot {
             max_rss_bytes: 0,
             wall_ms: crate::snapshot::round_ms(started.elapsed()),
         },
-        cpu: Section::skipped(NOT_IN_TEXT),
-        memory: Section::skipped(NOT_IN_TEXT),
+        cpu,
+        memory,
         disks,
         tcp,
         listeners,
@@ -141,13 +143,17 @@ fn unused(o: &Output) -> &'static str {
             "the unit of its figures is not in the text (paste the command line above it, or use \
              free -b or free -h)"
         }
-        Output::Host(..) => "its load averages only: the cpu section needs more than they tell",
+        Output::Host(..) => {
+            "its load averages only: the cpu section needs where the CPU time went (vmstat, \
+             iostat)"
+        }
         Output::Sysctl(_) => "none of the settings doctor reads",
         Output::Iostat(_) => "an earlier report: the disks section takes the last one",
-        Output::IostatCpu(_) | Output::Vmstat(_) => {
-            "recognised; the cpu and memory sections need more than it tells, so doctor builds \
-             none from it yet"
+        Output::IostatCpu(_) => {
+            "another output covers the CPU time better: the section takes an interval over an \
+             average since boot, the last one, and vmstat's before iostat's"
         }
+        Output::Vmstat(_) => "an earlier vmstat: the sections take the last one",
         Output::DockerStats(_) => {
             "recognised; doctor does not build the containers section from pasted text yet"
         }

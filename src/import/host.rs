@@ -15,7 +15,21 @@ pub struct Facts {
     pub uptime_s: Option<f64>,
     /// Load averages over 1, 5 and 15 minutes.
     pub load: Option<[f64; 3]>,
+    /// `free`'s figures in bytes, when their unit is known.
+    pub free: Option<Free>,
     pub lines: (usize, usize),
+}
+
+/// What `free` shows, in bytes: the `Mem:` row by its header's names (`total`, `used`, `free`,
+/// `shared`, `buff/cache` or `buffers` and `cache`/`cached`, `available` since procps 3.3.10),
+/// and the `Swap:` row.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Free {
+    pub mem: std::collections::BTreeMap<String, u64>,
+    pub swap_total: Option<u64>,
+    pub swap_used: Option<u64>,
+    /// Printed by `-h`, rounded to two or three digits.
+    pub rounded: bool,
 }
 
 /// Which command printed them.
@@ -43,7 +57,7 @@ pub fn free(lines: &[Line<'_>], start: usize) -> Option<(Facts, usize)> {
         .and_then(|i| lines.get(i))
         .and_then(|l| command_unit(l.text));
     let mut taken = 1;
-    let mut memory = None;
+    let mut figures = Free::default();
     for line in &lines[start + 1..] {
         let t = line.text.trim();
         let Some((label, rest)) = t.split_once(':') else {
@@ -56,16 +70,31 @@ pub fn free(lines: &[Line<'_>], start: usize) -> Option<(Facts, usize)> {
         {
             break;
         }
-        if label == "Mem" {
-            memory = rest.split_whitespace().next().and_then(|v| bytes(v, unit));
+        let values: Vec<&str> = rest.split_whitespace().collect();
+        figures.rounded |= values.iter().any(|v| v.ends_with(char::is_alphabetic));
+        match label {
+            "Mem" => {
+                for (name, v) in header.iter().zip(&values) {
+                    if let Some(b) = bytes(v, unit) {
+                        figures.mem.insert((*name).to_owned(), b);
+                    }
+                }
+            }
+            "Swap" => {
+                figures.swap_total = values.first().and_then(|v| bytes(v, unit));
+                figures.swap_used = values.get(1).and_then(|v| bytes(v, unit));
+            }
+            _ => {}
         }
         taken += 1;
     }
     if taken == 1 {
         return None;
     }
+    let memory = figures.mem.get("total").copied();
     let facts = Facts {
         memory_bytes: memory,
+        free: memory.is_some().then_some(figures),
         lines: (lines[start].no, lines[start + taken - 1].no),
         ..Facts::default()
     };
@@ -254,6 +283,15 @@ mod tests {
         let (f, taken) = free(&lines(text), 1).unwrap();
         assert_eq!(taken, 4);
         assert_eq!(f.memory_bytes, Some(3829 << 20));
+        let figures = f.free.unwrap();
+        assert_eq!(
+            (figures.mem.get("cached"), figures.mem.get("available")),
+            (Some(&(2516 << 20)), None)
+        );
+        assert_eq!(
+            (figures.swap_total, figures.swap_used),
+            (Some(3967 << 20), Some(128 << 20))
+        );
     }
 
     #[test]

@@ -103,21 +103,46 @@ fn bytes_col(header: &[&str], rw: &str) -> Option<(usize, f64)> {
         })
 }
 
-/// The `avg-cpu:` block: its header and one line of numbers. Recognised (it is iostat's), not
-/// used: the cpu section needs more than it tells.
+/// The `avg-cpu:` block: where the CPU time went, in % (`%user %nice %system %iowait %steal
+/// %idle`; sysstat folds interrupts into `%system`). Columns by name; one sysstat lacks is absent.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AvgCpu {
+    pub user: f64,
+    pub nice: Option<f64>,
+    pub system: f64,
+    pub iowait: f64,
+    pub steal: Option<f64>,
+    pub idle: f64,
+    pub lines: (usize, usize),
+}
+
+/// The `avg-cpu:` block: its header and one line of numbers (a decimal comma, as some locales
+/// print it, reads too).
 #[must_use]
-pub fn avg_cpu(lines: &[Line<'_>], start: usize) -> Option<((usize, usize), usize)> {
+pub fn avg_cpu(lines: &[Line<'_>], start: usize) -> Option<(AvgCpu, usize)> {
     let header = lines[start].text.trim();
     if !header.starts_with("avg-cpu:") || !header.contains("%idle") {
         return None;
     }
+    let names: Vec<&str> = header.split_whitespace().skip(1).collect();
     let values = lines.get(start + 1)?;
-    let n = header.split_whitespace().count() - 1;
-    let f: Vec<&str> = values.text.split_whitespace().collect();
-    if f.len() != n || !f.iter().all(|x| x.replace(',', ".").parse::<f64>().is_ok()) {
-        return None;
-    }
-    Some(((lines[start].no, values.no), 2))
+    let f: Option<Vec<f64>> = values
+        .text
+        .split_whitespace()
+        .map(|x| x.replace(',', ".").parse::<f64>().ok())
+        .collect();
+    let f = f.filter(|f| f.len() == names.len())?;
+    let get = |name: &str| names.iter().position(|n| *n == name).map(|i| f[i]);
+    let cpu = AvgCpu {
+        user: get("%user")?,
+        nice: get("%nice"),
+        system: get("%system")?,
+        iowait: get("%iowait")?,
+        steal: get("%steal"),
+        idle: get("%idle")?,
+        lines: (lines[start].no, values.no),
+    };
+    Some((cpu, 2))
 }
 
 #[cfg(test)]
@@ -134,8 +159,23 @@ mod tests {
             .collect();
         assert_eq!(reports.len(), 2);
         assert!(reports[0].devices.iter().any(|d| d.name == "vda"));
-        let cpu = (0..ls.len()).filter(|&i| avg_cpu(&ls, i).is_some()).count();
-        assert_eq!(cpu, 2);
+        let cpu: Vec<AvgCpu> = (0..ls.len())
+            .filter_map(|i| avg_cpu(&ls, i).map(|(c, _)| c))
+            .collect();
+        assert_eq!(cpu.len(), 2);
+        // The file's second report, as iostat printed it.
+        let last = &cpu[1];
+        assert_eq!(
+            (
+                last.user,
+                last.nice,
+                last.system,
+                last.iowait,
+                last.steal,
+                last.idle
+            ),
+            (97.49, Some(0.0), 2.51, 0.0, Some(0.0), 0.0)
+        );
     }
 
     #[test]

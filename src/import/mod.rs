@@ -22,6 +22,7 @@ pub mod samples;
 pub mod sections;
 pub mod ss;
 pub mod sysctl;
+pub mod system;
 pub mod vmstat;
 
 /// One output recognised in an input.
@@ -49,7 +50,7 @@ pub enum Output {
     /// `iostat -x`'s device table (one report).
     Iostat(iostat::Report),
     /// `iostat`'s `avg-cpu:` block.
-    IostatCpu((usize, usize)),
+    IostatCpu(iostat::AvgCpu),
     /// `vmstat`.
     Vmstat(vmstat::Vmstat),
     /// `docker stats --no-stream`.
@@ -80,7 +81,7 @@ impl Output {
             Output::InnodbStatus(s) => s.lines,
             Output::MysqlNames { lines, .. }
             | Output::Processlist { lines, .. }
-            | Output::IostatCpu(lines) => *lines,
+            | Output::IostatCpu(iostat::AvgCpu { lines, .. }) => *lines,
         }
     }
 
@@ -150,11 +151,53 @@ pub fn claim(ls: &[lines::Line<'_>]) -> (Vec<Output>, Vec<usize>) {
             outputs.push(output);
             i += taken.max(1);
         } else {
-            unclaimed.push(ls[i].no);
+            if !command_line(ls, i) {
+                unclaimed.push(ls[i].no);
+            }
             i += 1;
         }
     }
     (outputs, unclaimed)
+}
+
+/// The commands whose outputs doctor reads, as typed above them (`sudo` before one counts too).
+const COMMANDS: &[&str] = &[
+    "vmstat",
+    "iostat",
+    "free",
+    "uptime",
+    "cat",
+    "netstat",
+    "nstat",
+    "ss",
+    "sysctl",
+    "docker",
+    "mysql",
+    "mariadb",
+    "mysqladmin",
+    "mariadb-admin",
+];
+
+/// Whether `ls[i]` is the command line of the output that follows it (blank lines between):
+/// `$ vmstat 1 3`, `mysql> SHOW GLOBAL STATUS;`. Understood, so not listed as not understood.
+fn command_line(ls: &[lines::Line<'_>], i: usize) -> bool {
+    let text = ls[i].text.trim();
+    let mut words = text.split_whitespace();
+    let first = match words.next() {
+        Some("sudo") => words.next(),
+        w => w,
+    };
+    let sql = text
+        .get(..5)
+        .is_some_and(|w| w.eq_ignore_ascii_case("show ") || w.eq_ignore_ascii_case("selec"))
+        && (text.ends_with(';') || text.ends_with("\\G"));
+    if !(sql || first.is_some_and(|w| COMMANDS.contains(&w))) {
+        return false;
+    }
+    let Some(next) = (i + 1..ls.len()).find(|&j| !ls[j].is_blank()) else {
+        return false;
+    };
+    one(ls, next).is_some()
 }
 
 /// The lines `numbers` (ascending) as ranges. Ranges run on over blank lines between
@@ -289,9 +332,13 @@ mod tests {
         let what: Vec<(&str, (usize, usize))> =
             r.outputs.iter().map(|o| (o.what(), o.lines())).collect();
         assert_eq!(what, [("nstat", (4, 5)), ("SHOW GLOBAL STATUS", (9, 13))]);
-        // The prose, the commands typed: not understood (the commands say what ran, which the
-        // outputs' shapes already tell).
-        assert_eq!(r.not_understood, [(1, 3), (7, 8)]);
+        // The prose is not understood; the commands typed above the outputs are.
+        assert_eq!(r.not_understood, [(1, 1), (7, 7)]);
+        // A command line above nothing doctor reads is not.
+        assert_eq!(
+            recognise("$ vmstat 1 3\nvmstat: not found\n").not_understood,
+            [(1, 2)]
+        );
         // Over blank lines, prose is one range.
         assert_eq!(recognise("a\n\nb\n\n\nc").not_understood, [(1, 6)]);
     }
