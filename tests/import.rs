@@ -458,8 +458,8 @@ fn vmstat_swap_rates_in_its_unit() {
     }
 }
 
-/// iostat -x builds the disks from its last report; docker stats is recognised (so understood)
-/// and says why it builds nothing; every output names the section it went to.
+/// iostat -x builds the disks from its last report, docker stats the containers (what it
+/// shows, and nothing it does not); every output names the section it went to.
 #[test]
 fn iostat_vmstat_docker_stats() {
     let snap = import(&[
@@ -484,6 +484,30 @@ fn iostat_vmstat_docker_stats() {
         .collect();
     assert_eq!(to_disks.len(), 1);
     assert!(snap.host.cpus.is_some());
+    // The recorded row: `f78af2e12ee6   doctor-import-rec   0.00%   852KiB / 23.54GiB   0.00%
+    // 736B / 0B   0B / 0B   1`.
+    let containers = snap.containers.get().unwrap();
+    assert_eq!(containers.engine.host, None);
+    let c = &containers.containers[0];
+    assert_eq!(
+        (c.name.as_str(), c.id.as_str(), c.state.as_str()),
+        ("doctor-import-rec", "f78af2e12ee6", "running")
+    );
+    assert_eq!((c.memory_bytes, c.pids), (Some(852 * 1024), Some(1)));
+    assert_eq!(c.net_rx_bytes.as_ref().map(|n| n.total), Some(736));
+    assert_eq!(
+        (&c.image, &c.restart_count, c.oom_killed),
+        (&None, &None, None)
+    );
+    // Its cgroup is not in the paste: throttling is not checked, not called fine.
+    let r = report(&snap);
+    assert!(
+        r.not_checked
+            .iter()
+            .any(|n| n.id == "container-cpu-throttled" && n.reason.contains("no `cgroup`")),
+        "{:?}",
+        r.not_checked
+    );
 }
 
 /// Secrets in pasted log lines are redacted as in scanned logs: the sample kept is the redacted

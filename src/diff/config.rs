@@ -172,10 +172,15 @@ fn service_facts(s: &Snapshot, out: &mut BTreeMap<String, Fact>) {
         // One line per container: a container on one side only is one difference, not three.
         for k in &c.containers {
             let cg = k.cgroup.as_ref();
-            let cpu = cg.and_then(|g| g.cpu_limit_cores).map_or_else(
-                || "no cpu limit".to_owned(),
-                |c| format!("cpu limit {c} cores"),
-            );
+            // No cgroup read (a pasted `docker stats`, or one doctor could not read): the limit
+            // is unknown, not absent.
+            let cpu = match cg {
+                None => "cpu limit unknown".to_owned(),
+                Some(g) => g.cpu_limit_cores.map_or_else(
+                    || "no cpu limit".to_owned(),
+                    |c| format!("cpu limit {c} cores"),
+                ),
+            };
             let mem = cg
                 .and_then(|g| g.memory_limit_bytes)
                 .or(k.memory_limit_bytes)
@@ -188,7 +193,10 @@ fn service_facts(s: &Snapshot, out: &mut BTreeMap<String, Fact>) {
                 format!("container {}", k.name),
                 // A finding about a container names it.
                 &k.name,
-                Some(format!("{}, {cpu}, {mem}", k.image)),
+                Some(format!(
+                    "{}, {cpu}, {mem}",
+                    k.image.as_deref().unwrap_or("image unknown")
+                )),
             );
         }
     }

@@ -74,6 +74,7 @@ pub fn snapshot(inputs: &[Input<'_>], scanner: &Scanner) -> Snapshot {
     let host = host(&found.outputs, &mut used);
     let cpu = super::system::cpu(&found.outputs, &host, &mut used);
     let memory = super::system::memory(&found.outputs, &mut used);
+    let containers = super::containers::containers(&found.outputs, &mut used);
     let disks = disks(&found.outputs, &mut used);
     let listeners = listeners(&found.outputs, &mut used);
     let samples = u32::try_from(mysql_readings.max(tcp_readings as usize))
@@ -122,7 +123,7 @@ pub fn snapshot(inputs: &[Input<'_>], scanner: &Scanner) -> Snapshot {
         listeners,
         processes: Section::skipped(NOT_IN_TEXT),
         pressure: Section::skipped(NOT_IN_TEXT),
-        containers: Section::skipped(NOT_IN_TEXT),
+        containers,
         logs,
         mysql: mysql.map_or_else(|| Section::skipped(NOT_IN_TEXT), |m| m.section),
         mysql_server: Section::skipped(NOT_IN_TEXT),
@@ -155,7 +156,7 @@ fn unused(o: &Output) -> &'static str {
         }
         Output::Vmstat(_) => "an earlier vmstat: the sections take the last one",
         Output::DockerStats(_) => {
-            "recognised; doctor does not build the containers section from pasted text yet"
+            "an earlier docker stats: the containers section takes the last one"
         }
         _ => "recognised; doctor does not build a section from this output yet",
     }

@@ -9,6 +9,7 @@
 //! no recogniser takes is not understood, and said so by range — never guessed.
 
 pub mod build;
+pub mod containers;
 pub mod database;
 pub mod docker;
 pub mod host;

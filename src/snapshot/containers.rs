@@ -18,12 +18,16 @@ pub struct Containers {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct Engine {
     /// Where the daemon was reached (`DOCKER_HOST`, or the default socket), credentials removed.
-    pub host: String,
+    /// Absent, like `api_version`, only for containers `doctor import` read off a pasted
+    /// `docker stats`: no engine was reached.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub host: Option<String>,
     /// The engine's version (`docker version`'s Server Version).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub version: Option<String>,
     /// The API version doctor spoke (the lower of the engine's and doctor's).
-    pub api_version: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub api_version: Option<String>,
     /// The cgroup version the containers' cgroups were read with (1 or 2), absent when none was
     /// readable.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -37,8 +41,11 @@ pub struct Container {
     pub name: String,
     /// The short id (12 hex digits), as `docker ps` shows it.
     pub id: String,
-    /// The image as the container was created from it (`docker ps`'s IMAGE).
-    pub image: String,
+    /// The image as the container was created from it (`docker ps`'s IMAGE). This, the restart
+    /// count, the OOM flag and the network mode are absent only for a pasted `docker stats`,
+    /// which does not show them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub image: Option<String>,
     /// `running`, `restarting`, `paused`, ... at the end of the window.
     pub state: String,
     /// `starting`, `healthy` or `unhealthy`; absent when the container has no health check.
@@ -46,11 +53,14 @@ pub struct Container {
     pub health: Option<String>,
     /// Restarts by the restart policy (`docker inspect`'s `RestartCount`); a delta means it
     /// restarted inside the window.
-    pub restart_count: Counter,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub restart_count: Option<Counter>,
     /// Whether the kernel's OOM killer killed a process of the container (`State.OOMKilled`).
-    pub oom_killed: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub oom_killed: Option<bool>,
     /// `bridge`, `host`, `none`, `container:<id>` or a user network's name.
-    pub network_mode: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub network_mode: Option<String>,
     /// The host pid of the container's main process.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pid: Option<i32>,

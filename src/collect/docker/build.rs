@@ -171,7 +171,7 @@ pub(super) fn build(
     let mut c = Container {
         name: o.container.name.clone(),
         id: short(&o.container.id).to_owned(),
-        image: o.container.image.clone(),
+        image: Some(o.container.image.clone()),
         state: state
             .and_then(|s| s.status)
             .map_or_else(|| "unknown".to_owned(), |s| s.to_string()),
@@ -180,14 +180,14 @@ pub(super) fn build(
             .and_then(|h| h.status)
             .map(|h| h.to_string())
             .filter(|h| !h.is_empty() && h != "none"),
-        restart_count,
-        oom_killed: state.and_then(|s| s.oom_killed).unwrap_or(false),
+        restart_count: Some(restart_count),
+        oom_killed: Some(state.and_then(|s| s.oom_killed).unwrap_or(false)),
         network_mode: o
             .inspect
             .host_config
             .as_ref()
             .and_then(|h| h.network_mode.clone())
-            .unwrap_or_default(),
+            .or_else(|| Some(String::new())),
         pid,
         cpu_pct: None,
         online_cpus: None,

@@ -182,9 +182,9 @@ impl Remote for Collector {
             }
         }
         let engine_facts = EngineFacts {
-            host: engine.target.shown(),
+            host: Some(engine.target.shown()),
             version: engine.version.clone(),
-            api_version: version_text(&engine.api_version),
+            api_version: Some(version_text(&engine.api_version)),
             cgroup_version: None,
         };
         // The output is read right after the end reading, so it reaches the window's end, on a
