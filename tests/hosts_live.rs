@@ -418,3 +418,202 @@ fn hostname() -> String {
         .trim()
         .to_owned()
 }
+
+/// An application host and its database host as two network namespaces joined by a veth pair,
+/// as two machines on one network: the app's namespace has 10.231.77.1, the database host (this
+/// machine's own namespace) 10.231.77.2 beside its other addresses. Removed when dropped.
+struct TwoHostNetwork {
+    netns: String,
+    link: String,
+}
+
+const APP_ADDRESS: &str = "10.231.77.1";
+const DB_ADDRESS: &str = "10.231.77.2";
+
+impl TwoHostNetwork {
+    fn new() -> TwoHostNetwork {
+        support::require("ip", "iproute2");
+        let pid = std::process::id();
+        let net = TwoHostNetwork {
+            netns: format!("doctor-hosts-app-{pid}"),
+            link: format!("dhdb{}", pid % 100_000),
+        };
+        let peer = format!("dhap{}", pid % 100_000);
+        let _ = Command::new("ip")
+            .args(["netns", "del", &net.netns])
+            .output();
+        let _ = Command::new("ip").args(["link", "del", &net.link]).output();
+        support::run("ip", &["netns", "add", &net.netns]);
+        support::run(
+            "ip",
+            &[
+                "link", "add", &net.link, "type", "veth", "peer", "name", &peer,
+            ],
+        );
+        support::run("ip", &["link", "set", &peer, "netns", &net.netns]);
+        support::run(
+            "ip",
+            &["addr", "add", &format!("{DB_ADDRESS}/24"), "dev", &net.link],
+        );
+        support::run("ip", &["link", "set", &net.link, "up"]);
+        for args in [
+            vec!["addr", "add", &format!("{APP_ADDRESS}/24"), "dev", &peer],
+            vec!["link", "set", &peer, "up"],
+            vec!["link", "set", "lo", "up"],
+        ] {
+            let mut all = vec!["netns", "exec", &net.netns, "ip"];
+            all.extend(args.iter().copied());
+            support::run("ip", &all);
+        }
+        net
+    }
+
+    /// A command run in the app host's namespace.
+    fn app(&self, program: &str) -> Command {
+        let mut c = Command::new("ip");
+        c.args(["netns", "exec", &self.netns, program]);
+        c
+    }
+}
+
+impl Drop for TwoHostNetwork {
+    fn drop(&mut self) {
+        let _ = Command::new("ip")
+            .args(["link", "del", &self.link])
+            .output();
+        let _ = Command::new("ip")
+            .args(["netns", "del", &self.netns])
+            .output();
+    }
+}
+
+/// The global addresses `ip -o addr` lists (loopback and link-local left out), run by `ip`.
+fn ip_addresses(ip: &mut Command) -> Vec<String> {
+    let out = ip
+        .args(["-o", "addr", "show", "scope", "global"])
+        .output()
+        .expect("ip runs");
+    let mut all: Vec<String> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter_map(|l| {
+            let f: Vec<&str> = l.split_whitespace().collect();
+            let i = f.iter().position(|w| *w == "inet" || *w == "inet6")?;
+            Some(f.get(i + 1)?.split('/').next()?.to_owned())
+        })
+        .collect();
+    all.sort();
+    all
+}
+
+/// Sessions that connected from the app host to the database host's address and sleep there.
+struct Sessions(Vec<std::process::Child>);
+
+impl Drop for Sessions {
+    fn drop(&mut self) {
+        for c in &mut self.0 {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+}
+
+/// The app host's doctor cannot log in to the database and reads none; its connections go to
+/// an address of the database host, on the port its MySQL server listens on. `doctor analyze`
+/// of the two snapshots ties them by that, and says so with the figures `ss` shows.
+#[test]
+fn the_app_hosts_connections_to_an_address_name_its_database_host() {
+    const PORT: u16 = 33145;
+    const SESSIONS: usize = 4;
+    let net = TwoHostNetwork::new();
+    let db = MariaDb::start(
+        PORT,
+        &[("bind-address", &format!("127.0.0.1,{DB_ADDRESS}"))],
+    );
+    db.create_user("app", "app", &[]);
+    db.create_user("doctor", "doctor", &["PROCESS ON *.*"]);
+    let mut sessions = Sessions(Vec::new());
+    for _ in 0..SESSIONS {
+        let child = net
+            .app("mariadb")
+            .args(["--no-defaults", "-h", DB_ADDRESS, "-P", &PORT.to_string()])
+            .args(["-u", "app", "-papp", "-e", "SELECT SLEEP(60)"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("mariadb client runs (mariadb-client)");
+        sessions.0.push(child);
+    }
+    // Both ends, by their own tools: the app host's sockets, the server's sessions.
+    wait_until("the app's sessions", Duration::from_secs(20), || {
+        let out = net
+            .app("ss")
+            .args([
+                "-Htn",
+                "state",
+                "established",
+                "dst",
+                &format!("{DB_ADDRESS}:{PORT}"),
+            ])
+            .output()
+            .expect("ss runs");
+        let sockets = String::from_utf8_lossy(&out.stdout).lines().count();
+        let asleep = db.sql(&format!(
+            "SELECT COUNT(*) FROM information_schema.PROCESSLIST WHERE USER = 'app' AND HOST LIKE '{APP_ADDRESS}:%' AND INFO LIKE 'SELECT SLEEP%'"
+        ));
+        if sockets == SESSIONS && asleep.trim() == SESSIONS.to_string() {
+            Ok(())
+        } else {
+            Err(format!("ss: {sockets} established, processlist: {asleep}"))
+        }
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let (app_json, db_json) = (dir.path().join("app.json"), dir.path().join("db.json"));
+    let doctor = env!("CARGO_BIN_EXE_doctor");
+    let app_run = net
+        .app(doctor)
+        .env("HOME", dir.path())
+        .args([
+            "snapshot",
+            "--quiet",
+            "--no-docker",
+            "--no-mysql",
+            "--interval",
+            "2s",
+            "--out",
+        ])
+        .arg(&app_json)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("doctor starts");
+    let db_run = snapshot(
+        dir.path(),
+        &db.url("doctor", Some("doctor")),
+        &db_json,
+        false,
+    );
+    finish(app_run, "the app host's doctor");
+    finish(db_run, "the database host's doctor");
+    let app_ips = ip_addresses(&mut net.app("ip"));
+    let db_ips = ip_addresses(&mut Command::new("ip"));
+    drop(sessions);
+
+    let read = |p: &Path| -> Value { serde_json::from_slice(&std::fs::read(p).unwrap()).unwrap() };
+    let (app_snap, db_snap) = (read(&app_json), read(&db_json));
+    assert_eq!(app_snap["host"]["addresses"], serde_json::json!(app_ips));
+    assert_eq!(app_ips, [APP_ADDRESS]);
+    assert!(db_ips.contains(&DB_ADDRESS.to_owned()), "{db_ips:?}");
+    assert_eq!(db_snap["host"]["addresses"], serde_json::json!(db_ips));
+
+    let report = analyze(&app_json, &db_json);
+    let links = report["databases"].as_array().expect("databases[]");
+    assert_eq!(links.len(), 1, "{links:?}");
+    let how = links[0]["how"].as_str().unwrap();
+    assert!(
+        how.contains(&format!(
+            "has {SESSIONS} connections to {DB_ADDRESS}:{PORT}"
+        )),
+        "{how}"
+    );
+    assert_eq!(links[0]["app"], report["hosts"][0]["name"], "{report}");
+}

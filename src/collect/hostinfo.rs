@@ -39,6 +39,7 @@ pub fn read() -> HostFacts {
         virtualization: virtualization(),
         container: container(),
         boot_id: text("/proc/sys/kernel/random/boot_id"),
+        addresses: super::addresses::read(),
     }
 }
 

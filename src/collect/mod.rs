@@ -4,6 +4,7 @@
 //! sleeps (sampling a few cheap gauges on each tick), and every collector reads again at the end.
 //! A collector that fails becomes an `error` section with the reason; the others carry on.
 
+mod addresses;
 pub mod blockdev;
 mod conntrack;
 mod cpu;

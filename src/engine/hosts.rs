@@ -4,8 +4,9 @@
 //!
 //! Which host's application uses which host's database is read off the snapshots, never
 //! assumed from names: the app host's doctor read the same MySQL server as the database host's
-//! (same `@@hostname`, `@@port`, `@@server_id`), or the app host reads no MySQL of its own and
-//! exactly one host runs one. Only an application-layer symptom — an application waiting on
+//! (same `@@hostname`, `@@port`, `@@server_id`); or the app host's connections go to one of the
+//! database host's addresses, on a port its MySQL server listens on; or the app host reads no
+//! MySQL of its own and exactly one host runs one. Only an application-layer symptom — an application waiting on
 //! its database — is explained across hosts; a busy CPU on one machine explains nothing about
 //! another's accept queue.
 
@@ -241,6 +242,17 @@ fn databases(hosts: &[Host<'_>]) -> Vec<DatabaseLink> {
                      server_id {})",
                     app.name, db.name, a.0, a.1, a.2
                 ),
+                _ if !serves_database(app.snapshot)
+                    && let Some((remote, sockets)) = connections_to(app.snapshot, db.snapshot) =>
+                {
+                    format!(
+                        "{} has {sockets} connection{} to {remote}, an address of {} where its \
+                         MySQL server listens",
+                        app.name,
+                        if sockets == 1 { "" } else { "s" },
+                        db.name
+                    )
+                }
                 _ if own.is_none() && !serves_database(app.snapshot) && servers.len() == 1 => {
                     format!(
                         "{} read no MySQL server of its own, and {} is the only host running one",
@@ -257,6 +269,43 @@ fn databases(hosts: &[Host<'_>]) -> Vec<DatabaseLink> {
         }
     }
     links
+}
+
+/// The ports `s`'s own MySQL server listens on: its `@@port`, and the ports its process was
+/// seen listening on.
+fn mysql_ports(s: &Snapshot) -> BTreeSet<u16> {
+    let mut ports = BTreeSet::new();
+    match mysql_read(s).and_then(|m| m.variables.get("port")) {
+        Some(Variable::Int(p)) => ports.extend(u16::try_from(*p).ok()),
+        Some(Variable::UInt(p)) => ports.extend(u16::try_from(*p).ok()),
+        _ => {}
+    }
+    if let Some(process) = s.mysql_server.get().and_then(|m| m.process.as_ref()) {
+        ports.extend(process.ports.iter().copied());
+    }
+    ports
+}
+
+/// The busiest of `app`'s connections (on ephemeral ports, as `tcp.local_ports` lists them) to
+/// an address of `db`'s and a port its MySQL server listens on: `address:port` and how many.
+fn connections_to(app: &Snapshot, db: &Snapshot) -> Option<(String, u32)> {
+    let ports = mysql_ports(db);
+    let addresses: BTreeSet<std::net::IpAddr> = db
+        .host
+        .addresses
+        .iter()
+        .filter_map(|a| a.parse().ok())
+        .collect();
+    let destinations = &app.tcp.get()?.local_ports.as_ref()?.destinations;
+    destinations
+        .iter()
+        .filter(|d| {
+            d.remote
+                .parse::<std::net::SocketAddr>()
+                .is_ok_and(|r| addresses.contains(&r.ip()) && ports.contains(&r.port()))
+        })
+        .max_by_key(|d| d.sockets)
+        .map(|d| (d.remote.clone(), d.sockets))
 }
 
 /// When, by its host's clock, the server a snapshot's MySQL section read was started (ms since
@@ -437,6 +486,64 @@ mod tests {
             "{:?}",
             a.not_checked
         );
+    }
+
+    /// Two database hosts, and an app host that reads neither: its connections to one of them
+    /// tie it to that one. Hand-derived from recorded fixtures: the addresses (which one machine
+    /// cannot give two hosts; `tests/hosts_live.rs` checks the link for real across network
+    /// namespaces) and the app's destination, moved from the loopback to an address of db1.
+    #[test]
+    fn the_app_hosts_connections_name_its_database_host() {
+        let mut app = app_host();
+        let (mut db1, mut db2) = (fixture("mysql-slow-disk"), fixture("mysql-slow-disk"));
+        db1.host.addresses = vec!["10.0.0.5".to_owned()];
+        db2.host.addresses = vec!["10.0.0.6".to_owned(), "fd00::6".to_owned()];
+        let hosts = |app: &Snapshot| {
+            let a = analyze(
+                &catalogue(),
+                &[
+                    Host {
+                        name: "app1",
+                        snapshot: app,
+                    },
+                    Host {
+                        name: "db1",
+                        snapshot: &db1,
+                    },
+                    Host {
+                        name: "db2",
+                        snapshot: &db2,
+                    },
+                ],
+            );
+            a.databases
+        };
+        // The recorded app's pool connects over the loopback: no host is its database host.
+        assert!(hosts(&app).is_empty());
+        let ports = app.tcp.data.as_mut().unwrap().local_ports.as_mut().unwrap();
+        // The recorded server listens on 33356 (`@@port`, and its process's listener).
+        ports.destinations[1].remote = "10.0.0.5:33356".to_owned();
+        let links = hosts(&app);
+        assert_eq!(links.len(), 1, "{links:?}");
+        assert_eq!(
+            (links[0].app.as_str(), links[0].database.as_str()),
+            ("app1", "db1")
+        );
+        assert_eq!(
+            links[0].how,
+            "app1 has 6 connections to 10.0.0.5:33356, an address of db1 where its MySQL server \
+             listens"
+        );
+        // Another port on that address is not its MySQL server.
+        let ports = app.tcp.data.as_mut().unwrap().local_ports.as_mut().unwrap();
+        ports.destinations[1].remote = "10.0.0.5:3306".to_owned();
+        assert!(hosts(&app).is_empty());
+        // IPv6 in brackets, as the destinations write it.
+        let ports = app.tcp.data.as_mut().unwrap().local_ports.as_mut().unwrap();
+        ports.destinations[1].remote = "[fd00::6]:33356".to_owned();
+        let links = hosts(&app);
+        assert_eq!(links.len(), 1, "{links:?}");
+        assert_eq!(links[0].database, "db2");
     }
 
     #[test]

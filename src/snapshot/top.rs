@@ -142,6 +142,11 @@ pub struct HostFacts {
     /// Changes at every boot: two snapshots with different ids straddle a reboot.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub boot_id: Option<String>,
+    /// The IP addresses of the host's interfaces in doctor's network namespace, loopback and
+    /// link-local left out (absent in snapshots written before doctor read them, and in
+    /// imports): another host's connections to one of them are connections to this host.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub addresses: Vec<String>,
 }
 
 /// The sampling window: counters are read at its start and its end.
