@@ -517,25 +517,30 @@ impl Drop for Sessions {
     }
 }
 
-/// The app host's doctor cannot log in to the database and reads none; its connections go to
-/// an address of the database host, on the port its MySQL server listens on. `doctor analyze`
-/// of the two snapshots ties them by that, and says so with the figures `ss` shows.
-#[test]
-fn the_app_hosts_connections_to_an_address_name_its_database_host() {
-    const PORT: u16 = 33145;
-    const SESSIONS: usize = 4;
-    let net = TwoHostNetwork::new();
-    let db = MariaDb::start(
-        PORT,
-        &[("bind-address", &format!("127.0.0.1,{DB_ADDRESS}"))],
-    );
-    db.create_user("app", "app", &[]);
-    db.create_user("doctor", "doctor", &["PROCESS ON *.*"]);
+/// `doctor import app=… db=…` of the two pastes, its JSON report.
+fn import_two(dir: &Path, app_paste: &str, db_paste: &str) -> Value {
+    let (app_txt, db_txt) = (dir.join("app.txt"), dir.join("db.txt"));
+    std::fs::write(&app_txt, app_paste).unwrap();
+    std::fs::write(&db_txt, db_paste).unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_doctor"))
+        .args(["import", "--format", "json", "--fail-on", "never"])
+        .arg(format!("app={}", app_txt.display()))
+        .arg(format!("db={}", db_txt.display()))
+        .output()
+        .expect("doctor runs");
+    serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stderr)))
+}
+
+/// `n` sessions from the app host's namespace to the database host's address, each asleep in
+/// `SELECT SLEEP(60)`, once `ss` (the app's side) and the processlist (the server's) show them.
+fn sessions_from_the_app(net: &TwoHostNetwork, db: &MariaDb, n: usize) -> Sessions {
+    let port = db.port();
     let mut sessions = Sessions(Vec::new());
-    for _ in 0..SESSIONS {
+    for _ in 0..n {
         let child = net
             .app("mariadb")
-            .args(["--no-defaults", "-h", DB_ADDRESS, "-P", &PORT.to_string()])
+            .args(["--no-defaults", "-h", DB_ADDRESS, "-P", &port.to_string()])
             .args(["-u", "app", "-papp", "-e", "SELECT SLEEP(60)"])
             .stdout(Stdio::null())
             .stderr(Stdio::null())
@@ -552,7 +557,7 @@ fn the_app_hosts_connections_to_an_address_name_its_database_host() {
                 "state",
                 "established",
                 "dst",
-                &format!("{DB_ADDRESS}:{PORT}"),
+                &format!("{DB_ADDRESS}:{port}"),
             ])
             .output()
             .expect("ss runs");
@@ -560,12 +565,32 @@ fn the_app_hosts_connections_to_an_address_name_its_database_host() {
         let asleep = db.sql(&format!(
             "SELECT COUNT(*) FROM information_schema.PROCESSLIST WHERE USER = 'app' AND HOST LIKE '{APP_ADDRESS}:%' AND INFO LIKE 'SELECT SLEEP%'"
         ));
-        if sockets == SESSIONS && asleep.trim() == SESSIONS.to_string() {
+        if sockets == n && asleep.trim() == n.to_string() {
             Ok(())
         } else {
             Err(format!("ss: {sockets} established, processlist: {asleep}"))
         }
     });
+    sessions
+}
+
+/// The app host's doctor cannot log in to the database and reads none; its connections go to
+/// an address of the database host, on the port its MySQL server listens on. `doctor analyze`
+/// of the two snapshots ties them by that, and says so with the figures `ss` shows; so does
+/// `doctor import` of what the two operators paste instead (`ss -tn` on the app host; `ip
+/// addr` and the server's `port` on the database host).
+#[test]
+fn the_app_hosts_connections_to_an_address_name_its_database_host() {
+    const PORT: u16 = 33145;
+    const SESSIONS: usize = 4;
+    let net = TwoHostNetwork::new();
+    let db = MariaDb::start(
+        PORT,
+        &[("bind-address", &format!("127.0.0.1,{DB_ADDRESS}"))],
+    );
+    db.create_user("app", "app", &[]);
+    db.create_user("doctor", "doctor", &["PROCESS ON *.*"]);
+    let sessions = sessions_from_the_app(&net, &db, SESSIONS);
     let dir = tempfile::tempdir().unwrap();
     let (app_json, db_json) = (dir.path().join("app.json"), dir.path().join("db.json"));
     let doctor = env!("CARGO_BIN_EXE_doctor");
@@ -596,7 +621,38 @@ fn the_app_hosts_connections_to_an_address_name_its_database_host() {
     finish(db_run, "the database host's doctor");
     let app_ips = ip_addresses(&mut net.app("ip"));
     let db_ips = ip_addresses(&mut Command::new("ip"));
+    // What each host's operator pastes instead: the app host's connections, the database host's
+    // addresses and its server's port.
+    let typed = |command: &str, out: std::process::Output| {
+        assert!(out.status.success(), "{command}");
+        format!("$ {command}\n{}\n", String::from_utf8_lossy(&out.stdout))
+    };
+    let app_paste = typed("ss -tn", net.app("ss").arg("-tn").output().unwrap());
+    let db_paste = typed("ip addr", Command::new("ip").arg("addr").output().unwrap())
+        + &typed(
+            "mariadb -t -e \"SHOW GLOBAL VARIABLES LIKE 'port'\"",
+            Command::new("mariadb")
+                .args(["--no-defaults", "-uroot", "-S"])
+                .arg(db.socket())
+                .args(["-t", "-e", "SHOW GLOBAL VARIABLES LIKE 'port'"])
+                .output()
+                .unwrap(),
+        );
     drop(sessions);
+    let imported = import_two(dir.path(), &app_paste, &db_paste);
+    let links = imported["databases"].as_array().expect("databases[]");
+    assert_eq!(links.len(), 1, "{imported}\n{app_paste}\n{db_paste}");
+    assert_eq!(
+        (links[0]["app"].as_str(), links[0]["database"].as_str()),
+        (Some("app"), Some("db"))
+    );
+    let how = links[0]["how"].as_str().unwrap();
+    assert!(
+        how.contains(&format!(
+            "has {SESSIONS} connections to {DB_ADDRESS}:{PORT}"
+        )),
+        "{how}"
+    );
 
     let read = |p: &Path| -> Value { serde_json::from_slice(&std::fs::read(p).unwrap()).unwrap() };
     let (app_snap, db_snap) = (read(&app_json), read(&db_json));

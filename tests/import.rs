@@ -458,6 +458,56 @@ fn vmstat_swap_rates_in_its_unit() {
     }
 }
 
+/// `ss -tan` gives the ephemeral ports its connections hold (what `tcp.local_ports` counts
+/// live), over Linux's default range when the text does not give it; its listeners still go to
+/// `listeners`. Figures counted off the recorded file with awk: 9 sockets not listening whose
+/// local port is in 32768-60999, 3 of them the clients' connections to 127.0.0.1:33397.
+#[test]
+fn ss_tan_fills_the_ephemeral_ports() {
+    let snap = import(&[("ss", &sample("ss-tan.txt"))]);
+    let tcp = snap.tcp.get().unwrap();
+    let ports = tcp.local_ports.as_ref().unwrap();
+    assert_eq!(
+        (ports.range_low, ports.range_high, ports.usable),
+        (32768, 60999, 28232)
+    );
+    assert_eq!(ports.in_range, 9);
+    let top = &ports.destinations[0];
+    assert_eq!(
+        (
+            top.remote.as_str(),
+            top.sockets,
+            top.established,
+            top.loopback
+        ),
+        ("127.0.0.1:33397", 3, 3, true)
+    );
+    assert!(
+        snap.tcp
+            .notes
+            .iter()
+            .any(|n| n.contains("Linux's default 32768-60999"))
+    );
+    assert!(
+        snap.listeners
+            .get()
+            .unwrap()
+            .sockets
+            .iter()
+            .any(|l| l.port == 33397)
+    );
+    // With the range pasted, it is the one used.
+    let text = format!(
+        "$ sysctl net.ipv4.ip_local_port_range\nnet.ipv4.ip_local_port_range = 33000\t33600\n{}",
+        sample("ss-tan.txt")
+    );
+    let snap = import(&[("ss", &text)]);
+    let ports = snap.tcp.get().unwrap().local_ports.clone().unwrap();
+    // In 33000-33600: the six server-side sockets on 33397; the clients' 33610-33622 are not.
+    assert_eq!((ports.range_low, ports.range_high), (33000, 33600));
+    assert_eq!(ports.in_range, 6);
+}
+
 /// iostat -x builds the disks from its last report, docker stats the containers (what it
 /// shows, and nothing it does not); every output names the section it went to.
 #[test]

@@ -46,9 +46,48 @@ pub fn reserved_in(text: &str, low: u32, high: u32) -> u32 {
     ports.len() as u32
 }
 
+/// One socket as the count needs it: its kernel state (`TCP_ESTABLISHED` 1, `TCP_TIME_WAIT`
+/// 6, `TCP_LISTEN` 10, any other number for the rest), its local address and port, its peer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Endpoints {
+    pub state: u8,
+    pub local: IpAddr,
+    pub port: u16,
+    pub remote: IpAddr,
+    pub remote_port: u16,
+}
+
+/// The kernel's number for a state as `ss` names it (`ESTAB`, `TIME-WAIT`, `LISTEN`); 0 for
+/// the others, which the count does not tell apart.
+#[must_use]
+pub fn state_of(ss_name: &str) -> u8 {
+    match ss_name {
+        "ESTAB" => TCP_ESTABLISHED,
+        "TIME-WAIT" => TCP_TIME_WAIT,
+        "LISTEN" => TCP_LISTEN,
+        _ => 0,
+    }
+}
+
 /// The range and its use from `sockets` (every TCP socket, any state).
 #[must_use]
 pub fn compute(range: (u32, u32), reserved_text: &str, sockets: &[TcpSocket]) -> LocalPorts {
+    let endpoints: Vec<Endpoints> = sockets
+        .iter()
+        .map(|s| Endpoints {
+            state: s.state,
+            local: s.local,
+            port: s.port,
+            remote: s.remote,
+            remote_port: s.remote_port,
+        })
+        .collect();
+    count(range, reserved_text, &endpoints)
+}
+
+/// [`compute`] from the sockets' endpoints alone (what a pasted `ss -tan` shows).
+#[must_use]
+pub fn count(range: (u32, u32), reserved_text: &str, sockets: &[Endpoints]) -> LocalPorts {
     let (low, high) = range;
     let range_size = high - low + 1;
     let reserved = reserved_in(reserved_text, low, high);

@@ -15,7 +15,7 @@ mod failure;
 mod hostinfo;
 mod listeners;
 pub mod load_test;
-mod local_ports;
+pub mod local_ports;
 pub mod logs;
 mod memory;
 mod mounts;

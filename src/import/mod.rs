@@ -15,6 +15,7 @@ pub mod docker;
 pub mod host;
 pub mod innodb;
 pub mod iostat;
+pub mod ip;
 pub mod lines;
 pub mod logs;
 pub mod mysql;
@@ -56,6 +57,8 @@ pub enum Output {
     Vmstat(vmstat::Vmstat),
     /// `docker stats --no-stream`.
     DockerStats(docker::Stats),
+    /// The host's addresses: `ip addr`, `ip -o addr`, `hostname -I`.
+    Addresses(&'static str, ip::Addresses),
     /// `SHOW ENGINE INNODB STATUS`.
     InnodbStatus(innodb::Status),
     /// `SHOW [FULL] PROCESSLIST`.
@@ -79,6 +82,7 @@ impl Output {
             Output::Iostat(r) => r.lines,
             Output::Vmstat(v) => v.lines,
             Output::DockerStats(d) => d.lines,
+            Output::Addresses(_, a) => a.lines,
             Output::InnodbStatus(s) => s.lines,
             Output::MysqlNames { lines, .. }
             | Output::Processlist { lines, .. }
@@ -93,6 +97,7 @@ impl Output {
             Output::NetstatS(_) => "netstat -s",
             Output::Nstat(_) => "nstat",
             Output::Sysctl(_) => "sysctl",
+            Output::SsListen(l) if l.sockets.is_empty() => "ss -tn",
             Output::SsListen(_) => "ss -lnt",
             Output::SsSummary(_) => "ss -s",
             Output::Host(host::Kind::Free, _) => "free",
@@ -103,6 +108,7 @@ impl Output {
             Output::IostatCpu(_) => "iostat avg-cpu",
             Output::Vmstat(_) => "vmstat",
             Output::DockerStats(_) => "docker stats",
+            Output::Addresses(command, _) => command,
             Output::InnodbStatus(_) => "SHOW ENGINE INNODB STATUS",
             Output::MysqlNames {
                 names: mysql::Names::Status,
@@ -177,6 +183,8 @@ const COMMANDS: &[&str] = &[
     "mariadb",
     "mysqladmin",
     "mariadb-admin",
+    "ip",
+    "hostname",
 ];
 
 /// Whether `ls[i]` is the command line of the output that follows it (blank lines between):
@@ -258,6 +266,15 @@ fn one(ls: &[lines::Line<'_>], i: usize) -> Option<(Output, usize)> {
     }
     if let Some((d, n)) = docker::stats(ls, i) {
         return Some((Output::DockerStats(d), n));
+    }
+    for (command, recognise) in [
+        ("ip addr", ip::ip_addr as Recogniser<ip::Addresses>),
+        ("ip -o addr", ip::ip_o_addr),
+        ("hostname -I", ip::hostname_i),
+    ] {
+        if let Some((a, n)) = recognise(ls, i) {
+            return Some((Output::Addresses(command, a), n));
+        }
     }
     for (kind, recognise) in [
         (host::Kind::Free, host::free as Recogniser<host::Facts>),

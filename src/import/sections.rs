@@ -24,6 +24,8 @@ pub(super) fn tcp(
     let mut sysctls = BTreeMap::new();
     let mut states = BTreeMap::new();
     let mut from_other = Vec::new();
+    let mut connections = None;
+    let mut reserved = String::new();
     for (i, (o, from)) in outputs.iter().enumerate() {
         match o {
             Output::NetstatS(c) | Output::Nstat(c) => {
@@ -32,7 +34,13 @@ pub(super) fn tcp(
             }
             Output::SsListen(l) => {
                 // `ss -s` does not count listeners; the last `ss -lnt` does.
-                listening = Some(l.sockets.len());
+                if !l.sockets.is_empty() || l.connections.is_empty() {
+                    listening = Some(l.sockets.len());
+                }
+                // The last `ss -tn` / `ss -tan`: the ephemeral ports its connections hold.
+                if !l.connections.is_empty() {
+                    connections = Some((i, &l.connections, from));
+                }
             }
             Output::SsSummary(s) => {
                 // The last summary in the text is the state at its end.
@@ -48,6 +56,10 @@ pub(super) fn tcp(
                         any = true;
                     }
                 }
+                if let Some(r) = s.values.get("net.ipv4.ip_local_reserved_ports") {
+                    reserved.clone_from(r);
+                    any = true;
+                }
                 if any {
                     from_other.push(from.clone());
                     used.insert(i, "tcp");
@@ -60,9 +72,17 @@ pub(super) fn tcp(
     if let Some(n) = listening.filter(|_| !states.is_empty()) {
         states.insert("LISTEN".to_owned(), u32::try_from(n).unwrap_or(u32::MAX));
     }
-    if readings.is_empty() && sysctls.is_empty() && states.is_empty() {
+    if readings.is_empty() && sysctls.is_empty() && states.is_empty() && connections.is_none() {
         return (Section::skipped(NOT_IN_TEXT), 1);
     }
+    let mut notes = counter_notes(readings.len(), sysctls.is_empty(), states.is_empty());
+    let local_ports = connections.map(|(i, c, from)| {
+        used.insert(i, "tcp");
+        from_other.push(from.clone());
+        let (ports, note) = local_ports(c, &sysctls, &reserved);
+        notes.push(note);
+        ports
+    });
     let mut counters = samples::counters(&readings, None);
     // The `Tcp:` gauges have no growth, whatever the readings.
     for g in crate::collect::tcp::GAUGES {
@@ -71,37 +91,12 @@ pub(super) fn tcp(
         }
     }
     let n = u32::try_from(readings.len()).unwrap_or(u32::MAX).max(1);
-    let mut notes = Vec::new();
-    match readings.len() {
-        0 => notes.push("no counters in the imported text (netstat -s, nstat)".to_owned()),
-        1 => notes.push(
-            "one reading of the counters: totals since boot, no rates (paste a second netstat -s \
-             or nstat -az taken later for the rates)"
-                .to_owned(),
-        ),
-        _ => notes.push(format!(
-            "{} readings of the counters: growth from the first to the last; the time between \
-             them is not in the text, so there are no rates",
-            readings.len()
-        )),
-    }
-    if sysctls.is_empty() {
-        notes.push("sysctls not in the imported text (sysctl -a)".to_owned());
-    }
-    if states.is_empty() {
-        notes.push("socket states not in the imported text (ss -s)".to_owned());
-    } else {
-        notes.push(
-            "socket states from ss -s: ESTABLISHED and TIME_WAIT only (the states it counts by name)"
-                .to_owned(),
-        );
-    }
     let mut section = Section::ok(
         Tcp {
             counters,
             sysctls,
             states,
-            local_ports: None,
+            local_ports,
             conntrack: None,
         },
         Duration::ZERO,
@@ -118,6 +113,72 @@ pub(super) fn tcp(
     (section, n)
 }
 
+/// What the `tcp` section says of its counters, sysctls and socket states.
+fn counter_notes(readings: usize, no_sysctls: bool, no_states: bool) -> Vec<String> {
+    let mut notes = Vec::new();
+    match readings {
+        0 => notes.push("no counters in the imported text (netstat -s, nstat)".to_owned()),
+        1 => notes.push(
+            "one reading of the counters: totals since boot, no rates (paste a second netstat -s \
+             or nstat -az taken later for the rates)"
+                .to_owned(),
+        ),
+        _ => notes.push(format!(
+            "{readings} readings of the counters: growth from the first to the last; the time \
+             between them is not in the text, so there are no rates"
+        )),
+    }
+    if no_sysctls {
+        notes.push("sysctls not in the imported text (sysctl -a)".to_owned());
+    }
+    if no_states {
+        notes.push("socket states not in the imported text (ss -s)".to_owned());
+    } else {
+        notes.push(
+            "socket states from ss -s: ESTABLISHED and TIME_WAIT only (the states it counts by name)"
+                .to_owned(),
+        );
+    }
+    notes
+}
+
+/// The ephemeral ports a pasted `ss -tn`'s connections hold, counted as the collector counts
+/// them, over the pasted range or Linux's default; and the note that says which.
+fn local_ports(
+    connections: &[super::ss::Connection],
+    sysctls: &BTreeMap<String, SysctlValue>,
+    reserved: &str,
+) -> (crate::snapshot::LocalPorts, String) {
+    use crate::collect::local_ports::{Endpoints, count, parse_range, state_of};
+    let (range, which) = match sysctls
+        .get("net.ipv4.ip_local_port_range")
+        .and_then(|v| parse_range(&v.to_string()))
+    {
+        Some(r) => (r, "from the pasted net.ipv4.ip_local_port_range"),
+        None => (
+            (32768, 60999),
+            "Linux's default 32768-60999, net.ipv4.ip_local_port_range not being in the text",
+        ),
+    };
+    let endpoints: Vec<Endpoints> = connections
+        .iter()
+        .map(|c| Endpoints {
+            state: state_of(&c.state),
+            local: c.local.ip(),
+            port: c.local.port(),
+            remote: c.peer.ip(),
+            remote_port: c.peer.port(),
+        })
+        .collect();
+    (
+        count(range, reserved, &endpoints),
+        format!(
+            "local_ports from the pasted ss -tn's {} connections; the ephemeral range is {which}",
+            connections.len()
+        ),
+    )
+}
+
 /// The `listeners` section from `ss -lnt`: each listener's queue as the last output showed it,
 /// the highest of every output as its `queue_max`.
 pub(super) fn listeners(
@@ -131,6 +192,10 @@ pub(super) fn listeners(
         let Output::SsListen(l) = o else {
             continue;
         };
+        // `ss -tn` lists connections, not listeners: it says nothing of the accept queues.
+        if l.sockets.is_empty() && !l.connections.is_empty() {
+            continue;
+        }
         used.insert(i, "listeners");
         from.push(p.clone());
         looks += 1;
@@ -267,6 +332,15 @@ pub(super) fn host(
                 used.entry(i).or_insert("host");
             }
         }
+        if let Output::Addresses(_, a) = o {
+            for ip in &a.addresses {
+                let ip = ip.to_string();
+                if !host.addresses.contains(&ip) {
+                    host.addresses.push(ip);
+                }
+            }
+            used.entry(i).or_insert("host");
+        }
         if let Output::Sysctl(s) = o {
             let before = host.clone();
             if let Some(h) = s.values.get("kernel.hostname") {
@@ -280,5 +354,7 @@ pub(super) fn host(
             }
         }
     }
+    host.addresses
+        .sort_by_key(|a| a.parse::<std::net::IpAddr>().ok());
     host
 }

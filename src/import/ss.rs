@@ -1,5 +1,6 @@
 //! `ss -lnt` (listening TCP sockets: Recv-Q is the accept queue now, Send-Q its limit, the
-//! backlog) and `ss -s` (the socket summary: established and time-wait counts), as iproute2
+//! backlog), `ss -tn` / `ss -tan` (connections: each one's state, local and peer address) and
+//! `ss -s` (the socket summary: established and time-wait counts), as iproute2
 //! prints them. Columns are found by the header (`State Recv-Q Send-Q Local Address:Port ...`,
 //! with `Netid` first under `ss -ln`), so a `-p` column or a wider address does not matter.
 
@@ -21,11 +22,38 @@ pub struct Listening {
     pub process: Option<ProcessRef>,
 }
 
-/// A `ss -lnt` output.
+/// One connection of `ss -tn` (any state but `LISTEN`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Connection {
+    /// As ss names it: `ESTAB`, `TIME-WAIT`, `SYN-SENT`, ...
+    pub state: String,
+    pub local: std::net::SocketAddr,
+    pub peer: std::net::SocketAddr,
+}
+
+/// A `ss -lnt` / `ss -tn` / `ss -tan` output: its listeners and its connections.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Listen {
     pub sockets: Vec<Listening>,
+    pub connections: Vec<Connection>,
     pub lines: (usize, usize),
+}
+
+/// `10.0.0.1:45678`, `[::ffff:127.0.0.1]:3306`, `[fe80::1%eth0]:22`, `10.0.0.1%eth0:22` as
+/// ss prints an address; `*:22` and `0.0.0.0:*` (a listener's) are not one.
+#[must_use]
+pub fn address(text: &str) -> Option<std::net::SocketAddr> {
+    let (host, port) = text.rsplit_once(':')?;
+    let port: u16 = port.parse().ok()?;
+    let host = host.trim_start_matches('[').trim_end_matches(']');
+    let host = host.split_once('%').map_or(host, |(h, _)| h);
+    let ip: std::net::IpAddr = host.parse().ok()?;
+    // A v4-mapped IPv6 address is the IPv4 one it maps.
+    let ip = match ip {
+        std::net::IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(ip, std::net::IpAddr::V4),
+        v4 @ std::net::IpAddr::V4(_) => v4,
+    };
+    Some(std::net::SocketAddr::new(ip, port))
 }
 
 /// `ss -lnt` from `lines[start]` (its header) on, and how many lines it took.
@@ -40,6 +68,7 @@ pub fn listen(lines: &[Line<'_>], start: usize) -> Option<(Listen, usize)> {
     }
     let netid = header.first() == Some(&"Netid");
     let mut sockets = Vec::new();
+    let mut connections = Vec::new();
     let mut taken = 1;
     for line in &lines[start + 1..] {
         let f: Vec<&str> = line.text.split_whitespace().collect();
@@ -52,7 +81,20 @@ pub fn listen(lines: &[Line<'_>], start: usize) -> Option<(Listen, usize)> {
             break;
         };
         taken += 1;
-        if f[state] != "LISTEN" || !tcp {
+        if !tcp {
+            continue;
+        }
+        if f[state] != "LISTEN" {
+            if let (Some(local), Some(peer)) = (
+                address(f[send + 1]),
+                f.get(send + 2).and_then(|p| address(p)),
+            ) {
+                connections.push(Connection {
+                    state: f[state].to_owned(),
+                    local,
+                    peer,
+                });
+            }
             continue;
         }
         let local = f[send + 1];
@@ -71,7 +113,14 @@ pub fn listen(lines: &[Line<'_>], start: usize) -> Option<(Listen, usize)> {
         return None;
     }
     let lines = (lines[start].no, lines[start + taken - 1].no);
-    Some((Listen { sockets, lines }, taken))
+    Some((
+        Listen {
+            sockets,
+            connections,
+            lines,
+        },
+        taken,
+    ))
 }
 
 /// `users:(("mariadbd",pid=29555,fd=22))` → mariadbd, 29555 (the first process).
@@ -181,6 +230,37 @@ mod tests {
         let text = sample("ss-lntp.txt");
         let (l, _) = listen(&lines(&text), 0).unwrap();
         assert!(l.sockets.iter().any(|s| s.process.is_some()));
+    }
+
+    /// `ss -tan` as this machine printed it while a client held connections to a local server
+    /// (lines of `tests/import/samples/ss-tan.txt`), and the address forms ss prints.
+    #[test]
+    fn recorded_ss_tan_connections() {
+        let text = sample("ss-tan.txt");
+        let ls = lines(&text);
+        let (l, taken) = listen(&ls, 0).unwrap();
+        assert_eq!(taken, ls.iter().rposition(|l| !l.is_blank()).unwrap() + 1);
+        assert!(l.sockets.iter().any(|s| s.port == 33397), "{:?}", l.sockets);
+        let to_server: Vec<&Connection> = l
+            .connections
+            .iter()
+            .filter(|c| c.peer.port() == 33397 && c.state == "ESTAB")
+            .collect();
+        assert_eq!(to_server.len(), 3, "{:?}", l.connections);
+        for (text, shown) in [
+            ("10.0.0.1:45678", Some("10.0.0.1:45678")),
+            ("[::ffff:127.0.0.1]:3306", Some("127.0.0.1:3306")),
+            ("[fe80::1%eth0]:22", Some("[fe80::1]:22")),
+            ("10.0.0.1%eth0:22", Some("10.0.0.1:22")),
+            ("*:22", None),
+            ("0.0.0.0:*", None),
+        ] {
+            assert_eq!(
+                address(text).map(|a| a.to_string()).as_deref(),
+                shown,
+                "{text}"
+            );
+        }
     }
 
     #[test]

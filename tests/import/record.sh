@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Records the outputs `doctor import`'s parsers are tested on, written by the tools themselves on
-# this machine: netstat -s, nstat in its forms, sysctl -a, ss -lnt / -lntp / -s, free (KiB, -m,
+# this machine: netstat -s, nstat in its forms, sysctl -a, ss -lnt / -lntp / -s / -tan, ip addr / ip -o addr / hostname -I, free (KiB, -m,
 # -h), uptime, /proc/loadavg, vmstat, iostat -x (one report and two), docker stats --no-stream, and a private MariaDB's SHOW GLOBAL STATUS /
 # VARIABLES / PROCESSLIST in the mysql client's table, tab and vertical forms and mysqladmin's.
 # The server is started here (throwaway datadir, port 33398, killed at the end).
@@ -38,6 +38,26 @@ ss -lntp > "$out/ss-lntp.txt"
 ss -s > "$out/ss-s.txt"
 wait $listener
 
+# A server on port 33397 that accepts, three clients connected to it: ss -tan's connections
+# (ESTAB both ways) beside its listeners.
+python3 - <<'PY' &
+import socket, time
+l = socket.socket(); l.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+l.bind(("127.0.0.1", 33397)); l.listen(8)
+clients = []
+for _ in range(3):
+    c = socket.socket(); c.connect(("127.0.0.1", 33397)); clients.append(c)
+    clients.append(l.accept()[0])
+time.sleep(4)
+PY
+server=$!
+sleep 1.5
+ss -tan > "$out/ss-tan.txt"
+wait $server
+
+ip addr > "$out/ip-addr.txt"
+ip -o addr > "$out/ip-o-addr.txt"
+hostname -I > "$out/hostname-I.txt"
 free > "$out/free.txt"
 free -m > "$out/free-m.txt"
 free -h > "$out/free-h.txt"
