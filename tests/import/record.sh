@@ -99,5 +99,5 @@ sql -E -e "SHOW ENGINE INNODB STATUS" > "$out/mariadb-innodb-status-vertical.txt
 mariadb-admin --no-defaults -uroot -S "$dir/sock" extended-status > "$out/mariadb-admin-extended-status.txt"
 mariadb-admin --no-defaults -uroot -S "$dir/sock" -r -i 1 -c 2 extended-status > "$out/mariadb-admin-extended-status-r-i1-c2.txt"
 kill $sleeper 2>/dev/null || true
-{ mariadbd --version; netstat --version | head -1; nstat -V; ss -V; free -V; iostat -V | head -1; uname -r; } > "$out/VERSIONS.txt" 2>&1
+{ mariadbd --version; netstat --version | head -1; nstat -V; ss -V; ip -V; free -V; vmstat -V; iostat -V | head -1; docker --version; uname -r; } > "$out/VERSIONS.txt" 2>&1
 echo "recorded $(ls "$out" | wc -l) files in tests/import/$out"
