@@ -1,7 +1,7 @@
-//! `doctor import` (issue 12), its first part: pasted command outputs recognised, each by its own
-//! shape and never by a file name, with the line ranges they cover and the lines that were not
-//! understood. Building a snapshot from what is recognised (and the rules' "one sample only"
-//! reading) comes next.
+//! `doctor import`: pasted command outputs recognised, each by its own shape and never by a file
+//! name, with the line ranges they cover and the lines that were not understood; [`build`] makes
+//! a snapshot of what was recognised (the sections in [`sections`], [`system`], [`database`],
+//! [`containers`]).
 //!
 //! An input is unwrapped first ([`lines`]: Markdown fences, quotes, bullets, prompts), then read
 //! line by line: at each line every recogniser is tried ([`netstat`], [`mysql`]); the first that
