@@ -296,13 +296,7 @@ fn pasted(name: &str, group: &str) {
         "doctor import of\n{text}\nranked:\n{}",
         summary(&report)
     );
-    let fired: Vec<&str> = first["from"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|g| g["outcome"] == "fired")
-        .map(|g| g["name"].as_str().unwrap())
-        .collect();
+    let fired = fired_groups(first);
     assert!(fired.contains(&group), "{fired:?} in\n{text}");
     // Every line was understood, and the figures are the machine's.
     let snap = doctor::snapshot::load(&saved).unwrap();
@@ -319,6 +313,17 @@ fn pasted(name: &str, group: &str) {
         (kib * 1024).abs_diff(total) < 1 << 20,
         "free -m total {total}, MemTotal {kib} kB"
     );
+}
+
+/// The names of a finding's evidence groups that fired.
+fn fired_groups(finding: &serde_json::Value) -> Vec<&str> {
+    finding["from"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|g| g["outcome"] == "fired")
+        .map(|g| g["name"].as_str().unwrap())
+        .collect()
 }
 
 #[test]
@@ -1417,14 +1422,7 @@ fn live_mysql_metadata_lock() {
         f["fix"].as_str().unwrap().contains(&format!("KILL {id};")),
         "{f}"
     );
-    let groups: Vec<_> = f["from"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|g| g["outcome"] == "fired")
-        .map(|g| g["name"].as_str().unwrap())
-        .collect();
-    assert_eq!(groups, ["metadata lock"], "{f}");
+    assert_eq!(fired_groups(f), ["metadata lock"], "{f}");
 }
 
 /// A transaction open for over a minute, idle, while another session writes: doctor ranks

@@ -125,33 +125,37 @@ mod tests {
     use super::*;
     use crate::import::lines::{lines, sample};
 
+    /// The addresses, sorted as text.
     fn shown(a: &Addresses) -> Vec<String> {
-        a.addresses.iter().map(ToString::to_string).collect()
+        let mut all: Vec<String> = a.addresses.iter().map(ToString::to_string).collect();
+        all.sort();
+        all
     }
 
     /// The three outputs recorded on one machine name the same global addresses: eth0's
     /// `192.0.2.2` and `fd00::2`, docker0's `172.17.0.1` (`ip -o addr show scope global` there).
     #[test]
     fn recorded_ip_addr_ip_o_addr_hostname_i() {
-        let text = sample("ip-addr.txt");
-        let ls = lines(&text);
-        let (a, taken) = ip_addr(&ls, 0).unwrap();
-        assert_eq!(taken, ls.len());
-        let mut expected = shown(&a);
-        expected.sort();
-        assert_eq!(expected, ["172.17.0.1", "192.0.2.2", "fd00::2"]);
-        let text = sample("ip-o-addr.txt");
-        let ls = lines(&text);
-        let (o, taken) = ip_o_addr(&ls, 0).unwrap();
-        assert_eq!(taken, ls.len());
-        let mut from_o = shown(&o);
-        from_o.sort();
-        assert_eq!(from_o, expected);
+        let expected = ["172.17.0.1", "192.0.2.2", "fd00::2"];
+        for (name, read) in [
+            (
+                "ip-addr.txt",
+                ip_addr as fn(&[Line<'_>], usize) -> Option<(Addresses, usize)>,
+            ),
+            ("ip-o-addr.txt", ip_o_addr),
+        ] {
+            let text = sample(name);
+            let ls = lines(&text);
+            let (a, taken) = read(&ls, 0).unwrap();
+            assert_eq!(
+                (taken, shown(&a)),
+                (ls.len(), expected.map(str::to_owned).to_vec()),
+                "{name}"
+            );
+        }
         let text = format!("$ hostname -I\n{}", sample("hostname-I.txt"));
         let (h, _) = hostname_i(&lines(&text), 1).unwrap();
-        let mut from_h = shown(&h);
-        from_h.sort();
-        assert_eq!(from_h, expected);
+        assert_eq!(shown(&h), expected);
         // Without its command line, a line of addresses is not taken.
         assert!(hostname_i(&lines(&sample("hostname-I.txt")), 0).is_none());
     }
