@@ -78,6 +78,9 @@ fn pair(cell: &str) -> (Option<u64>, Option<u64>) {
 /// `docker stats` from its header on.
 #[must_use]
 pub fn stats(lines: &[Line<'_>], start: usize) -> Option<(Stats, usize)> {
+    if !lines[start].text.trim_start().starts_with("CONTAINER") {
+        return None;
+    }
     let header = cells(lines[start].text);
     let name = match header.as_slice() {
         ["CONTAINER ID", "NAME", "CPU %", "MEM USAGE / LIMIT", ..] => Some(1),

@@ -63,6 +63,11 @@ pub fn ip_addr(lines: &[Line<'_>], start: usize) -> Option<(Addresses, usize)> {
 #[must_use]
 pub fn ip_o_addr(lines: &[Line<'_>], start: usize) -> Option<(Addresses, usize)> {
     let one = |t: &str| -> Option<Option<IpAddr>> {
+        // Cheap refusals first: this is tried on every line nothing else took.
+        let (index, _) = t.split_once(':')?;
+        if index.is_empty() || !index.bytes().all(|b| b.is_ascii_digit()) {
+            return None;
+        }
         let words: Vec<&str> = t.split_whitespace().collect();
         let index = words.first()?.strip_suffix(':')?;
         if index.is_empty() || !index.bytes().all(|b| b.is_ascii_digit()) {
@@ -93,6 +98,9 @@ pub fn ip_o_addr(lines: &[Line<'_>], start: usize) -> Option<(Addresses, usize)>
 #[must_use]
 pub fn hostname_i(lines: &[Line<'_>], start: usize) -> Option<(Addresses, usize)> {
     let command = start.checked_sub(1).and_then(|i| lines.get(i))?;
+    if !command.text.trim_start().starts_with("hostname") {
+        return None;
+    }
     let words: Vec<&str> = command.text.split_whitespace().collect();
     if !matches!(words.as_slice(), ["hostname", "-I" | "--all-ip-addresses"]) {
         return None;

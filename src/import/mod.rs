@@ -142,14 +142,69 @@ pub fn recognise(text: &str) -> Recognised {
     }
 }
 
+/// From how many lines a text is recognised in two halves at once, on two threads: below it a
+/// thread costs more than it saves (`benches/import.sh`: a 10 MB paste is 180 000 lines).
+const PARALLEL_LINES: usize = 50_000;
+
 /// The outputs the recognisers take from `ls`, and the numbers of the non-blank lines none took
 /// (which the log scanner may still take, see [`logs`]).
+///
+/// A long text is read in two halves at once, cut at a Markdown fence near its middle: every
+/// recogniser stops at a fence, so no output spans the cut. Should one ever run past it, the
+/// second half is read again from where the first stopped, so the result is the same as one
+/// reading from the top.
 #[must_use]
 pub fn claim(ls: &[lines::Line<'_>]) -> (Vec<Output>, Vec<usize>) {
+    let Some(cut) = (ls.len() >= PARALLEL_LINES)
+        .then(|| fence_near_middle(ls))
+        .flatten()
+    else {
+        let (outputs, unclaimed, _) = claim_range(ls, 0, ls.len());
+        return (outputs, unclaimed);
+    };
+    let (first, second) = std::thread::scope(|s| {
+        let second = s.spawn(|| claim_range(ls, cut, ls.len()));
+        let first = claim_range(ls, 0, cut);
+        (
+            first,
+            second
+                .join()
+                .unwrap_or_else(|e| std::panic::resume_unwind(e)),
+        )
+    });
+    let (mut outputs, mut unclaimed, stopped) = first;
+    let (more, left, _) = if stopped == cut {
+        second
+    } else {
+        claim_range(ls, stopped, ls.len())
+    };
+    outputs.extend(more);
+    unclaimed.extend(left);
+    (outputs, unclaimed)
+}
+
+/// The fence line nearest the middle of `ls`, within its middle half.
+fn fence_near_middle(ls: &[lines::Line<'_>]) -> Option<usize> {
+    let middle = ls.len() / 2;
+    let reach = ls.len() / 4;
+    (0..reach).find_map(|d| {
+        [middle + d, middle - d]
+            .into_iter()
+            .find(|&i| ls.get(i).is_some_and(|l| l.fence))
+    })
+}
+
+/// [`claim`] of the lines from `start` to before `end` (an output may run past `end`), and the
+/// index where the reading stopped: `end`, or past it when an output did.
+fn claim_range(
+    ls: &[lines::Line<'_>],
+    start: usize,
+    end: usize,
+) -> (Vec<Output>, Vec<usize>, usize) {
     let mut outputs = Vec::new();
     let mut unclaimed = Vec::new();
-    let mut i = 0;
-    while i < ls.len() {
+    let mut i = start;
+    while i < end {
         if ls[i].is_blank() {
             i += 1;
             continue;
@@ -164,7 +219,7 @@ pub fn claim(ls: &[lines::Line<'_>]) -> (Vec<Output>, Vec<usize>) {
             i += 1;
         }
     }
-    (outputs, unclaimed)
+    (outputs, unclaimed, i)
 }
 
 /// The commands whose outputs doctor reads, as typed above them (`sudo` before one counts too).
@@ -336,6 +391,32 @@ mod tests {
         assert!(!r.not_understood.is_empty());
         let lines = text.lines().count();
         assert!(r.not_understood.iter().all(|(a, b)| a <= b && *b <= lines));
+    }
+
+    /// A text long enough to be read in two halves gives what one reading from the top gives.
+    #[test]
+    fn two_halves_read_as_one() {
+        let mut text = String::new();
+        let samples = [
+            "nstat-az.txt",
+            "mariadb-status-tab.txt",
+            "diary-mokakbab-issue.md",
+        ];
+        while text.lines().count() < PARALLEL_LINES + 1000 {
+            for name in samples {
+                text.push_str("\n```\n");
+                text.push_str(&lines::sample(name));
+                text.push_str("\n```\n");
+            }
+        }
+        let ls = lines::lines(&text);
+        assert!(fence_near_middle(&ls).is_some());
+        let (outputs, unclaimed) = claim(&ls);
+        let (whole, whole_unclaimed, stopped) = claim_range(&ls, 0, ls.len());
+        assert_eq!(stopped, ls.len());
+        assert_eq!(outputs.len(), whole.len());
+        assert!(outputs == whole, "the halves' outputs differ");
+        assert_eq!(unclaimed, whole_unclaimed);
     }
 
     #[test]

@@ -5,6 +5,7 @@
 //! PROCESSLIST` (`Id`, `User`, `Host`, `db`, `Command`, `Time`, `State`, `Info`).
 
 use super::lines::Line;
+use std::borrow::Cow;
 
 /// The three forms of a result set.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -14,13 +15,15 @@ pub enum Form {
     Vertical,
 }
 
-/// A result set as printed.
+/// A result set as printed. Its cells borrow the pasted text (a value the vertical form spreads
+/// over several lines is joined, so owned): a 10 MB paste of status dumps is read without a
+/// copy of every cell.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ResultSet {
+pub struct ResultSet<'a> {
     pub form: Form,
     /// Empty when the output has no header (`-N`).
-    pub columns: Vec<String>,
-    pub rows: Vec<Vec<String>>,
+    pub columns: Vec<Cow<'a, str>>,
+    pub rows: Vec<Vec<Cow<'a, str>>>,
     /// The input's line numbers it covers, first and last.
     pub lines: (usize, usize),
 }
@@ -28,7 +31,7 @@ pub struct ResultSet {
 /// The result set that starts at `lines[start]`, in any form, and how many lines it took (with
 /// the client's `N rows in set (0.00 sec)` after it).
 #[must_use]
-pub fn result_set(lines: &[Line<'_>], start: usize) -> Option<(ResultSet, usize)> {
+pub fn result_set<'a>(lines: &[Line<'a>], start: usize) -> Option<(ResultSet<'a>, usize)> {
     let (set, mut taken) = table(lines, start)
         .or_else(|| vertical(lines, start))
         .or_else(|| tab(lines, start))?;
@@ -43,29 +46,41 @@ pub fn result_set(lines: &[Line<'_>], start: usize) -> Option<(ResultSet, usize)
     Some((set, taken))
 }
 
+/// Whether `t` (trimmed at its end) is a border line: `+----+------+`.
+fn is_border(t: &str) -> bool {
+    t.len() >= 3
+        && t.starts_with('+')
+        && t.ends_with('+')
+        && t.bytes().all(|b| b == b'+' || b == b'-')
+        && t.contains('-')
+}
+
 /// A border line of the table form: `+----+------+`; the byte offsets of its `+`.
 fn border(text: &str) -> Option<Vec<usize>> {
     let t = text.trim_end();
-    if t.len() < 3 || !t.starts_with('+') || !t.ends_with('+') {
-        return None;
-    }
-    if !t.bytes().all(|b| b == b'+' || b == b'-') || !t.contains('-') {
-        return None;
-    }
-    Some(t.match_indices('+').map(|(i, _)| i).collect())
+    is_border(t).then(|| t.match_indices('+').map(|(i, _)| i).collect())
 }
 
 /// The table form: rows between `+---+` borders, the first row the header when a border follows
 /// it. Cells are cut where the border's `+` stand, so a value holding `|` stays whole; rows
 /// pasted without borders are split at ` | `.
-fn table(lines: &[Line<'_>], start: usize) -> Option<(ResultSet, usize)> {
+fn table<'a>(lines: &[Line<'a>], start: usize) -> Option<(ResultSet<'a>, usize)> {
     let first = lines.get(start)?.text.trim_start();
     if !(first.starts_with('+') || first.starts_with('|')) {
         return None;
     }
     let indent = lines[start].text.len() - first.len();
+    // A table starts where the line above is not one of its lines: one tried from its first
+    // line and rejected (a result set doctor does not read) is not tried again from each of
+    // its other lines, which made a long one cost its length squared.
+    if let Some(above) = start.checked_sub(1).map(|i| &lines[i]) {
+        let t = above.text.get(indent..).unwrap_or("").trim_end();
+        if !above.fence && (is_border(t) || t.starts_with('|') && t.ends_with('|')) {
+            return None;
+        }
+    }
     let mut cuts: Option<Vec<usize>> = None;
-    let mut rows: Vec<(Vec<String>, bool)> = Vec::new(); // (cells, border after it)
+    let mut rows: Vec<(Vec<Cow<'a, str>>, bool)> = Vec::new(); // (cells, border after it)
     let mut end = start;
     for line in &lines[start..] {
         let text = line.text.get(indent..).unwrap_or("");
@@ -89,7 +104,7 @@ fn table(lines: &[Line<'_>], start: usize) -> Option<(ResultSet, usize)> {
         return None;
     }
     let header_first = rows.len() > 1 && rows[0].1 || looks_like_header(&rows[0].0);
-    let mut rows: Vec<Vec<String>> = rows.into_iter().map(|(r, _)| r).collect();
+    let mut rows: Vec<Vec<Cow<'a, str>>> = rows.into_iter().map(|(r, _)| r).collect();
     let columns = if header_first {
         rows.remove(0)
     } else {
@@ -106,29 +121,32 @@ fn table(lines: &[Line<'_>], start: usize) -> Option<(ResultSet, usize)> {
     ))
 }
 
-fn cells(text: &str, cuts: Option<&[usize]>) -> Vec<String> {
+fn cells<'a>(text: &'a str, cuts: Option<&[usize]>) -> Vec<Cow<'a, str>> {
     let text = text.trim_end();
     if let Some(cuts) = cuts.filter(|c| c.last() == Some(&(text.len() - 1))) {
         if cuts.iter().all(|&c| text.as_bytes().get(c) == Some(&b'|')) {
             return cuts
                 .windows(2)
-                .map(|w| text.get(w[0] + 1..w[1]).unwrap_or("").trim().to_owned())
+                .map(|w| Cow::Borrowed(text.get(w[0] + 1..w[1]).unwrap_or("").trim()))
                 .collect();
         }
     }
     let inner = text.trim_start_matches('|').trim_end_matches('|');
-    inner.split(" | ").map(|c| c.trim().to_owned()).collect()
+    inner
+        .split(" | ")
+        .map(|c| Cow::Borrowed(c.trim()))
+        .collect()
 }
 
 /// A header row doctor knows: `Variable_name | Value`, or a processlist's.
-fn looks_like_header(row: &[String]) -> bool {
+fn looks_like_header(row: &[Cow<'_, str>]) -> bool {
     matches!(row, [a, b] if a == "Variable_name" && b == "Value")
         || (row.iter().any(|c| c == "Id") && row.iter().any(|c| c == "Command"))
 }
 
 /// The vertical form: `*** 1. row ***` lines, each followed by `name: value` lines (names right
 /// aligned; a value may run over several lines, which are joined).
-fn vertical(lines: &[Line<'_>], start: usize) -> Option<(ResultSet, usize)> {
+fn vertical<'a>(lines: &[Line<'a>], start: usize) -> Option<(ResultSet<'a>, usize)> {
     let is_row_line = |t: &str| {
         let t = t.trim();
         t.starts_with("***") && t.ends_with("***") && t.contains(". row ***")
@@ -136,8 +154,8 @@ fn vertical(lines: &[Line<'_>], start: usize) -> Option<(ResultSet, usize)> {
     if !is_row_line(lines.get(start)?.text) {
         return None;
     }
-    let mut columns: Vec<String> = Vec::new();
-    let mut rows: Vec<Vec<String>> = Vec::new();
+    let mut columns: Vec<Cow<'a, str>> = Vec::new();
+    let mut rows: Vec<Vec<Cow<'a, str>>> = Vec::new();
     let mut end = start;
     for line in &lines[start..] {
         if line.fence {
@@ -149,15 +167,15 @@ fn vertical(lines: &[Line<'_>], start: usize) -> Option<(ResultSet, usize)> {
             let first = rows.len() == 1;
             let row = rows.last_mut()?;
             if first {
-                columns.push(name.to_owned());
-            } else if columns.get(row.len()).map(String::as_str) != Some(name) {
+                columns.push(Cow::Borrowed(name));
+            } else if columns.get(row.len()).map(AsRef::as_ref) != Some(name) {
                 break;
             }
-            row.push(value.to_owned());
+            row.push(Cow::Borrowed(value));
         } else if rows.last().is_some_and(|r| !r.is_empty()) && !line.text.trim().is_empty() {
             // The rest of a value that holds a newline (a statement's text).
             let row = rows.last_mut()?;
-            let last = row.last_mut()?;
+            let last = row.last_mut()?.to_mut();
             last.push('\n');
             last.push_str(line.text);
         } else {
@@ -192,19 +210,26 @@ fn field(text: &str) -> Option<(&str, &str)> {
 /// The tab form: tab-separated lines with the same number of fields, the first the header when
 /// it is one doctor knows. Two lines at least, or a header and one row: a lone `a<TAB>b` line
 /// could be anything.
-fn tab(lines: &[Line<'_>], start: usize) -> Option<(ResultSet, usize)> {
-    let first: Vec<&str> = lines.get(start)?.text.split('\t').collect();
-    if first.len() < 2 {
+fn tab<'a>(lines: &[Line<'a>], start: usize) -> Option<(ResultSet<'a>, usize)> {
+    let first = lines.get(start)?.text;
+    if !first.contains('\t') {
         return None;
     }
-    let mut rows: Vec<Vec<String>> = Vec::new();
+    let width = first.split('\t').count();
+    // As for tables: only from the first line of a block of lines with as many fields.
+    if let Some(above) = start.checked_sub(1).map(|i| &lines[i]) {
+        if !above.fence && above.text.split('\t').count() == width {
+            return None;
+        }
+    }
+    let mut rows: Vec<Vec<Cow<'a, str>>> = Vec::new();
     let mut end = start;
     for line in &lines[start..] {
-        let fields: Vec<&str> = line.text.split('\t').collect();
-        if line.fence || fields.len() != first.len() {
+        let fields: Vec<Cow<'a, str>> = line.text.split('\t').map(Cow::Borrowed).collect();
+        if line.fence || fields.len() != width {
             break;
         }
-        rows.push(fields.into_iter().map(str::to_owned).collect());
+        rows.push(fields);
         end += 1;
     }
     let columns = if looks_like_header(&rows[0]) {
@@ -248,20 +273,20 @@ pub enum Names {
 /// A `SHOW STATUS` / `SHOW VARIABLES` result set as name → value, in order, and which it is.
 /// `None` for any other result set.
 #[must_use]
-pub fn name_values(set: &ResultSet) -> Option<(Names, Vec<(String, String)>)> {
+pub fn name_values(set: &ResultSet<'_>) -> Option<(Names, Vec<(String, String)>)> {
     let two = set.columns.is_empty() && set.rows.first().is_some_and(|r| r.len() == 2)
         || matches!(set.columns.as_slice(), [a, b] if a == "Variable_name" && b == "Value");
     if !two || set.rows.is_empty() {
         return None;
     }
+    if !set.rows.iter().all(|r| is_name(&r[0])) {
+        return None;
+    }
     let pairs: Vec<(String, String)> = set
         .rows
         .iter()
-        .map(|r| (r[0].clone(), r[1].clone()))
+        .map(|r| (r[0].to_string(), r[1].to_string()))
         .collect();
-    if !pairs.iter().all(|(n, _)| is_name(n)) {
-        return None;
-    }
     let capitals = pairs
         .iter()
         .filter(|(n, _)| n.starts_with(|c: char| c.is_ascii_uppercase()))
@@ -289,7 +314,7 @@ pub struct Process {
 
 /// A `SHOW [FULL] PROCESSLIST` result set's rows; `None` for any other result set.
 #[must_use]
-pub fn processlist(set: &ResultSet) -> Option<Vec<Process>> {
+pub fn processlist(set: &ResultSet<'_>) -> Option<Vec<Process>> {
     let col = |name: &str| {
         set.columns
             .iter()
@@ -303,20 +328,20 @@ pub fn processlist(set: &ResultSet) -> Option<Vec<Process>> {
         col("Time")?,
     );
     let (db, state, info) = (col("db"), col("State"), col("Info"));
-    let text = |row: &[String], i: Option<usize>| {
+    let text = |row: &[Cow<'_, str>], i: Option<usize>| {
         i.and_then(|i| row.get(i))
-            .filter(|v| v.as_str() != "NULL" && !v.is_empty())
-            .cloned()
+            .filter(|v| v.as_ref() != "NULL" && !v.is_empty())
+            .map(ToString::to_string)
     };
     set.rows
         .iter()
         .map(|r| {
             Some(Process {
                 id: r.get(id)?.parse().ok()?,
-                user: r.get(user)?.clone(),
-                host: r.get(host)?.clone(),
+                user: r.get(user)?.to_string(),
+                host: r.get(host)?.to_string(),
                 db: text(r, db),
-                command: r.get(command)?.clone(),
+                command: r.get(command)?.to_string(),
                 time_s: r.get(time)?.parse().ok()?,
                 state: text(r, state),
                 info: text(r, info),
@@ -330,9 +355,9 @@ mod tests {
     use super::*;
     use crate::import::lines::{lines, sample};
 
-    fn read(name: &str) -> (ResultSet, usize, usize) {
-        let text = sample(name);
-        let ls = lines(&text);
+    fn read(name: &str) -> (ResultSet<'static>, usize, usize) {
+        let text: &'static str = Box::leak(sample(name).into_boxed_str());
+        let ls = lines(text);
         let (set, n) = result_set(&ls, 0).unwrap_or_else(|| panic!("{name} is not read"));
         (set, n, ls.len())
     }
