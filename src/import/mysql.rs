@@ -154,6 +154,13 @@ fn vertical<'a>(lines: &[Line<'a>], start: usize) -> Option<(ResultSet<'a>, usiz
     if !is_row_line(lines.get(start)?.text) {
         return None;
     }
+    // As for tables: a row that follows another row's field is inside a result set already
+    // tried from its first row (and rejected: `SELECT ... \G` of a table doctor does not read).
+    if let Some(above) = start.checked_sub(1).map(|i| &lines[i]) {
+        if !above.fence && (field(above.text).is_some() || is_row_line(above.text)) {
+            return None;
+        }
+    }
     let mut columns: Vec<Cow<'a, str>> = Vec::new();
     let mut rows: Vec<Vec<Cow<'a, str>>> = Vec::new();
     let mut end = start;
@@ -365,6 +372,27 @@ mod tests {
     /// The same server's SHOW GLOBAL STATUS in the table form and the tab form, recorded a moment
     /// apart: the same names in the same order, and the values of counters that cannot move
     /// between the two equal.
+    /// A `\G` result set doctor does not read is left out whole, once: its later rows are not
+    /// taken for the start of another (which also made a long one cost its length squared).
+    #[test]
+    fn an_unknown_vertical_result_set_is_one_range() {
+        use std::fmt::Write as _;
+        let mut text = String::from("mysql> SELECT * FROM information_schema.innodb_trx\\G\n");
+        for n in 1..=3 {
+            let _ = write!(
+                text,
+                "*************************** {n}. row ***************************\n\
+                 \x20      trx_id: {n}\n    trx_state: RUNNING\n"
+            );
+        }
+        let r = crate::import::recognise(&text);
+        assert!(r.outputs.is_empty(), "{:?}", r.outputs);
+        assert_eq!(r.not_understood, [(1, 10)]);
+        // Its second row alone, pasted without the first, is still a result set.
+        let ls = lines(&text);
+        assert!(result_set(&ls[4..], 0).is_some());
+    }
+
     #[test]
     fn status_in_table_and_tab_form_read_the_same() {
         let (table_set, n, total) = read("mariadb-status-table.txt");
