@@ -233,7 +233,12 @@ fn catalogue(args: &RulesArgs) -> Result<Catalogue> {
 /// The rules, the names they read of `logs` checked against `logs`; what the check warns about
 /// goes to stderr.
 fn catalogue_with(args: &RulesArgs, logs: &engine::compile::LogNames) -> Result<Catalogue> {
-    let rules = Catalogue::load_with(args.rules.as_deref(), logs).map_err(InputError::from)?;
+    warned(Catalogue::load_with(args.rules.as_deref(), logs))
+}
+
+/// A loaded catalogue, its load-time warnings printed on stderr.
+fn warned(loaded: Result<Catalogue, engine::RuleError>) -> Result<Catalogue> {
+    let rules = loaded.map_err(InputError::from)?;
     for w in rules.warnings() {
         eprintln!("doctor: warning: {w}");
     }
@@ -498,15 +503,10 @@ fn diff(args: &DiffArgs) -> Result<u8> {
     // headline figures, which a diff does not show.
     let (rules, a, b) = std::thread::scope(|scope| {
         let rules = scope.spawn(|| {
-            let rules = Catalogue::load_rules_only(
+            warned(Catalogue::load_rules_only(
                 args.rules.rules.as_deref(),
                 &engine::compile::LogNames::builtin(),
-            )
-            .map_err(InputError::from)?;
-            for w in rules.warnings() {
-                eprintln!("doctor: warning: {w}");
-            }
-            Ok::<_, anyhow::Error>(rules)
+            ))
         });
         let a = read_hosts(std::slice::from_ref(&args.a));
         let b = read_hosts(std::slice::from_ref(&args.b));
