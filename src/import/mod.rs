@@ -209,13 +209,26 @@ fn claim_range(
             i += 1;
             continue;
         }
-        if let Some((output, taken)) = one(ls, i) {
-            outputs.push(output);
-            i += taken.max(1);
-        } else {
-            if !command_line(ls, i) {
-                unclaimed.push(ls[i].no);
+        match one(ls, i) {
+            Some(Ok((output, taken))) => {
+                outputs.push(output);
+                i += taken.max(1);
+                continue;
             }
+            Some(Err(taken)) => {
+                let last = (i + taken.max(1)).min(ls.len());
+                unclaimed.extend(ls[i..last].iter().filter(|l| !l.is_blank()).map(|l| l.no));
+                i = last;
+                continue;
+            }
+            None => {}
+        }
+        if let Some((at, output, taken)) = command_output(ls, i) {
+            // The command line is understood with its output, read once, here.
+            outputs.push(output);
+            i = at + taken.max(1);
+        } else {
+            unclaimed.push(ls[i].no);
             i += 1;
         }
     }
@@ -242,9 +255,10 @@ const COMMANDS: &[&str] = &[
     "hostname",
 ];
 
-/// Whether `ls[i]` is the command line of the output that follows it (blank lines between):
-/// `$ vmstat 1 3`, `mysql> SHOW GLOBAL STATUS;`. Understood, so not listed as not understood.
-fn command_line(ls: &[lines::Line<'_>], i: usize) -> bool {
+/// When `ls[i]` is the command line of the output that follows it (blank lines between):
+/// `$ vmstat 1 3`, `mysql> SHOW GLOBAL STATUS;` — that output, where it starts and how many
+/// lines it takes. The command line is then understood, so not listed as not understood.
+fn command_output(ls: &[lines::Line<'_>], i: usize) -> Option<(usize, Output, usize)> {
     let text = ls[i].text.trim();
     let mut words = text.split_whitespace();
     let first = match words.next() {
@@ -256,12 +270,11 @@ fn command_line(ls: &[lines::Line<'_>], i: usize) -> bool {
         .is_some_and(|w| w.eq_ignore_ascii_case("show ") || w.eq_ignore_ascii_case("selec"))
         && (text.ends_with(';') || text.ends_with("\\G"));
     if !(sql || first.is_some_and(|w| COMMANDS.contains(&w))) {
-        return false;
+        return None;
     }
-    let Some(next) = (i + 1..ls.len()).find(|&j| !ls[j].is_blank()) else {
-        return false;
-    };
-    one(ls, next).is_some()
+    let next = (i + 1..ls.len()).find(|&j| !ls[j].is_blank())?;
+    let (output, taken) = one(ls, next)?.ok()?;
+    Some((next, output, taken))
 }
 
 /// The lines `numbers` (ascending) as ranges. Ranges run on over blank lines between
@@ -287,40 +300,42 @@ pub fn not_understood(
 /// A recogniser: what it read from `ls[i..]`, and how many lines it took.
 type Recogniser<T> = fn(&[lines::Line<'_>], usize) -> Option<(T, usize)>;
 
-/// The output starting at `ls[i]`, if any recogniser takes it.
-fn one(ls: &[lines::Line<'_>], i: usize) -> Option<(Output, usize)> {
+/// The output starting at `ls[i]`: `Ok` with it and its length, or `Err` with the length of a
+/// result set doctor does not read (`SELECT ... \\G` of some table), whose lines are then not
+/// understood in one step rather than tried again from each of them.
+fn one(ls: &[lines::Line<'_>], i: usize) -> Option<Result<(Output, usize), usize>> {
     if let Some((s, n)) = innodb::status(ls, i) {
-        return Some((Output::InnodbStatus(s), n));
+        return Some(Ok((Output::InnodbStatus(s), n)));
     }
     if let Some((c, n)) = netstat::nstat_json(ls, i) {
-        return Some((Output::Nstat(c), n));
+        return Some(Ok((Output::Nstat(c), n)));
     }
     if let Some((c, n)) = netstat::nstat(ls, i) {
-        return Some((Output::Nstat(c), n));
+        return Some(Ok((Output::Nstat(c), n)));
     }
     if let Some((c, n)) = netstat::netstat_s(ls, i) {
-        return Some((Output::NetstatS(c), n));
+        return Some(Ok((Output::NetstatS(c), n)));
     }
     if let Some((s, n)) = sysctl::sysctl(ls, i) {
-        return Some((Output::Sysctl(s), n));
+        return Some(Ok((Output::Sysctl(s), n)));
     }
     if let Some((s, n)) = ss::listen(ls, i) {
-        return Some((Output::SsListen(s), n));
+        return Some(Ok((Output::SsListen(s), n)));
     }
     if let Some((s, n)) = ss::summary(ls, i) {
-        return Some((Output::SsSummary(s), n));
+        return Some(Ok((Output::SsSummary(s), n)));
     }
     if let Some((r, n)) = iostat::devices(ls, i) {
-        return Some((Output::Iostat(r), n));
+        return Some(Ok((Output::Iostat(r), n)));
     }
     if let Some((r, n)) = iostat::avg_cpu(ls, i) {
-        return Some((Output::IostatCpu(r), n));
+        return Some(Ok((Output::IostatCpu(r), n)));
     }
     if let Some((v, n)) = vmstat::vmstat(ls, i) {
-        return Some((Output::Vmstat(v), n));
+        return Some(Ok((Output::Vmstat(v), n)));
     }
     if let Some((d, n)) = docker::stats(ls, i) {
-        return Some((Output::DockerStats(d), n));
+        return Some(Ok((Output::DockerStats(d), n)));
     }
     for (command, recognise) in [
         ("ip addr", ip::ip_addr as Recogniser<ip::Addresses>),
@@ -328,7 +343,7 @@ fn one(ls: &[lines::Line<'_>], i: usize) -> Option<(Output, usize)> {
         ("hostname -I", ip::hostname_i),
     ] {
         if let Some((a, n)) = recognise(ls, i) {
-            return Some((Output::Addresses(command, a), n));
+            return Some(Ok((Output::Addresses(command, a), n)));
         }
     }
     for (kind, recognise) in [
@@ -338,12 +353,12 @@ fn one(ls: &[lines::Line<'_>], i: usize) -> Option<(Output, usize)> {
         (host::Kind::Sysstat, host::sysstat),
     ] {
         if let Some((f, n)) = recognise(ls, i) {
-            return Some((Output::Host(kind, f), n));
+            return Some(Ok((Output::Host(kind, f), n)));
         }
     }
     let (set, n) = mysql::result_set(ls, i)?;
     if let Some((names, values)) = mysql::name_values(&set) {
-        return Some((
+        return Some(Ok((
             Output::MysqlNames {
                 names,
                 values,
@@ -351,17 +366,19 @@ fn one(ls: &[lines::Line<'_>], i: usize) -> Option<(Output, usize)> {
                 lines: set.lines,
             },
             n,
-        ));
+        )));
     }
-    let rows = mysql::processlist(&set)?;
-    Some((
+    let Some(rows) = mysql::processlist(&set) else {
+        return Some(Err(n));
+    };
+    Some(Ok((
         Output::Processlist {
             rows,
             form: set.form,
             lines: set.lines,
         },
         n,
-    ))
+    )))
 }
 
 #[cfg(test)]

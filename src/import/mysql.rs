@@ -46,19 +46,16 @@ pub fn result_set<'a>(lines: &[Line<'a>], start: usize) -> Option<(ResultSet<'a>
     Some((set, taken))
 }
 
-/// Whether `t` (trimmed at its end) is a border line: `+----+------+`.
-fn is_border(t: &str) -> bool {
-    t.len() >= 3
-        && t.starts_with('+')
-        && t.ends_with('+')
-        && t.bytes().all(|b| b == b'+' || b == b'-')
-        && t.contains('-')
-}
-
 /// A border line of the table form: `+----+------+`; the byte offsets of its `+`.
 fn border(text: &str) -> Option<Vec<usize>> {
     let t = text.trim_end();
-    is_border(t).then(|| t.match_indices('+').map(|(i, _)| i).collect())
+    if t.len() < 3 || !t.starts_with('+') || !t.ends_with('+') {
+        return None;
+    }
+    if !t.bytes().all(|b| b == b'+' || b == b'-') || !t.contains('-') {
+        return None;
+    }
+    Some(t.match_indices('+').map(|(i, _)| i).collect())
 }
 
 /// The table form: rows between `+---+` borders, the first row the header when a border follows
@@ -70,15 +67,6 @@ fn table<'a>(lines: &[Line<'a>], start: usize) -> Option<(ResultSet<'a>, usize)>
         return None;
     }
     let indent = lines[start].text.len() - first.len();
-    // A table starts where the line above is not one of its lines: one tried from its first
-    // line and rejected (a result set doctor does not read) is not tried again from each of
-    // its other lines, which made a long one cost its length squared.
-    if let Some(above) = start.checked_sub(1).map(|i| &lines[i]) {
-        let t = above.text.get(indent..).unwrap_or("").trim_end();
-        if !above.fence && (is_border(t) || t.starts_with('|') && t.ends_with('|')) {
-            return None;
-        }
-    }
     let mut cuts: Option<Vec<usize>> = None;
     let mut rows: Vec<(Vec<Cow<'a, str>>, bool)> = Vec::new(); // (cells, border after it)
     let mut end = start;
@@ -154,13 +142,6 @@ fn vertical<'a>(lines: &[Line<'a>], start: usize) -> Option<(ResultSet<'a>, usiz
     if !is_row_line(lines.get(start)?.text) {
         return None;
     }
-    // As for tables: a row that follows another row's field is inside a result set already
-    // tried from its first row (and rejected: `SELECT ... \G` of a table doctor does not read).
-    if let Some(above) = start.checked_sub(1).map(|i| &lines[i]) {
-        if !above.fence && (field(above.text).is_some() || is_row_line(above.text)) {
-            return None;
-        }
-    }
     let mut columns: Vec<Cow<'a, str>> = Vec::new();
     let mut rows: Vec<Vec<Cow<'a, str>>> = Vec::new();
     let mut end = start;
@@ -223,12 +204,6 @@ fn tab<'a>(lines: &[Line<'a>], start: usize) -> Option<(ResultSet<'a>, usize)> {
         return None;
     }
     let width = first.split('\t').count();
-    // As for tables: only from the first line of a block of lines with as many fields.
-    if let Some(above) = start.checked_sub(1).map(|i| &lines[i]) {
-        if !above.fence && above.text.split('\t').count() == width {
-            return None;
-        }
-    }
     let mut rows: Vec<Vec<Cow<'a, str>>> = Vec::new();
     let mut end = start;
     for line in &lines[start..] {
